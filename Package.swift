@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "mqctl",
+    products: [
+        .executable(name: "mqctl", targets: ["mqctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+    ],
+    targets: [
+        // C libraries from Debian, found through pkg-config.
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CLibEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        // Wrappers for libedit's variadic calls, which Swift cannot make.
+        .target(name: "CLineEditShim", dependencies: ["CLibEdit"]),
+
+        .target(name: "MQRedis", dependencies: ["CHiredis"]),
+        .target(name: "MQParsing", dependencies: ["MQRedis"]),
+        .target(name: "MQFormat"),
+        .target(name: "MQCore", dependencies: ["MQRedis"]),
+        .target(name: "MQCommands", dependencies: [
+            "MQRedis", "MQParsing", "MQFormat", "MQCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "mqctl", dependencies: ["MQCommands"]),
+
+        // Starts real redis-server processes for the tests.
+        .target(name: "MQTestSupport", dependencies: ["MQRedis"], path: "Tests/MQTestSupport"),
+        .testTarget(name: "MQRedisTests", dependencies: ["MQRedis", "MQTestSupport"]),
+        .testTarget(name: "MQParsingTests", dependencies: ["MQParsing"]),
+        .testTarget(name: "MQLineEditTests", dependencies: ["CLineEditShim"]),
+        .testTarget(name: "MQCommandsTests", dependencies: ["MQCommands", "MQTestSupport", "mqctl"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,53 @@
+#include "CLineEditShim.h"
+
+int mq_el_set_prompt(EditLine *el, mq_prompt_fn fn) {
+    return el_set(el, EL_PROMPT, fn);
+}
+
+int mq_el_set_editor(EditLine *el, const char *mode) {
+    return el_set(el, EL_EDITOR, mode);
+}
+
+int mq_el_set_history(EditLine *el, History *h) {
+    return el_set(el, EL_HIST, history, h);
+}
+
+int mq_el_bind_completion(EditLine *el, const char *key, mq_complete_fn fn) {
+    if (el_set(el, EL_ADDFN, "mq-complete", "complete a word", fn) != 0) {
+        return -1;
+    }
+    return el_set(el, EL_BIND, key, "mq-complete", NULL);
+}
+
+int mq_history_set_size(History *h, int size) {
+    HistEvent ev;
+    return history(h, &ev, H_SETSIZE, size);
+}
+
+int mq_history_set_unique(History *h, int unique) {
+    HistEvent ev;
+    return history(h, &ev, H_SETUNIQUE, unique);
+}
+
+int mq_history_enter(History *h, const char *line) {
+    HistEvent ev;
+    return history(h, &ev, H_ENTER, line);
+}
+
+int mq_history_count(History *h) {
+    HistEvent ev;
+    if (history(h, &ev, H_GETSIZE) < 0) {
+        return -1;
+    }
+    return ev.num;
+}
+
+int mq_history_load(History *h, const char *path) {
+    HistEvent ev;
+    return history(h, &ev, H_LOAD, path);
+}
+
+int mq_history_save(History *h, const char *path) {
+    HistEvent ev;
+    return history(h, &ev, H_SAVE, path);
+}

@@ -1,0 +1,87 @@
+import Foundation
+import MQFormat
+import MQParsing
+import MQRedis
+
+/// What a command runs with: resolved settings, output streams and one
+/// shared connection, opened on first use. Built once per command from its
+/// global options, so no command reads the environment or opens a
+/// connection of its own.
+public final class CommandContext {
+    public let configuration: RedisConfiguration
+    public let prefix: String
+    public let format: OutputFormat
+    public let quiet: Bool
+    public let assumeYes: Bool
+    public let color: Bool
+    public let stdout: OutputSink
+    public let stderr: OutputSink
+    private var openConnection: RedisConnection?
+
+    public init(
+        globals: GlobalOptions, environment: [String: String], stdout: OutputSink, stderr: OutputSink
+    ) throws {
+        let urlText = globals.url ?? environment["MQCTL_URL"] ?? environment["REDIS_URL"] ?? "redis://127.0.0.1:6379/0"
+        var configuration = try RedisURL.parse(urlText, timeout: globals.timeout.seconds)
+        if globals.url != nil, configuration.password != nil {
+            stderr.write(
+                "mqctl: warning: a password on the command line can be read by other users (ps, shell history); "
+                    + "use MQCTL_PASSWORD or --password-file instead\n")
+        }
+        if let user = globals.user {
+            configuration.username = user
+        }
+        if let path = globals.passwordFile {
+            configuration.password = try Self.readPassword(path)
+        } else if configuration.password == nil {
+            configuration.password = environment["MQCTL_PASSWORD"] ?? environment["REDISCLI_AUTH"]
+        }
+        self.configuration = configuration
+        self.prefix = globals.prefix ?? environment["MQCTL_PREFIX"] ?? "mq"
+        self.format = globals.json ? .json : (globals.format ?? .table)
+        self.quiet = globals.quiet
+        self.assumeYes = globals.yes
+        self.color = !globals.noColor && environment["NO_COLOR"] == nil && stdout.isTerminal
+        self.stdout = stdout
+        self.stderr = stderr
+    }
+
+    /// The connection, opened (and authenticated) on first use.
+    public func connection() throws -> RedisConnection {
+        if let openConnection { return openConnection }
+        let connection = try RedisConnection(configuration: configuration)
+        openConnection = connection
+        return connection
+    }
+
+    public func close() {
+        openConnection?.close()
+        openConnection = nil
+    }
+
+    /// A renderer in the chosen format writing to stdout.
+    public func renderer() -> Renderer {
+        format.renderer(to: stdout, options: RenderOptions(width: stdout.terminalWidth))
+    }
+
+    /// The first line of the password file, without its line ending.
+    private static func readPassword(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw UsageError("cannot read the password file '\(path)'")
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        let line = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        guard !line.isEmpty else { throw UsageError("the password file '\(path)' is empty") }
+        return line
+    }
+}
+
+/// A mistake in how mqctl was called that ArgumentParser cannot see
+/// (a file that cannot be read, options that conflict at run time).
+public struct UsageError: Error, CustomStringConvertible {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}

@@ -1,0 +1,59 @@
+import MQParsing
+import MQRedis
+
+/// Exit codes (DESIGN.md §5), from sysexits.h where one fits. Every error
+/// is mapped here and nowhere else.
+public enum ExitStatus: Int32 {
+    case ok = 0
+    /// The operation ran but failed (e.g. an id not found).
+    case failure = 1
+    case usage = 64
+    case dataError = 65
+    case unavailable = 69
+    case software = 70
+    case temporary = 75
+    case permission = 77
+
+    public init(for error: Error) {
+        switch error {
+        case let error as RedisClientError:
+            self = error.isConnectionError ? .unavailable : .software
+        case let error as RedisServerError:
+            if error.isPermissionError {
+                self = .permission
+            } else if error.isTemporary {
+                self = .temporary
+            } else if error.kind == .wrongType {
+                self = .dataError
+            } else {
+                self = .failure
+            }
+        case is RedisURLError, is DurationError, is TimeValueError, is UsageError:
+            self = .usage
+        default:
+            self = .software
+        }
+    }
+}
+
+/// The message and an optional hint for an error, never showing a password.
+enum ErrorReport {
+    static func message(for error: Error, configuration: RedisConfiguration?) -> (message: String, hint: String?) {
+        switch error {
+        case let error as RedisClientError where error.isConnectionError:
+            return ("\(error)", "is redis-server running there? Point mqctl elsewhere with --url or MQCTL_URL")
+        case let error as RedisServerError:
+            let target = configuration.map { " (\($0))" } ?? ""
+            if error.isPermissionError {
+                return ("Redis refused access\(target): \(error.message)",
+                        "give credentials in the URL, MQCTL_PASSWORD, REDISCLI_AUTH or --password-file, and check the user's ACL")
+            }
+            if error.kind == .wrongType {
+                return ("\(error.message)", "a key holds another type than mqctl expects; inspect it with `mqctl depth KEY`")
+            }
+            return ("Redis error\(target): \(error.message)", nil)
+        default:
+            return ("\(error)", nil)
+        }
+    }
+}

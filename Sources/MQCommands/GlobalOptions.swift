@@ -1,0 +1,60 @@
+import ArgumentParser
+import MQFormat
+import MQParsing
+
+/// Options every command takes (DESIGN.md §4). They may also stand before
+/// the command name: `mqctl -u URL ping` (see `MQCtl.hoistGlobalOptions`).
+public struct GlobalOptions: ParsableArguments {
+    @Option(name: [.short, .long], help: ArgumentHelp(
+        "Redis URL: redis://[user[:password]@]host[:port][/db] or unix:///path.sock[?db=N].",
+        discussion: "Default: $MQCTL_URL, then $REDIS_URL, then redis://127.0.0.1:6379/0.",
+        valueName: "url"))
+    var url: String?
+
+    @Option(help: "ACL user name (overrides the URL's).")
+    var user: String?
+
+    @Option(help: ArgumentHelp(
+        "Read the password from this file (first line).",
+        discussion: "Else the URL's password, then $MQCTL_PASSWORD, then $REDISCLI_AUTH.",
+        valueName: "path"))
+    var passwordFile: String?
+
+    @Option(help: "Key prefix of mqctl's keys (default: $MQCTL_PREFIX, else mq).")
+    var prefix: String?
+
+    @Option(name: [.customShort("o"), .long], help: "Output format: table, json, ndjson or csv.")
+    var format: OutputFormat?
+
+    @Flag(help: "Shorthand for --format json.")
+    var json = false
+
+    // Durations and times parse through a transform, not
+    // ExpressibleByArgument, so the parser's own message reaches the user.
+    @Option(help: "Limit for connecting and for each reply, e.g. 500ms (default 5s).", transform: DurationValue.init(parsing:))
+    var timeout = DurationValue(milliseconds: 5000)
+
+    @Flag(name: [.short, .long], help: "Print nothing but errors.")
+    var quiet = false
+
+    @Flag(name: [.short, .long], help: "Answer yes to confirmations (needed for destructive commands without a terminal).")
+    var yes = false
+
+    @Flag(help: "No colour in output (also when $NO_COLOR is set).")
+    var noColor = false
+
+    public init() {}
+
+    public func validate() throws {
+        if json, let format, format != .json {
+            throw ValidationError("--json and --format \(format.rawValue) disagree; give one of them")
+        }
+        if timeout.milliseconds <= 0 {
+            throw ValidationError("--timeout must be above zero")
+        }
+    }
+
+    /// Options that take a value, long and short spellings, for hoisting.
+    static let valueOptions: Set<String> = ["--url", "-u", "--user", "--password-file", "--prefix", "--format", "-o", "--timeout"]
+    static let flagOptions: Set<String> = ["--json", "--quiet", "-q", "--yes", "-y", "--no-color"]
+}

@@ -1,0 +1,131 @@
+import ArgumentParser
+import Foundation
+import MQFormat
+
+public let mqctlVersion = "0.1.0"
+
+/// The root command. Leaf commands conform to `MQCommand` and receive a
+/// `CommandContext` instead of reading the process environment.
+public struct MQCtl: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "mqctl",
+        abstract: "Administer message queues that live in Redis.",
+        discussion: """
+            Exit codes: 0 ok, 1 failed, 64 usage, 65 bad data, 69 Redis unreachable, \
+            70 internal error, 75 temporary (retry later), 77 permission denied.
+            """,
+        version: mqctlVersion,
+        subcommands: [Ping.self])
+
+    public init() {}
+}
+
+/// A command that runs against a context built from its global options.
+protocol MQCommand: ParsableCommand {
+    var globals: GlobalOptions { get }
+    func run(in context: CommandContext) throws
+}
+
+extension MQCommand {
+    func run() throws {
+        // Only reached if a command is run outside `MQCtl.execute`.
+        let context = try CommandContext(
+            globals: globals, environment: ProcessInfo.processInfo.environment,
+            stdout: .descriptor(1), stderr: .descriptor(2))
+        defer { context.close() }
+        try run(in: context)
+    }
+}
+
+extension MQCtl {
+    /// Parses and runs one command line, reporting errors on `stderr`;
+    /// returns the exit code. Used by the executable, the tests and the REPL.
+    public static func execute(
+        arguments: [String], environment: [String: String], stdout: OutputSink, stderr: OutputSink
+    ) -> Int32 {
+        var context: CommandContext?
+        defer {
+            context?.close()
+            stdout.flush()
+            stderr.flush()
+        }
+        let command: ParsableCommand
+        do {
+            command = try parseAsRoot(hoistGlobalOptions(arguments))
+        } catch {
+            return reportParseError(error, stdout: stdout, stderr: stderr)
+        }
+        guard let leaf = command as? MQCommand else {
+            // A group without a subcommand: ArgumentParser prints its help.
+            do {
+                var command = command
+                try command.run()
+                return ExitStatus.ok.rawValue
+            } catch {
+                return reportParseError(error, stdout: stdout, stderr: stderr)
+            }
+        }
+        do {
+            context = try CommandContext(globals: leaf.globals, environment: environment, stdout: stdout, stderr: stderr)
+            try leaf.run(in: context!)
+            return ExitStatus.ok.rawValue
+        } catch let error as ValidationError {
+            return reportParseError(error, stdout: stdout, stderr: stderr)
+        } catch {
+            let report = ErrorReport.message(for: error, configuration: context?.configuration)
+            stderr.write("mqctl: error: \(report.message)\n")
+            if let hint = report.hint { stderr.write("hint: \(hint)\n") }
+            return ExitStatus(for: error).rawValue
+        }
+    }
+
+    /// The process entry: real stdout, stderr, arguments and environment.
+    public static func runAsProcess() -> Never {
+        signal(SIGPIPE, SIG_IGN)
+        let code = execute(
+            arguments: Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment,
+            stdout: .descriptor(1), stderr: .descriptor(2))
+        Foundation.exit(code)
+    }
+
+    /// Help and version go to stdout with 0; usage errors to stderr in
+    /// mqctl's own error form, with ArgumentParser's exit code (64).
+    private static func reportParseError(_ error: Error, stdout: OutputSink, stderr: OutputSink) -> Int32 {
+        let code = exitCode(for: error).rawValue
+        let text = fullMessage(for: error)
+        if code == 0 {
+            if !text.isEmpty { stdout.write(text + "\n") }
+        } else {
+            let body = text.hasPrefix("Error: ") ? String(text.dropFirst("Error: ".count)) : text
+            stderr.write("mqctl: error: \(body)\n")
+        }
+        return code
+    }
+
+    /// Moves global options written before the command name (`mqctl -u URL
+    /// ping`) to after it, where ArgumentParser looks for them; they go
+    /// before a `--`, whose followers belong to a child command.
+    static func hoistGlobalOptions(_ arguments: [String]) -> [String] {
+        var leading: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            let name = String(argument.prefix { $0 != "=" })
+            if GlobalOptions.flagOptions.contains(argument) {
+                leading.append(argument)
+                index += 1
+            } else if GlobalOptions.valueOptions.contains(name) {
+                let takesNext = name == argument && index + 1 < arguments.count
+                leading += arguments[index..<(index + (takesNext ? 2 : 1))]
+                index += takesNext ? 2 : 1
+            } else {
+                break
+            }
+        }
+        guard !leading.isEmpty, index < arguments.count else { return arguments }
+        var rest = Array(arguments[index...])
+        let separator = rest.firstIndex(of: "--") ?? rest.endIndex
+        rest.insert(contentsOf: leading, at: separator)
+        return rest
+    }
+}

@@ -1,0 +1,4 @@
+import ArgumentParser
+import MQFormat
+
+extension OutputFormat: ExpressibleByArgument {}

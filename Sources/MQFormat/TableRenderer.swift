@@ -1,0 +1,96 @@
+import Foundation
+
+/// Aligned columns for people. Rows are held until the list ends, to size
+/// the columns; when the table is wider than the terminal the widest
+/// column is cut with an ellipsis. One object prints as FIELD / VALUE rows.
+final class TableRenderer: Renderer {
+    private let sink: OutputSink
+    private let width: Int?
+    private var columns: [Column] = []
+    private var rows: [[String]] = []
+
+    init(sink: OutputSink, width: Int?) {
+        self.sink = sink
+        self.width = width
+    }
+
+    func single(_ record: Record) {
+        beginList(key: "", columns: [Column("FIELD"), Column("VALUE")])
+        for field in record.flattened {
+            rows.append([field.name, Self.text(field.value)])
+        }
+        endList()
+    }
+
+    func beginList(key: String, columns: [Column]) {
+        self.columns = columns
+        rows = []
+    }
+
+    func row(_ record: Record) {
+        let fields = record.flattened
+        rows.append(columns.map { column in
+            fields.first { $0.name == column.name }.map { Self.text($0.value) } ?? ""
+        })
+    }
+
+    func endList() {
+        let header = columns.map { $0.name.uppercased() }
+        var widths = header.map(\.count)
+        for row in rows {
+            for (index, cell) in row.enumerated() {
+                widths[index] = max(widths[index], cell.count)
+            }
+        }
+        fit(&widths)
+        write(header, widths: widths)
+        for row in rows {
+            write(row, widths: widths)
+        }
+        rows = []
+    }
+
+    /// Narrows the widest columns until the row fits the terminal.
+    private func fit(_ widths: inout [Int]) {
+        guard let width, !widths.isEmpty else { return }
+        let gaps = 2 * (widths.count - 1)
+        while widths.reduce(0, +) + gaps > width {
+            let widest = widths.indices.max { widths[$0] < widths[$1] }!
+            guard widths[widest] > 8 else { return }
+            widths[widest] -= 1
+        }
+    }
+
+    private func write(_ cells: [String], widths: [Int]) {
+        var line = ""
+        for (index, cell) in cells.enumerated() {
+            let text = cell.count > widths[index] ? String(cell.prefix(widths[index] - 1)) + "…" : cell
+            let padding = String(repeating: " ", count: widths[index] - text.count)
+            let isLast = index == cells.count - 1
+            if columns[index].rightAligned {
+                line += padding + text
+            } else {
+                line += text + (isLast ? "" : padding)
+            }
+            if !isLast { line += "  " }
+        }
+        sink.write(line + "\n")
+    }
+
+    /// Cell text for people: durations and times made readable, newlines
+    /// folded so one record stays on one line.
+    static func text(_ value: FieldValue) -> String {
+        switch value {
+        case .string(let text): return text.replacingOccurrences(of: "\n", with: " ")
+        case .int(let number): return String(number)
+        case .double(let number):
+            return number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(format: "%.2f", number)
+        case .bool(let flag): return flag ? "yes" : "no"
+        case .seconds(let seconds): return TimeText.humanDuration(seconds)
+        case .time(let ms): return TimeText.rfc3339(ms, milliseconds: false)
+        case .null: return "-"
+        case .list(let items): return items.map(text).joined(separator: ",")
+        case .object(let record): return record.fields.map { "\($0.name)=\(text($0.value))" }.joined(separator: " ")
+        }
+    }
+}

@@ -1,0 +1,8 @@
+import MQCommands
+
+@main
+enum Entrypoint {
+    static func main() {
+        MQCtl.runAsProcess()
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import MQTestSupport
+import XCTest
+
+/// The built binary: exit codes, streams, and that no password leaks.
+final class ProcessExitTests: XCTestCase {
+    func testVersionAndHelpNeedNoServer() throws {
+        let version = try mqctlProcess(["--version"], environment: ["MQCTL_URL": "redis://127.0.0.1:1"])
+        XCTAssertEqual(version.code, 0)
+        XCTAssertEqual(version.stdout, "0.1.0\n")
+        let help = try mqctlProcess(["--help"], environment: [:])
+        XCTAssertEqual(help.code, 0)
+        XCTAssertTrue(help.stdout.contains("ping"), help.stdout)
+        let pingHelp = try mqctlProcess(["ping", "--help"], environment: [:])
+        XCTAssertTrue(pingHelp.stdout.contains("--count"), pingHelp.stdout)
+    }
+
+    func testClosedPortExits69() throws {
+        let port = try RedisServer.freePort()
+        let result = try mqctlProcess(["ping", "-u", "redis://127.0.0.1:\(port)"], environment: [:])
+        XCTAssertEqual(result.code, 69)
+        XCTAssertEqual(result.stdout, "")
+        XCTAssertTrue(result.stderr.hasPrefix("mqctl: error: could not connect to Redis at 127.0.0.1:\(port): connection refused"), result.stderr)
+    }
+
+    func testMalformedURLExits64() throws {
+        for url in ["redis://h:99999", "127.0.0.1:6379", "rediss://h"] {
+            let result = try mqctlProcess(["ping", "-u", url], environment: [:])
+            XCTAssertEqual(result.code, 64, url)
+            XCTAssertTrue(result.stderr.hasPrefix("mqctl: error: "), result.stderr)
+        }
+    }
+
+    func testWrongPasswordExits77AndNoPasswordIsShown() throws {
+        let server = try RedisServer(.init(password: "right-horse"))
+        let url = "redis://:wrong-battery@127.0.0.1:\(server.port)/0"
+        let result = try mqctlProcess(["ping", "-u", url], environment: [:])
+        XCTAssertEqual(result.code, 77)
+        XCTAssertTrue(result.stderr.contains("mqctl: warning: a password on the command line"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("WRONGPASS"), result.stderr)
+        XCTAssertFalse((result.stdout + result.stderr).contains("wrong-battery"))
+
+        let missing = try mqctlProcess(["ping"], environment: ["MQCTL_URL": server.url])
+        XCTAssertEqual(missing.code, 77)
+        XCTAssertTrue(missing.stderr.contains("NOAUTH"), missing.stderr)
+    }
+
+    func testPasswordSources() throws {
+        let server = try RedisServer(.init(password: "right-horse"))
+        let fromURL = try mqctlProcess(["ping", "--json", "-u", "redis://:right-horse@127.0.0.1:\(server.port)"], environment: [:])
+        XCTAssertEqual(fromURL.code, 0, fromURL.stderr)
+        XCTAssertTrue(fromURL.stderr.contains("warning"), fromURL.stderr)
+        XCTAssertFalse((fromURL.stdout + fromURL.stderr).contains("right-horse"), fromURL.stdout)
+
+        for variable in ["MQCTL_PASSWORD", "REDISCLI_AUTH"] {
+            let result = try mqctlProcess(["ping", "--json"], environment: ["MQCTL_URL": server.url, variable: "right-horse"])
+            XCTAssertEqual(result.code, 0, "\(variable): \(result.stderr)")
+            XCTAssertEqual(result.stderr, "", "no warning for \(variable)")
+            XCTAssertFalse(result.stdout.contains("right-horse"))
+        }
+
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mqctl-pw-\(UUID())")
+        try "right-horse\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let fromFile = try mqctlProcess(["ping", "--json", "--password-file", file.path], environment: ["MQCTL_URL": server.url])
+        XCTAssertEqual(fromFile.code, 0, fromFile.stderr)
+        let missingFile = try mqctlProcess(["ping", "--password-file", file.path + ".absent"], environment: ["MQCTL_URL": server.url])
+        XCTAssertEqual(missingFile.code, 64)
+        XCTAssertTrue(missingFile.stderr.contains("cannot read the password file"), missingFile.stderr)
+    }
+
+    func testACLUserAndAServerErrorsTextReachesTheUser() throws {
+        let server = try RedisServer(.init(aclUser: (name: "reader", password: "r3ad", permissions: "~* +ping -info")))
+        let result = try mqctlProcess(["ping", "--user", "reader"], environment: ["MQCTL_URL": server.url, "MQCTL_PASSWORD": "r3ad"])
+        // The ACL lets the user in but refuses INFO: the server's words reach the user.
+        XCTAssertEqual(result.code, 77)
+        XCTAssertTrue(result.stderr.contains("NOPERM"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("info"), result.stderr)
+        XCTAssertFalse(result.stderr.contains("r3ad"))
+    }
+
+    func testUnixSocketURL() throws {
+        let server = try RedisServer(.init(unixSocket: true))
+        let result = try mqctlProcess(["ping", "--json", "-u", "unix://\(server.socketPath)?db=2"], environment: [:])
+        XCTAssertEqual(result.code, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("\"target\":\"unix://\(server.socketPath)?db=2\""), result.stdout)
+        XCTAssertTrue(result.stdout.contains("\"db\":2"), result.stdout)
+    }
+}
