@@ -15,12 +15,13 @@ public enum TimeText {
         return date + String(format: ".%03dZ", Int(epochMilliseconds - seconds * 1000))
     }
 
-    /// A short readable duration: `850µs`, `12.3ms`, `4.2s`, `3m20s`, `2h5m`, `3d4h`.
+    /// A short readable duration: `850µs`, `1.2ms`, `250ms`, `4.2s`, `3m20s`, `2h5m`, `3d4h`.
     public static func humanDuration(_ seconds: Double) -> String {
         guard seconds.isFinite else { return "-" }
         if seconds < 0 { return "-" + humanDuration(-seconds) }
         if seconds < 0.001 { return "\(Int((seconds * 1_000_000).rounded()))µs" }
-        if seconds < 1 { return String(format: "%.1fms", seconds * 1000) }
+        if seconds < 0.01 { return String(format: "%.1fms", seconds * 1000) }
+        if seconds < 1 { return String(format: "%.0fms", seconds * 1000) }
         if seconds < 60 { return String(format: "%.1fs", seconds) }
         let total = Int(seconds)
         if total < 3600 { return "\(total / 60)m\(total % 60)s" }

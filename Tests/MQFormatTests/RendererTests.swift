@@ -1,0 +1,86 @@
+import MQFormat
+import XCTest
+
+final class RendererTests: XCTestCase {
+    let rows: [Record] = [
+        ["name": .string("orders"), "ready": .int(3), "latency_seconds": .seconds(0.25), "paused": .bool(false),
+         "by": .object(["express": .int(1), "normal": .int(2)])],
+        ["name": .string("mail, \"bulk\"\nline"), "ready": .int(12_000), "latency_seconds": .seconds(3725), "paused": .bool(true),
+         "by": .object(["express": .int(0), "normal": .int(12_000)])],
+    ]
+    let columns = [Column("name"), Column("ready", rightAligned: true), Column("latency_seconds"), Column("by.express")]
+
+    func render(_ format: OutputFormat, width: Int? = nil) -> String {
+        let sink = OutputSink.memory()
+        let renderer = format.renderer(to: sink, options: RenderOptions(width: width))
+        renderer.beginList(key: "queues", columns: columns)
+        rows.forEach(renderer.row)
+        renderer.endList()
+        return sink.text
+    }
+
+    func testJSONListIsOneDocumentWithEscapes() throws {
+        let text = render(.json)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        let queues = try XCTUnwrap(object["queues"] as? [[String: Any]])
+        XCTAssertEqual(queues.count, 2)
+        XCTAssertEqual(queues[1]["name"] as? String, "mail, \"bulk\"\nline")
+        XCTAssertEqual(queues[0]["latency_seconds"] as? Double, 0.25)
+        XCTAssertEqual((queues[1]["by"] as? [String: Int])?["normal"], 12_000)
+        XCTAssertEqual(queues[1]["paused"] as? Bool, true)
+    }
+
+    func testEmptyJSONList() throws {
+        let sink = OutputSink.memory()
+        let renderer = OutputFormat.json.renderer(to: sink)
+        renderer.beginList(key: "queues", columns: columns)
+        renderer.endList()
+        XCTAssertEqual(sink.text, "{\"queues\":[]}\n")
+    }
+
+    func testNDJSONIsOneObjectPerLine() throws {
+        let lines = render(.ndjson).split(separator: "\n")
+        XCTAssertEqual(lines.count, 2)
+        for line in lines {
+            XCTAssertNotNil(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        }
+    }
+
+    func testCSVQuotesAndFlattens() {
+        XCTAssertEqual(render(.csv), """
+            name,ready,latency_seconds,by.express\r
+            orders,3,0.25,1\r
+            "mail, ""bulk""
+            line",12000,3725,0\r
+
+            """)
+    }
+
+    func testTableAlignsAndReadsWell() {
+        XCTAssertEqual(render(.table), """
+            NAME               READY  LATENCY_SECONDS  BY.EXPRESS
+            orders                 3  250ms            1
+            mail, "bulk" line  12000  1h2m             0
+
+            """)
+    }
+
+    func testTableNarrowsTheWidestColumnToFit() {
+        let lines = render(.table, width: 40).split(separator: "\n")
+        XCTAssertTrue(lines.allSatisfy { $0.count <= 40 }, lines.joined(separator: "\n"))
+        XCTAssertTrue(lines[2].contains("…"), String(lines[2]))
+    }
+
+    func testTimesAndDurations() {
+        XCTAssertEqual(TimeText.rfc3339(1_795_370_400_250), "2026-11-22T18:00:00.250Z")
+        XCTAssertEqual(TimeText.rfc3339(-1), "1969-12-31T23:59:59.999Z")
+        XCTAssertEqual(TimeText.humanDuration(0.0000004), "0µs")
+        XCTAssertEqual(TimeText.humanDuration(0.00123), "1.2ms")
+        XCTAssertEqual(TimeText.humanDuration(0.0123), "12ms")
+        XCTAssertEqual(TimeText.humanDuration(75), "1m15s")
+        XCTAssertEqual(TimeText.humanDuration(90_000), "1d1h")
+        let sink = OutputSink.memory()
+        OutputFormat.json.renderer(to: sink).single(["t": .time(1_795_370_400_250), "d": .seconds(0.0000314159)])
+        XCTAssertEqual(sink.text, "{\"t\":\"2026-11-22T18:00:00.250Z\",\"d\":0.000031}\n")
+    }
+}
