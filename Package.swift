@@ -30,6 +30,7 @@ let package = Package(
         .target(name: "MQTestSupport", dependencies: ["MQRedis"], path: "Tests/MQTestSupport"),
         .testTarget(name: "MQRedisTests", dependencies: ["MQRedis", "MQTestSupport"]),
         .testTarget(name: "MQParsingTests", dependencies: ["MQParsing"]),
+        .testTarget(name: "MQCoreTests", dependencies: ["MQCore", "MQTestSupport"]),
         .testTarget(name: "MQFormatTests", dependencies: ["MQFormat"]),
         .testTarget(name: "MQLineEditTests", dependencies: ["CLineEditShim"]),
         .testTarget(name: "MQCommandsTests", dependencies: ["MQCommands", "MQTestSupport", "mqctl"]),

@@ -1,4 +1,5 @@
 import Foundation
+import MQCore
 import MQFormat
 import MQParsing
 import MQRedis
@@ -14,12 +15,13 @@ public final class CommandContext {
     public let quiet: Bool
     public let assumeYes: Bool
     public let color: Bool
+    public let stdin: InputSource
     public let stdout: OutputSink
     public let stderr: OutputSink
     private var openConnection: RedisConnection?
 
     public init(
-        globals: GlobalOptions, environment: [String: String], stdout: OutputSink, stderr: OutputSink
+        globals: GlobalOptions, environment: [String: String], stdin: InputSource, stdout: OutputSink, stderr: OutputSink
     ) throws {
         let urlText = globals.url ?? environment["MQCTL_URL"] ?? environment["REDIS_URL"] ?? "redis://127.0.0.1:6379/0"
         var configuration = try RedisURL.parse(urlText, timeout: globals.timeout.seconds)
@@ -42,6 +44,7 @@ public final class CommandContext {
         self.quiet = globals.quiet
         self.assumeYes = globals.yes
         self.color = !globals.noColor && environment["NO_COLOR"] == nil && stdout.isTerminal
+        self.stdin = stdin
         self.stdout = stdout
         self.stderr = stderr
     }
@@ -54,14 +57,44 @@ public final class CommandContext {
         return connection
     }
 
+    /// The queue core over the connection, with the chosen prefix.
+    public func broker() throws -> Broker {
+        Broker(connection: try connection(), prefix: prefix)
+    }
+
+    /// Asks before a destructive change. `--yes` answers for the user;
+    /// without it a terminal is asked, and anything else is refused with
+    /// nothing changed.
+    public func confirm(_ question: String) throws {
+        if assumeYes { return }
+        guard stdin.isTerminal else {
+            throw UsageError("\(question) Refusing without --yes, since stdin is not a terminal; nothing was changed")
+        }
+        stderr.write("\(question) [y/N] ")
+        stderr.flush()
+        let answer = stdin.readLine().map { String(decoding: $0, as: UTF8.self).lowercased() } ?? ""
+        guard answer == "y" || answer == "yes" else {
+            throw CommandFailure("cancelled; nothing was changed")
+        }
+    }
+
+    /// Renders the values only when not `--quiet`.
+    public func output(_ body: (Renderer) throws -> Void) throws {
+        guard !quiet else { return }
+        try body(try renderer())
+    }
+
     public func close() {
         openConnection?.close()
         openConnection = nil
     }
 
     /// A renderer in the chosen format writing to stdout.
-    public func renderer() -> Renderer {
-        format.renderer(to: stdout, options: RenderOptions(width: stdout.terminalWidth))
+    public func renderer() throws -> Renderer {
+        guard format != .prometheus else {
+            throw UsageError("-o prometheus is offered by stats only; use table, json, ndjson or csv")
+        }
+        return format.renderer(to: stdout, options: RenderOptions(width: stdout.terminalWidth))
     }
 
     /// The first line of the password file, without its line ending.
@@ -73,6 +106,15 @@ public final class CommandContext {
         let line = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).first.map(String.init) ?? ""
         guard !line.isEmpty else { throw UsageError("the password file '\(path)' is empty") }
         return line
+    }
+}
+
+/// An operation that ran but did not succeed (exit 1), with its reason.
+public struct CommandFailure: Error, CustomStringConvertible {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
     }
 }
 

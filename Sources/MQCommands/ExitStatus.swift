@@ -1,3 +1,4 @@
+import MQCore
 import MQParsing
 import MQRedis
 
@@ -28,8 +29,21 @@ public enum ExitStatus: Int32 {
             } else {
                 self = .failure
             }
+        case is CommandFailure:
+            self = .failure
         case is RedisURLError, is DurationError, is TimeValueError, is UsageError:
             self = .usage
+        case let error as MQError:
+            switch error {
+            case .invalidQueueName, .invalidMessageID, .invalidPriority, .invalidHeader, .invalidConfig:
+                self = .usage
+            case .queueFull:
+                self = .temporary
+            case .corruptEnvelope, .wrongKeyType:
+                self = .dataError
+            case .messageExists, .messageNotFound, .queueNotFound, .queueNotEmpty:
+                self = .failure
+            }
         default:
             self = .software
         }

@@ -15,7 +15,10 @@ public struct MQCtl: ParsableCommand {
             70 internal error, 75 temporary (retry later), 77 permission denied.
             """,
         version: mqctlVersion,
-        subcommands: [Ping.self])
+        subcommands: [
+            Ping.self, Doctor.self, Stats.self, Check.self, Queues.self, Enqueue.self, Show.self, Peek.self,
+            Delayed.self, Promote.self,
+        ])
 
     public init() {}
 }
@@ -31,7 +34,7 @@ extension MQCommand {
         // Only reached if a command is run outside `MQCtl.execute`.
         let context = try CommandContext(
             globals: globals, environment: ProcessInfo.processInfo.environment,
-            stdout: .descriptor(1), stderr: .descriptor(2))
+            stdin: .descriptor(0), stdout: .descriptor(1), stderr: .descriptor(2))
         defer { context.close() }
         try run(in: context)
     }
@@ -41,7 +44,8 @@ extension MQCtl {
     /// Parses and runs one command line, reporting errors on `stderr`;
     /// returns the exit code. Used by the executable, the tests and the REPL.
     public static func execute(
-        arguments: [String], environment: [String: String], stdout: OutputSink, stderr: OutputSink
+        arguments: [String], environment: [String: String], stdin: InputSource = .memory([]),
+        stdout: OutputSink, stderr: OutputSink
     ) -> Int32 {
         var context: CommandContext?
         defer {
@@ -66,9 +70,13 @@ extension MQCtl {
             }
         }
         do {
-            context = try CommandContext(globals: leaf.globals, environment: environment, stdout: stdout, stderr: stderr)
+            context = try CommandContext(
+                globals: leaf.globals, environment: environment, stdin: stdin, stdout: stdout, stderr: stderr)
             try leaf.run(in: context!)
             return ExitStatus.ok.rawValue
+        } catch let exit as ExitCode {
+            // A command that chose its exit code (check, bulk enqueue).
+            return exit.rawValue
         } catch let error as ValidationError {
             return reportParseError(error, stdout: stdout, stderr: stderr)
         } catch {
@@ -84,7 +92,7 @@ extension MQCtl {
         signal(SIGPIPE, SIG_IGN)
         let code = execute(
             arguments: Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment,
-            stdout: .descriptor(1), stderr: .descriptor(2))
+            stdin: .descriptor(0), stdout: .descriptor(1), stderr: .descriptor(2))
         Foundation.exit(code)
     }
 

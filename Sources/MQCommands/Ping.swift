@@ -26,8 +26,7 @@ extension MQCtl {
             let connection = try context.connection()
             let info = try ServerProbe.info(connection)
             let latency = try ServerProbe.latency(connection, count: count)
-            guard !context.quiet else { return }
-            context.renderer().single([
+            try context.output { $0.single([
                 "target": .string(context.configuration.description),
                 "version": .string(info.version),
                 "mode": .string(info.mode),
@@ -37,7 +36,7 @@ extension MQCtl {
                 "latency_min_seconds": .seconds(latency.minimum),
                 "latency_avg_seconds": .seconds(latency.average),
                 "latency_max_seconds": .seconds(latency.maximum),
-            ])
+            ]) }
         }
     }
 }

@@ -1,6 +1,8 @@
 /// The output formats every command offers.
 public enum OutputFormat: String, CaseIterable, Sendable {
     case table, json, ndjson, csv
+    /// The Prometheus text exposition format, for metrics (`PrometheusWriter`).
+    case prometheus
 }
 
 /// A column of a list: the field it shows and how to align it in a table.
@@ -43,6 +45,7 @@ extension OutputFormat {
         case .json: return JSONRenderer(sink: sink, lines: false)
         case .ndjson: return JSONRenderer(sink: sink, lines: true)
         case .csv: return CSVRenderer(sink: sink)
+        case .prometheus: preconditionFailure("records have no Prometheus form; write metrics with PrometheusWriter")
         }
     }
 }

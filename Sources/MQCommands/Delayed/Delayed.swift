@@ -1,0 +1,81 @@
+import ArgumentParser
+import MQCore
+import MQFormat
+
+extension MQCtl {
+    struct Delayed: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List, cancel or run now the messages scheduled for later.",
+            subcommands: [List.self, Cancel.self, RunNow.self])
+    }
+}
+
+extension MQCtl.Delayed {
+    struct List: MQCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List delayed messages by run-at time, soonest first.",
+            discussion: "Streams in pages of 1000, so any number of messages lists in constant memory.\n\nExample: mqctl delayed list orders -o ndjson")
+
+        @OptionGroup var globals: GlobalOptions
+        @Argument(help: "The queue.") var queue: String
+
+        func run(in context: CommandContext) throws {
+            let broker = try context.broker()
+            let queue = try QueueName(queue)
+            let now = broker.time.nowMilliseconds()
+            let renderer = context.quiet ? nil : try context.renderer()
+            renderer?.beginList(key: "delayed", columns: [Column("id"), Column("run_at"), Column("due_in_seconds", rightAligned: true)])
+            try broker.delayedMessages(queue) { id, runAt in
+                renderer?.row(["id": .string(id), "run_at": .time(runAt), "due_in_seconds": .seconds(Double(runAt - now) / 1000)])
+            }
+            renderer?.endList()
+        }
+    }
+
+    struct Cancel: MQCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete delayed messages before they run. (Destroys data.)",
+            discussion: "Ids that are not delayed are reported and exit 1.\n\nExample: mqctl delayed cancel orders ID1 ID2")
+
+        @OptionGroup var globals: GlobalOptions
+        @Argument(help: "The queue.") var queue: String
+        @Argument(help: "Message ids.") var ids: [String]
+
+        func run(in context: CommandContext) throws {
+            try moveDelayed(queue, ids, command: "delayed cancel", context: context) { try $0.cancelDelayed($1, ids: $2) }
+        }
+    }
+
+    struct RunNow: MQCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "run-now",
+            abstract: "Make delayed messages ready now. (Changes data.)",
+            discussion: "Ids that are not delayed are reported and exit 1.\n\nExample: mqctl delayed run-now orders ID1")
+
+        @OptionGroup var globals: GlobalOptions
+        @Argument(help: "The queue.") var queue: String
+        @Argument(help: "Message ids.") var ids: [String]
+
+        func run(in context: CommandContext) throws {
+            try moveDelayed(queue, ids, command: "delayed run-now", context: context) { try $0.runDelayedNow($1, ids: $2) }
+        }
+    }
+}
+
+private func moveDelayed(
+    _ name: String, _ ids: [String], command: String, context: CommandContext,
+    _ operation: (Broker, QueueName, [String]) throws -> (moved: Int, notFound: [String])
+) throws {
+    guard !ids.isEmpty else { throw UsageError("give at least one message id") }
+    let queue = try QueueName(name)
+    let broker = try context.broker()
+    let result = try operation(broker, queue, ids)
+    try broker.audit(AuditEntry(command: command, queue: queue.rawValue, counts: [("moved", result.moved), ("not_found", result.notFound.count)]))
+    try context.output { $0.single([
+        "queue": .string(queue.rawValue), "moved": .int(Int64(result.moved)),
+        "not_found": .list(result.notFound.map { .string($0) }),
+    ]) }
+    if !result.notFound.isEmpty {
+        throw CommandFailure("not delayed in '\(queue)': \(result.notFound.joined(separator: ", "))")
+    }
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+import MQCore
+import MQFormat
+
+extension MQCtl {
+    struct Peek: MQCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the head of a queue's ready tiers in fetch order, without taking anything.",
+            discussion: "Example: mqctl peek orders --count 5")
+
+        @OptionGroup var globals: GlobalOptions
+        @Argument(help: "The queue.") var queue: String
+        @Option(name: [.short, .long], help: "Messages to show.") var count = 10
+
+        func validate() throws {
+            guard (1...10_000).contains(count) else { throw ValidationError("--count must be from 1 to 10000") }
+        }
+
+        func run(in context: CommandContext) throws {
+            let messages = try context.broker().peek(try QueueName(queue), count: count)
+            try context.output { renderer in
+                renderer.beginList(key: "messages", columns: [
+                    Column("id"), Column("priority"), Column("attempts", rightAligned: true), Column("run_at"), Column("payload"),
+                ])
+                messages.map(Records.message).forEach(renderer.row)
+                renderer.endList()
+            }
+        }
+    }
+}

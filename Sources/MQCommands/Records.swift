@@ -1,0 +1,74 @@
+import MQCore
+import MQFormat
+
+/// How core values look in output: the field names of every format.
+enum Records {
+    static let statsColumns = [
+        Column("name"), Column("ready", rightAligned: true), Column("ready_by_priority.express", rightAligned: true),
+        Column("ready_by_priority.urgent", rightAligned: true), Column("ready_by_priority.normal", rightAligned: true),
+        Column("delayed", rightAligned: true), Column("retry", rightAligned: true), Column("inflight", rightAligned: true),
+        Column("dead", rightAligned: true), Column("latency_seconds", rightAligned: true), Column("overdue", rightAligned: true),
+        Column("next_due_seconds", rightAligned: true), Column("processed", rightAligned: true), Column("failed", rightAligned: true),
+        Column("processed_per_min", rightAligned: true), Column("failed_per_min", rightAligned: true), Column("paused"),
+        Column("max_length", rightAligned: true), Column("usage_pct", rightAligned: true), Column("status"),
+    ]
+
+    /// The columns a table shows: the full set is for programs.
+    static let statsTableColumns = [
+        Column("name"), Column("ready", rightAligned: true), Column("ready_by_priority.express", rightAligned: true),
+        Column("ready_by_priority.urgent", rightAligned: true), Column("delayed", rightAligned: true),
+        Column("retry", rightAligned: true), Column("inflight", rightAligned: true), Column("dead", rightAligned: true),
+        Column("latency_seconds", rightAligned: true), Column("overdue", rightAligned: true),
+        Column("processed_per_min", rightAligned: true), Column("paused"), Column("usage_pct", rightAligned: true),
+        Column("status"),
+    ]
+
+    static func stats(_ stats: QueueStats) -> Record {
+        [
+            "name": .string(stats.queue.rawValue),
+            "ready": .int(stats.ready),
+            "ready_by_priority": .object(Record(Priority.allCases.map { ($0.rawValue, .int(stats.readyByPriority[$0] ?? 0)) })),
+            "delayed": .int(stats.delayed),
+            "retry": .int(stats.retry),
+            "inflight": .int(stats.inflight),
+            "dead": .int(stats.dead),
+            "latency_seconds": .seconds(stats.latencySeconds),
+            "overdue": .int(stats.overdue),
+            "next_due_seconds": stats.nextDueSeconds.map { .seconds($0) } ?? .null,
+            "processed": .int(stats.processed),
+            "failed": .int(stats.failed),
+            "processed_per_min": .int(stats.processedPerMinute),
+            "failed_per_min": .int(stats.failedPerMinute),
+            "paused": .bool(stats.config.paused),
+            "max_length": stats.config.maxLength.map { .int($0) } ?? .null,
+            "usage_pct": stats.usagePercent.map { .double(($0 * 10).rounded() / 10) } ?? .null,
+            "status": .string(stats.status.rawValue),
+        ]
+    }
+
+    /// A message in full. The payload is a string when it is UTF-8, else
+    /// base64 with `payload_encoding`.
+    static func message(_ view: MessageView) -> Record {
+        let envelope = view.envelope
+        var fields: [(name: String, value: FieldValue)] = [
+            ("id", .string(envelope.id)), ("queue", .string(view.queue.rawValue)), ("state", .string(envelope.state.rawValue)),
+            ("priority", .string(envelope.priority.rawValue)), ("attempts", .int(envelope.attempts)),
+            ("max_attempts", .int(envelope.maxAttempts)), ("enqueued_at", .time(envelope.enqueuedAt)),
+            ("run_at", .time(envelope.runAt)),
+        ]
+        if let score = view.score, envelope.state == .inflight { fields.append(("lease_until", .time(score))) }
+        if let failedAt = envelope.failedAt { fields.append(("failed_at", .time(failedAt))) }
+        if let error = envelope.lastError { fields.append(("last_error", .string(error))) }
+        if let worker = envelope.worker { fields.append(("worker", .string(worker))) }
+        fields.append(("headers", .object(Record(envelope.headers.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))))
+        fields += payload(envelope.payload)
+        return Record(fields)
+    }
+
+    static func payload(_ bytes: [UInt8]) -> [(name: String, value: FieldValue)] {
+        if let text = String(validating: bytes, as: UTF8.self) {
+            return [("payload", .string(text))]
+        }
+        return [("payload", .string(Base64.encode(bytes))), ("payload_encoding", .string("base64"))]
+    }
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+import MQCore
+
+extension MQCtl {
+    struct Show: MQCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show one message in any state: envelope, state, payload.",
+            discussion: """
+                A payload that is not UTF-8 is shown in base64, with payload_encoding: base64.
+
+                Example: mqctl show orders 01JD3X0Q6T4Z8M2N5P7R9S1V3W --json
+                """)
+
+        @OptionGroup var globals: GlobalOptions
+        @Argument(help: "The queue.") var queue: String
+        @Argument(help: "The message id.") var id: String
+
+        func run(in context: CommandContext) throws {
+            let view = try context.broker().message(try QueueName(queue), id: id)
+            try context.output { $0.single(Records.message(view)) }
+        }
+    }
+}

@@ -1,0 +1,177 @@
+import MQRedis
+
+/// Everything `stats` shows for one queue.
+public struct QueueStats: Equatable, Sendable {
+    public var queue: QueueName
+    public var readyByPriority: [Priority: Int64]
+    public var delayed: Int64
+    public var retry: Int64
+    public var inflight: Int64
+    public var dead: Int64
+    /// Age of the oldest ready message (seconds since it became due); 0
+    /// when nothing is ready.
+    public var latencySeconds: Double
+    /// Delayed and retry messages already due but not yet promoted: a
+    /// stuck mover shows here.
+    public var overdue: Int64
+    /// Seconds until the next delayed or retry message is due; nil when
+    /// there is none, 0 when one is overdue.
+    public var nextDueSeconds: Double?
+    /// Totals since the queue's counters began.
+    public var enqueued: Int64
+    public var processed: Int64
+    public var failed: Int64
+    /// Counts in the last complete minute.
+    public var processedPerMinute: Int64
+    public var failedPerMinute: Int64
+    public var config: QueueConfig
+
+    public var ready: Int64 { readyByPriority.values.reduce(0, +) }
+
+    /// Ready plus delayed as a share of max_length, in percent; nil
+    /// without a limit.
+    public var usagePercent: Double? {
+        config.maxLength.map { Double(ready + delayed) * 100 / Double($0) }
+    }
+
+    public enum Status: String, Sendable {
+        case ok = "OK", warn = "WARN", crit = "CRIT"
+    }
+
+    /// WARN at 80 % of max_length, CRIT at 95 %.
+    public var status: Status {
+        guard let usage = usagePercent else { return .ok }
+        return usage >= 95 ? .crit : usage >= 80 ? .warn : .ok
+    }
+}
+
+/// One message with the key it was read from.
+public struct MessageView: Equatable, Sendable {
+    public var queue: QueueName
+    public var envelope: Envelope
+    /// For a delayed, retry, inflight or dead message: its score (run-at,
+    /// retry-at, lease deadline or failed-at, in ms).
+    public var score: Int64?
+}
+
+extension Broker {
+    /// Stats for `queues` (all known queues when empty) in a constant
+    /// number of round trips whatever the number of queues or messages:
+    /// SMEMBERS, one pipeline of O(1) commands (LLEN, ZCARD, ZCOUNT,
+    /// LINDEX, GET, HGETALL) for every queue, then one HGET per non-empty
+    /// tier head for the latency.
+    public func stats(_ queues: [QueueName] = []) throws -> [QueueStats] {
+        let queues = queues.isEmpty ? try queueNames() : queues
+        guard !queues.isEmpty else { return [] }
+        let now = time.nowMilliseconds()
+        let minute = now / 60_000 - 1
+
+        var commands: [RedisCommand] = []
+        for queue in queues {
+            let k = keys.queue(queue)
+            commands += k.readyTiers.map { RedisCommand("LLEN", $0) }
+            commands += [k.delayed, k.retry, k.inflight, k.dead].map { RedisCommand("ZCARD", $0) }
+            commands += [k.delayed, k.retry].map { RedisCommand("ZCOUNT", $0, "-inf", Int(now)) }
+            commands += [k.delayed, k.retry].map { RedisCommand("ZRANGE", $0, 0, 0, "WITHSCORES") }
+            commands += k.readyTiers.map { RedisCommand("LINDEX", $0, 0) }
+            commands += [
+                RedisCommand("GET", k.counter(.enqueued)),
+                RedisCommand("GET", k.counter(.processed)), RedisCommand("GET", k.counter(.failed)),
+                RedisCommand("GET", k.counter(.processed, minute: minute)), RedisCommand("GET", k.counter(.failed, minute: minute)),
+                RedisCommand("HGETALL", k.config),
+            ]
+        }
+        let perQueue = commands.count / queues.count
+        let replies = try connection.pipeline(commands)
+
+        var stats: [QueueStats] = []
+        var heads: [(queue: Int, key: String)] = []
+        for (index, queue) in queues.enumerated() {
+            let k = keys.queue(queue)
+            var reply = replies[(index * perQueue)..<((index + 1) * perQueue)].makeIterator()
+            func next() throws -> RedisReply { try reply.next()!.throwingError() }
+            func count(_ key: String, _ type: String) throws -> Int64 {
+                do { return try next().int() } catch let error as RedisServerError where error.kind == .wrongType {
+                    throw MQError.wrongKeyType(key: key, expected: type, actual: "value of another type")
+                }
+            }
+            var byPriority: [Priority: Int64] = [:]
+            for priority in Priority.allCases { byPriority[priority] = try count(k.ready(priority), "list") }
+            let delayed = try count(k.delayed, "sorted set")
+            let retry = try count(k.retry, "sorted set")
+            let inflight = try count(k.inflight, "sorted set")
+            let dead = try count(k.dead, "sorted set")
+            let overdue = try next().int() + next().int()
+            let nextDue = try [next(), next()].compactMap { try $0.array().last.map { try Int64(Double($0.string()) ?? 0) } }.min()
+            for _ in Priority.allCases {
+                if let id = try next().optionalString() { heads.append((index, k.message(id))) }
+            }
+            let counters = try (0..<5).map { _ in try next().optionalString().flatMap { Int64($0) } ?? 0 }
+            let config = try QueueConfig(fields: Self.stringPairs(next(), key: k.config), key: k.config)
+            stats.append(QueueStats(
+                queue: queue, readyByPriority: byPriority, delayed: delayed, retry: retry, inflight: inflight, dead: dead,
+                latencySeconds: 0, overdue: overdue, nextDueSeconds: nextDue.map { max(0, Double($0 - now) / 1000) },
+                enqueued: counters[0], processed: counters[1], failed: counters[2], processedPerMinute: counters[3],
+                failedPerMinute: counters[4], config: config))
+        }
+
+        if !heads.isEmpty {
+            let runAts = try connection.pipeline(heads.map { RedisCommand("HGET", $0.key, "run_at") })
+            for (head, reply) in zip(heads, runAts) {
+                guard let runAt = try reply.throwingError().optionalString().flatMap({ Int64($0) }) else { continue }
+                stats[head.queue].latencySeconds = max(stats[head.queue].latencySeconds, Double(now - runAt) / 1000)
+            }
+        }
+        return stats
+    }
+
+    /// One message in any state, with that state's score. One round trip
+    /// for the envelope, one for the score.
+    public func message(_ queue: QueueName, id: String) throws -> MessageView {
+        let id = try MessageID.validate(id)
+        let k = keys.queue(queue)
+        let key = k.message(id)
+        let fields = try Self.bytePairs(connection.send("HGETALL", key), key: key)
+        guard !fields.isEmpty else { throw MQError.messageNotFound(queue: queue.rawValue, id: id) }
+        let envelope = try Envelope(id: id, key: key, fields: fields)
+        let scoreKey: String? = switch envelope.state {
+        case .ready: nil
+        case .delayed: k.delayed
+        case .retry: k.retry
+        case .inflight: k.inflight
+        case .dead: k.dead
+        }
+        let score = try scoreKey.flatMap { try connection.send("ZSCORE", $0, id).optionalString() }.flatMap { Double($0) }
+        return MessageView(queue: queue, envelope: envelope, score: score.map { Int64($0) })
+    }
+
+    /// Up to `count` ready messages in fetch order (express, urgent,
+    /// normal; FIFO in each). Two round trips.
+    public func peek(_ queue: QueueName, count: Int) throws -> [MessageView] {
+        let k = keys.queue(queue)
+        let tiers = try connection.pipeline(k.readyTiers.map { RedisCommand("LRANGE", $0, 0, count - 1) })
+        let ids = try Array(tiers.flatMap { try $0.array().map { try $0.string() } }.prefix(count))
+        let envelopes = try connection.pipeline(ids.map { RedisCommand("HGETALL", k.message($0)) })
+        return try zip(ids, envelopes).map { id, reply in
+            let key = k.message(id)
+            let fields = try Self.bytePairs(reply, key: key)
+            guard !fields.isEmpty else { throw MQError.corruptEnvelope(key: key, reason: "the id is ready but its envelope is missing") }
+            return MessageView(queue: queue, envelope: try Envelope(id: id, key: key, fields: fields), score: nil)
+        }
+    }
+
+    /// Delayed messages by run-at, `pageSize` at a time, handed to `body`
+    /// as (id, run-at ms) so any number of them streams in constant memory.
+    public func delayedMessages(_ queue: QueueName, pageSize: Int = 1000, body: (String, Int64) throws -> Void) throws {
+        let key = keys.queue(queue).delayed
+        var offset = 0
+        while true {
+            let items = try connection.send("ZRANGE", key, "-inf", "+inf", "BYSCORE", "LIMIT", offset, pageSize, "WITHSCORES").array()
+            for index in stride(from: 0, to: items.count - 1, by: 2) {
+                try body(try items[index].string(), Int64(Double(try items[index + 1].string()) ?? 0))
+            }
+            if items.count < pageSize * 2 { return }
+            offset += pageSize
+        }
+    }
+}

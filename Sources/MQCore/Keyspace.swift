@@ -1,0 +1,137 @@
+/// Every Redis key mqctl owns is named here and nowhere else (DESIGN.md §2).
+///
+/// Per-queue keys carry the hash tag `{Q}`, so all keys of one queue live in
+/// one Redis Cluster slot and each script touches a single slot.
+public struct Keyspace: Sendable {
+    public let prefix: String
+
+    public init(prefix: String) {
+        self.prefix = prefix
+    }
+
+    /// SET: names of known queues.
+    public var queues: String { "\(prefix):queues" }
+    /// STREAM: one entry per admin action, capped.
+    public var audit: String { "\(prefix):audit" }
+
+    public func queue(_ name: QueueName) -> QueueKeys {
+        QueueKeys(base: "\(prefix):{\(name.rawValue)}")
+    }
+}
+
+/// The keys of one queue.
+public struct QueueKeys: Sendable {
+    /// `P:{Q}`, the start of every key of the queue.
+    public let base: String
+
+    /// LIST: ids ready to run in one tier; RPUSH to enqueue, LPOP to fetch.
+    public func ready(_ priority: Priority) -> String { "\(base):ready:\(priority.rawValue)" }
+    /// The ready lists in fetch order, express first.
+    public var readyTiers: [String] { Priority.allCases.map(ready) }
+    /// ZSET: id → run-at (ms).
+    public var delayed: String { "\(base):delayed" }
+    /// ZSET: id → retry-at (ms).
+    public var retry: String { "\(base):retry" }
+    /// ZSET: id → lease deadline (ms).
+    public var inflight: String { "\(base):inflight" }
+    /// ZSET: id → failed-at (ms).
+    public var dead: String { "\(base):dead" }
+    /// HASH: the queue's settings (`QueueConfig`).
+    public var config: String { "\(base):config" }
+    /// HASH: the envelope of message `id`.
+    public func message(_ id: String) -> String { "\(base):msg:\(id)" }
+    /// STRING: the id enqueued under an idempotency key, with a TTL.
+    public func idempotency(_ key: String) -> String { "\(base):idem:\(key)" }
+    /// STRING: a running total.
+    public func counter(_ counter: Counter) -> String { "\(base):count:\(counter.rawValue)" }
+    /// STRING: the count in one minute (epoch minute), expiring after a day.
+    public func counter(_ counter: Counter, minute: Int64) -> String { "\(base):count:\(counter.rawValue):\(minute)" }
+    /// A SCAN pattern for every key of the queue.
+    public var scanPattern: String { Keyspace.escapeGlob(base) + ":*" }
+}
+
+/// The counters each queue keeps, as totals and per-minute buckets.
+public enum Counter: String, CaseIterable, Sendable {
+    case enqueued, processed, failed, dead
+}
+
+extension Keyspace {
+    /// Seconds a per-minute counter bucket lives.
+    static let minuteBucketTTL = 86_400
+
+    /// A literal for a SCAN MATCH pattern: glob characters are escaped.
+    static func escapeGlob(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            if "*?[]\\^".contains(character) { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
+    }
+}
+
+/// A validated queue name: `^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`. Braces
+/// would change the cluster slot, glob characters would leak into SCAN
+/// patterns and `:` would collide with other keys.
+public struct QueueName: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+
+    public init(_ text: String) throws {
+        let bytes = Array(text.utf8)
+        func allowed(_ byte: UInt8, first: Bool) -> Bool {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                return true
+            case UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
+                return !first
+            default:
+                return false
+            }
+        }
+        guard (1...128).contains(bytes.count), allowed(bytes[0], first: true),
+              bytes.dropFirst().allSatisfy({ allowed($0, first: false) }) else {
+            throw MQError.invalidQueueName(text)
+        }
+        rawValue = text
+    }
+
+    public var description: String { rawValue }
+
+    public static func < (lhs: QueueName, rhs: QueueName) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// A message id: a ULID by default, or the caller's own: 1 to 128
+/// characters from `A-Z a-z 0-9 . _ : @ -`, so it is safe inside a key.
+public enum MessageID {
+    public static func validate(_ id: String) throws -> String {
+        let valid = (1...128).contains(id.utf8.count) && id.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "@"), UInt8(ascii: "-"):
+                return true
+            default:
+                return false
+            }
+        }
+        guard valid else { throw MQError.invalidMessageID(id) }
+        return id
+    }
+
+    /// A ULID (https://github.com/ulid/spec): 48 bits of milliseconds then
+    /// 80 random bits, in Crockford base32, so ids sort by creation time.
+    public static func generate(nowMilliseconds: Int64) -> String {
+        let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
+        var generator = SystemRandomNumberGenerator()
+        // 128 bits: time in the high 48, randomness below.
+        let high = UInt64(nowMilliseconds) << 16 | UInt64(generator.next() as UInt16)
+        let low: UInt64 = generator.next()
+        var characters = [UInt8](repeating: 0, count: 26)
+        var (h, l) = (high, low)
+        for index in stride(from: 25, through: 0, by: -1) {
+            characters[index] = alphabet[Int(l & 31)]
+            l = l >> 5 | (h & 31) << 59
+            h >>= 5
+        }
+        return String(decoding: characters, as: UTF8.self)
+    }
+}

@@ -1,0 +1,48 @@
+/// Outcomes of queue operations that callers must handle; scripts signal
+/// them with explicit replies, mapped here.
+public enum MQError: Error, Equatable, CustomStringConvertible {
+    case invalidQueueName(String)
+    case invalidMessageID(String)
+    case invalidPriority(String)
+    case invalidHeader(String)
+    case invalidConfig(String)
+    /// The queue holds `max_length` ready and delayed messages.
+    case queueFull(queue: String, maxLength: Int64)
+    case messageExists(queue: String, id: String)
+    case messageNotFound(queue: String, id: String)
+    case queueNotFound(String)
+    case queueNotEmpty(queue: String, messages: Int64)
+    /// An envelope that cannot be read: missing fields or bad values.
+    case corruptEnvelope(key: String, reason: String)
+    /// A key holds another Redis type than the layout expects.
+    case wrongKeyType(key: String, expected: String, actual: String)
+
+    public var description: String {
+        switch self {
+        case .invalidQueueName(let name):
+            return "invalid queue name '\(name)': use 1 to 128 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit"
+        case .invalidMessageID(let id):
+            return "invalid message id '\(id)': use 1 to 128 characters from A-Z a-z 0-9 . _ : @ -"
+        case .invalidPriority(let text):
+            return "invalid priority '\(text)': use express, urgent or normal"
+        case .invalidHeader(let text):
+            return "invalid header '\(text)': use KEY=VALUE"
+        case .invalidConfig(let text):
+            return "invalid queue setting: \(text)"
+        case .queueFull(let queue, let maxLength):
+            return "queue '\(queue)' is full (max_length \(maxLength)); nothing was enqueued"
+        case .messageExists(let queue, let id):
+            return "message '\(id)' already exists in queue '\(queue)'; ids are never overwritten"
+        case .messageNotFound(let queue, let id):
+            return "no message '\(id)' in queue '\(queue)'"
+        case .queueNotFound(let queue):
+            return "no queue '\(queue)'"
+        case .queueNotEmpty(let queue, let messages):
+            return "queue '\(queue)' still holds \(messages) messages; use --force to delete them too"
+        case .corruptEnvelope(let key, let reason):
+            return "corrupt envelope at \(key): \(reason)"
+        case .wrongKeyType(let key, let expected, let actual):
+            return "key \(key) is a \(actual), expected a \(expected)"
+        }
+    }
+}

@@ -1,0 +1,86 @@
+/// A queue's settings, kept in the hash `P:{Q}:config`; absent fields take
+/// the defaults below.
+public struct QueueConfig: Equatable, Sendable {
+    /// Ready plus delayed messages allowed; nil for no limit.
+    public var maxLength: Int64?
+    public var maxAttempts: Int64 = 25
+    /// Dead letters kept: at most this many...
+    public var deadMax: Int64 = 10_000
+    /// ...and none older than this (milliseconds; 180 days).
+    public var deadMaxAge: Int64 = 180 * 86_400_000
+    public var paused = false
+
+    public init() {}
+
+    /// Field names in the hash.
+    enum Field: String, CaseIterable {
+        case maxLength = "max_length", maxAttempts = "max_attempts", deadMax = "dead_max"
+        case deadMaxAge = "dead_max_age", paused
+    }
+
+    /// Reads the hash; a field that is not a number is an error, never a
+    /// silent default.
+    public init(fields: [String: String], key: String) throws {
+        func number(_ field: Field) throws -> Int64? {
+            guard let text = fields[field.rawValue] else { return nil }
+            guard let value = Int64(text), value >= 0 else {
+                throw MQError.invalidConfig("\(key) field \(field.rawValue) is '\(text)', not a number 0 or above")
+            }
+            return value
+        }
+        let maxLength = try number(.maxLength)
+        self.maxLength = maxLength == 0 ? nil : maxLength
+        maxAttempts = try number(.maxAttempts) ?? maxAttempts
+        deadMax = try number(.deadMax) ?? deadMax
+        deadMaxAge = try number(.deadMaxAge) ?? deadMaxAge
+        paused = try number(.paused).map { $0 != 0 } ?? false
+    }
+
+    /// Every field, for HSET (max_length 0 means no limit).
+    var fields: [(String, String)] {
+        [
+            (Field.maxLength.rawValue, String(maxLength ?? 0)), (Field.maxAttempts.rawValue, String(maxAttempts)),
+            (Field.deadMax.rawValue, String(deadMax)), (Field.deadMaxAge.rawValue, String(deadMaxAge)),
+            (Field.paused.rawValue, paused ? "1" : "0"),
+        ]
+    }
+}
+
+/// Changes to a queue's settings; nil leaves a setting as it is.
+public struct QueueConfigChange: Sendable {
+    /// 0 removes the limit.
+    public var maxLength: Int64?
+    public var maxAttempts: Int64?
+    public var deadMax: Int64?
+    public var deadMaxAge: Int64?
+
+    public init(maxLength: Int64? = nil, maxAttempts: Int64? = nil, deadMax: Int64? = nil, deadMaxAge: Int64? = nil) {
+        self.maxLength = maxLength
+        self.maxAttempts = maxAttempts
+        self.deadMax = deadMax
+        self.deadMaxAge = deadMaxAge
+    }
+
+    public var isEmpty: Bool { maxLength == nil && maxAttempts == nil && deadMax == nil && deadMaxAge == nil }
+
+    func applied(to config: QueueConfig) throws -> QueueConfig {
+        var config = config
+        if let maxLength {
+            guard maxLength >= 0 else { throw MQError.invalidConfig("max_length must be 0 (no limit) or more") }
+            config.maxLength = maxLength == 0 ? nil : maxLength
+        }
+        if let maxAttempts {
+            guard maxAttempts >= 1 else { throw MQError.invalidConfig("max_attempts must be at least 1") }
+            config.maxAttempts = maxAttempts
+        }
+        if let deadMax {
+            guard deadMax >= 0 else { throw MQError.invalidConfig("dead_max must be 0 or more") }
+            config.deadMax = deadMax
+        }
+        if let deadMaxAge {
+            guard deadMaxAge >= 0 else { throw MQError.invalidConfig("dead_max_age must be 0 or more") }
+            config.deadMaxAge = deadMaxAge
+        }
+        return config
+    }
+}

@@ -1,0 +1,129 @@
+import MQRedis
+
+/// The Lua scripts that move messages between states. Each move is one
+/// script, so a message is never in two states and never in none
+/// (DESIGN.md §3). Every key a script touches arrives in KEYS, and all of
+/// them share the queue's hash tag.
+enum QueueScripts {
+    /// Enqueues a batch of messages into one queue.
+    ///
+    /// KEYS[1..3] -> P:{Q}:ready:express, :ready:urgent, :ready:normal
+    /// KEYS[4]    -> P:{Q}:delayed
+    /// KEYS[5]    -> P:{Q}:config
+    /// KEYS[6]    -> P:{Q}:count:enqueued
+    /// KEYS[7]    -> P:{Q}:count:enqueued:MINUTE
+    /// then for message i: KEYS[6+2i] -> P:{Q}:msg:ID, KEYS[7+2i] -> P:{Q}:idem:KEY
+    ///   (the message key again when the message has no idempotency key)
+    /// ARGV[1] -> now (ms)
+    /// ARGV[2] -> idempotency TTL (ms)
+    /// ARGV[3] -> minute-bucket TTL (s)
+    /// ARGV[4] -> unused, keeps the per-message groups aligned on 4
+    /// then for message i, 7 values from ARGV[5+7(i-1)]: id, priority,
+    ///   run-at (ms), payload, headers JSON, max attempts ("" for the
+    ///   queue's), "1" when it has an idempotency key
+    ///
+    /// Returns: one {outcome, id} per message, outcome one of
+    ///   "ready", "delayed", "duplicate" (id is the first message's),
+    ///   "exists" (the id is taken), "full" (max_length reached).
+    ///   Refused messages write nothing.
+    static let enqueue = RedisScript("""
+        local now = tonumber(ARGV[1])
+        local maxlen = tonumber(redis.call('HGET', KEYS[5], 'max_length') or '0') or 0
+        local default_attempts = redis.call('HGET', KEYS[5], 'max_attempts') or '25'
+        local size = 0
+        if maxlen > 0 then
+          size = redis.call('LLEN', KEYS[1]) + redis.call('LLEN', KEYS[2]) + redis.call('LLEN', KEYS[3])
+            + redis.call('ZCARD', KEYS[4])
+        end
+        local tiers = {express = KEYS[1], urgent = KEYS[2], normal = KEYS[3]}
+        local results = {}
+        local added = 0
+        for i = 1, (#ARGV - 4) / 7 do
+          local a = 4 + (i - 1) * 7
+          local id, priority, run_at = ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
+          local msg_key, idem_key = KEYS[6 + 2 * i], KEYS[7 + 2 * i]
+          local has_idem = ARGV[a + 7] == '1'
+          local existing = has_idem and redis.call('GET', idem_key)
+          if existing then
+            results[i] = {'duplicate', existing}
+          elseif redis.call('EXISTS', msg_key) == 1 then
+            results[i] = {'exists', id}
+          elseif maxlen > 0 and size >= maxlen then
+            results[i] = {'full', id}
+          else
+            local state = 'ready'
+            if run_at > now then state = 'delayed' end
+            local attempts = ARGV[a + 6]
+            if attempts == '' then attempts = default_attempts end
+            redis.call('HSET', msg_key, 'payload', ARGV[a + 4], 'headers', ARGV[a + 5], 'priority', priority,
+              'attempts', '0', 'max_attempts', attempts, 'enqueued_at', ARGV[1], 'run_at', ARGV[a + 3], 'state', state)
+            if state == 'delayed' then
+              redis.call('ZADD', KEYS[4], run_at, id)
+            else
+              redis.call('RPUSH', tiers[priority], id)
+            end
+            if has_idem then
+              redis.call('SET', idem_key, id, 'PX', ARGV[2])
+            end
+            size = size + 1
+            added = added + 1
+            results[i] = {state, id}
+          end
+        end
+        if added > 0 then
+          redis.call('INCRBY', KEYS[6], added)
+          redis.call('INCRBY', KEYS[7], added)
+          redis.call('EXPIRE', KEYS[7], ARGV[3])
+        end
+        return results
+        """)
+
+    /// Moves ids from a delayed or retry set to their ready tier, each only
+    /// if it is still in the set and due: two promoters racing over the
+    /// same ids move each once.
+    ///
+    /// KEYS[1..3] -> P:{Q}:ready:express, :ready:urgent, :ready:normal
+    /// KEYS[4]    -> the source: P:{Q}:delayed or P:{Q}:retry
+    /// KEYS[4+i]  -> P:{Q}:msg:ID for ARGV[2+i]
+    /// ARGV[1]    -> due cutoff (ms): ids scored above it stay
+    /// ARGV[2]    -> new run_at (ms) for the moved messages, or "" to keep it
+    /// ARGV[2+i]  -> id i
+    ///
+    /// Returns: the number of ids moved.
+    static let promote = RedisScript("""
+        local cutoff = tonumber(ARGV[1])
+        local tiers = {express = KEYS[1], urgent = KEYS[2], normal = KEYS[3]}
+        local moved = 0
+        for i = 3, #ARGV do
+          local id = ARGV[i]
+          local msg_key = KEYS[i + 2]
+          local score = redis.call('ZSCORE', KEYS[4], id)
+          if score and tonumber(score) <= cutoff then
+            redis.call('ZREM', KEYS[4], id)
+            local tier = tiers[redis.call('HGET', msg_key, 'priority') or 'normal'] or KEYS[3]
+            redis.call('RPUSH', tier, id)
+            if redis.call('EXISTS', msg_key) == 1 then
+              redis.call('HSET', msg_key, 'state', 'ready')
+              if ARGV[2] ~= '' then redis.call('HSET', msg_key, 'run_at', ARGV[2]) end
+            end
+            moved = moved + 1
+          end
+        end
+        return moved
+        """)
+
+    /// Deletes a message that is still in the delayed set.
+    ///
+    /// KEYS[1] -> P:{Q}:delayed
+    /// KEYS[2] -> P:{Q}:msg:ID
+    /// ARGV[1] -> id
+    ///
+    /// Returns: 1 when deleted, 0 when the id is not delayed.
+    static let cancelDelayed = RedisScript("""
+        if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+          redis.call('DEL', KEYS[2])
+          return 1
+        end
+        return 0
+        """)
+}

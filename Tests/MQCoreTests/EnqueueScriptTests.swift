@@ -1,0 +1,159 @@
+import MQCore
+import MQRedis
+import XCTest
+
+final class EnqueueScriptTests: CoreTestCase {
+    /// Table-driven: each request, the outcome, and where the id must be after.
+    func testEnqueueStatesBeforeAndAfter() throws {
+        let k = broker.keys.queue(orders)
+        let cases: [(name: String, request: EnqueueRequest, outcome: (String) -> EnqueueOutcome, key: String, state: String)] = [
+            ("normal by default", EnqueueRequest(payload: Array("a".utf8), id: "m1"), { .ready(id: $0) }, k.ready(.normal), "ready"),
+            ("express tier", EnqueueRequest(payload: Array("b".utf8), priority: .express, id: "m2"), { .ready(id: $0) }, k.ready(.express), "ready"),
+            ("urgent tier", EnqueueRequest(payload: Array("c".utf8), priority: .urgent, id: "m3"), { .ready(id: $0) }, k.ready(.urgent), "ready"),
+            ("future run-at is delayed", EnqueueRequest(payload: Array("d".utf8), runAt: start + 60_000, id: "m4"), { .delayed(id: $0) }, k.delayed, "delayed"),
+            ("past run-at is ready", EnqueueRequest(payload: Array("e".utf8), runAt: start - 1, id: "m5"), { .ready(id: $0) }, k.ready(.normal), "ready"),
+        ]
+        for item in cases {
+            let outcome = try broker.enqueue(item.request, to: orders)
+            XCTAssertEqual(outcome, item.outcome(item.request.id!), item.name)
+            let members = item.key == k.delayed ? Array(try zset(item.key).keys) : try list(item.key)
+            XCTAssertTrue(members.contains(item.request.id!), item.name)
+            XCTAssertEqual(try field(orders, item.request.id!, "state"), item.state, item.name)
+            XCTAssertEqual(try field(orders, item.request.id!, "attempts"), "0", item.name)
+            XCTAssertEqual(try field(orders, item.request.id!, "max_attempts"), "25", item.name)
+            XCTAssertEqual(try field(orders, item.request.id!, "enqueued_at"), String(start), item.name)
+        }
+        XCTAssertEqual(try zset(k.delayed), ["m4": start + 60_000])
+        XCTAssertEqual(try list(k.ready(.normal)), ["m1", "m5"])
+        XCTAssertEqual(try redis.send("SMEMBERS", "mq:queues"), .array([.bulk(Array("orders".utf8))]))
+        XCTAssertEqual(try redis.send("GET", k.counter(.enqueued)).int(), 5)
+    }
+
+    func testEnvelopeFieldsAndHeaders() throws {
+        let request = EnqueueRequest(payload: Array("p".utf8), headers: ["trace": "t-1", "a/b": "\"q\""], priority: .urgent,
+                                     id: "env1", maxAttempts: 3)
+        _ = try broker.enqueue(request, to: orders)
+        let view = try broker.message(orders, id: "env1")
+        XCTAssertEqual(view.envelope, Envelope(id: "env1", payload: Array("p".utf8), headers: ["trace": "t-1", "a/b": "\"q\""],
+                                               priority: .urgent, attempts: 0, maxAttempts: 3, enqueuedAt: start, runAt: start,
+                                               state: .ready))
+        XCTAssertEqual(try field(orders, "env1", "headers"), #"{"a/b":"\"q\"","trace":"t-1"}"#)
+    }
+
+    func testEveryByteValueRoundTrips() throws {
+        let payload = (0...255).map { UInt8($0) }
+        _ = try broker.enqueue(EnqueueRequest(payload: payload, id: "bin"), to: orders)
+        XCTAssertEqual(try broker.message(orders, id: "bin").envelope.payload, payload)
+    }
+
+    func testDuplicateIdIsRefusedAndNothingIsOverwritten() throws {
+        _ = try broker.enqueue(EnqueueRequest(payload: Array("first".utf8), id: "same"), to: orders)
+        let before = try keyCount()
+        XCTAssertThrowsError(try broker.enqueue(EnqueueRequest(payload: Array("second".utf8), priority: .express, id: "same"), to: orders)) { error in
+            XCTAssertEqual(error as? MQError, .messageExists(queue: "orders", id: "same"))
+        }
+        XCTAssertEqual(try field(orders, "same", "payload"), "first")
+        XCTAssertEqual(try list(broker.keys.queue(orders).ready(.express)), [])
+        XCTAssertEqual(try keyCount(), before)
+    }
+
+    func testIdempotencyKeyReturnsTheFirstIdAndAddsNothing() throws {
+        let first = try broker.enqueue(EnqueueRequest(payload: Array("a".utf8), idempotencyKey: "order-42"), to: orders)
+        guard case .ready(let id) = first else { return XCTFail("\(first)") }
+        let second = try broker.enqueue(EnqueueRequest(payload: Array("b".utf8), idempotencyKey: "order-42"), to: orders)
+        XCTAssertEqual(second, .duplicate(id: id))
+        XCTAssertEqual(try list(broker.keys.queue(orders).ready(.normal)), [id])
+        let ttl = try redis.send("PTTL", broker.keys.queue(orders).idempotency("order-42")).int()
+        XCTAssertTrue((Broker.idempotencyTTL - 5_000...Broker.idempotencyTTL).contains(ttl), "\(ttl)")
+        XCTAssertEqual(try redis.send("GET", broker.keys.queue(orders).counter(.enqueued)).int(), 1)
+    }
+
+    func testMaxLengthRefusesAndWritesNothing() throws {
+        try broker.createQueue(orders, QueueConfigChange(maxLength: 2))
+        _ = try broker.enqueue(EnqueueRequest(payload: [1], id: "a"), to: orders)
+        _ = try broker.enqueue(EnqueueRequest(payload: [2], runAt: start + 1000, id: "b"), to: orders)
+        let before = try keyCount()
+        XCTAssertThrowsError(try broker.enqueue(EnqueueRequest(payload: [3], id: "c", idempotencyKey: "k"), to: orders)) { error in
+            XCTAssertEqual(error as? MQError, .queueFull(queue: "orders", maxLength: 2))
+        }
+        XCTAssertEqual(try keyCount(), before)
+        XCTAssertNil(try field(orders, "c", "payload"))
+        XCTAssertEqual(try redis.send("EXISTS", broker.keys.queue(orders).idempotency("k")).int(), 0)
+    }
+
+    func testBulkEnqueueReportsEachOutcomeInOrder() throws {
+        try broker.createQueue(orders, QueueConfigChange(maxLength: 1_203))
+        _ = try broker.enqueue(EnqueueRequest(payload: [0], id: "taken"), to: orders)
+        var requests = (0..<1_200).map { EnqueueRequest(payload: Array("m\($0)".utf8)) }
+        requests.insert(EnqueueRequest(payload: [1], id: "taken"), at: 600)
+        requests.append(EnqueueRequest(payload: [2], idempotencyKey: "once"))
+        requests.append(EnqueueRequest(payload: [3], idempotencyKey: "once"))
+        requests.append(EnqueueRequest(payload: [4]))
+        requests.append(EnqueueRequest(payload: [5]))
+        let before = redis.roundTrips
+        let outcomes = try broker.enqueue(requests, to: orders)
+        XCTAssertEqual(redis.roundTrips - before, 2, "SADD, then one pipeline of 3 script calls")
+        XCTAssertEqual(outcomes.count, requests.count)
+        XCTAssertEqual(outcomes[600], .idExists(id: "taken"))
+        guard case .ready(let onceId) = outcomes[1201] else { return XCTFail("\(outcomes[1201])") }
+        XCTAssertEqual(outcomes[1202], .duplicate(id: onceId))
+        XCTAssertNotNil(outcomes[1203].readyId, "the last place under max_length")
+        XCTAssertNotNil(outcomes[1204].refusedId, "over max_length")
+        XCTAssertEqual(try redis.send("LLEN", broker.keys.queue(orders).ready(.normal)).int(), 1_203)
+        // FIFO: the list holds the ready ids in request order.
+        let readyIds = outcomes.compactMap(\.readyId)
+        XCTAssertEqual(try list(broker.keys.queue(orders).ready(.normal)), ["taken"] + readyIds)
+    }
+
+    func testGeneratedIdsSortByTime() throws {
+        let early = MessageID.generate(nowMilliseconds: start)
+        let late = MessageID.generate(nowMilliseconds: start + 1)
+        XCTAssertEqual(early.count, 26)
+        XCTAssertLessThan(early, late)
+        XCTAssertEqual(MessageID.generate(nowMilliseconds: 0).prefix(10), "0000000000")
+        XCTAssertEqual(Set((0..<1000).map { _ in MessageID.generate(nowMilliseconds: start) }).count, 1000)
+    }
+
+    func testQueueNameRules() {
+        for valid in ["orders", "a", "Orders.v2", "mail_out-1", "0queue", String(repeating: "q", count: 128)] {
+            XCTAssertNoThrow(try QueueName(valid), valid)
+        }
+        for invalid in ["", "-orders", ".x", "_x", "a b", "a:b", "a{b}", "a*", "a?", "a[1]", "ünï", String(repeating: "q", count: 129)] {
+            XCTAssertThrowsError(try QueueName(invalid), invalid) { error in
+                XCTAssertEqual(error as? MQError, .invalidQueueName(invalid))
+            }
+        }
+        for invalid in ["", "a b", "a{b}", "a*", String(repeating: "i", count: 129)] {
+            XCTAssertThrowsError(try MessageID.validate(invalid), invalid)
+        }
+    }
+
+    func testCorruptEnvelopesAreReportedNotCrashed() throws {
+        let key = broker.keys.queue(orders).message("bad")
+        try redis.send("HSET", key, "payload", "x", "priority", "sometimes", "state", "ready")
+        XCTAssertThrowsError(try broker.message(orders, id: "bad")) { error in
+            XCTAssertEqual(error as? MQError, .corruptEnvelope(key: key, reason: "field 'priority' is not express, urgent or normal"))
+        }
+        try redis.send("HSET", key, "priority", "normal", "attempts", "many")
+        XCTAssertThrowsError(try broker.message(orders, id: "bad")) { error in
+            XCTAssertTrue("\(error)".contains("field 'attempts' is not an integer"), "\(error)")
+        }
+        try redis.send("DEL", key)
+        try redis.send("SET", key, "not a hash")
+        XCTAssertThrowsError(try broker.message(orders, id: "bad")) { error in
+            XCTAssertEqual((error as? RedisServerError)?.kind, .wrongType, "\(error)")
+        }
+    }
+}
+
+extension EnqueueOutcome {
+    var readyId: String? {
+        if case .ready(let id) = self { return id }
+        return nil
+    }
+
+    var refusedId: String? {
+        if case .queueFull(let id) = self { return id }
+        return nil
+    }
+}
