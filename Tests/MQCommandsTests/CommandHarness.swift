@@ -1,6 +1,7 @@
 import Foundation
 import MQCommands
 import MQFormat
+import MQRedis
 import MQTestSupport
 import XCTest
 
@@ -12,10 +13,11 @@ struct CommandResult {
 
 /// Runs one mqctl command line in this process, as the executable would,
 /// with captured output and the given environment.
-func mqctl(_ arguments: [String], environment: [String: String]) -> CommandResult {
+func mqctl(_ arguments: [String], environment: [String: String], stdin: [UInt8] = []) -> CommandResult {
     let stdout = OutputSink.memory()
     let stderr = OutputSink.memory()
-    let code = MQCtl.execute(arguments: arguments, environment: environment, stdout: stdout, stderr: stderr)
+    let code = MQCtl.execute(
+        arguments: arguments, environment: environment, stdin: .memory(stdin), stdout: stdout, stderr: stderr)
     return CommandResult(code: code, stdout: stdout.text, stderr: stderr.text)
 }
 
@@ -43,4 +45,22 @@ func mqctlProcess(_ arguments: [String], environment: [String: String]) throws -
         code: process.terminationStatus,
         stdout: String(decoding: stdout, as: UTF8.self),
         stderr: String(decoding: stderr, as: UTF8.self))
+}
+
+/// Tests of commands against the shared Redis, with `MQCTL_URL` pointing at it.
+class CommandTestCase: RedisTestCase {
+    var environment: [String: String] { ["MQCTL_URL": server.url] }
+
+    func run(_ arguments: String..., stdin: String = "") -> CommandResult {
+        mqctl(arguments, environment: environment, stdin: Array(stdin.utf8))
+    }
+
+    func json(_ result: CommandResult, file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
+        XCTAssertEqual(result.code, 0, result.stderr, file: file, line: line)
+        return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], result.stdout, file: file, line: line)
+    }
+
+    func redis(_ arguments: any RedisArgument...) throws -> RedisReply {
+        try connect().send(RedisCommand(arguments))
+    }
 }

@@ -2,9 +2,7 @@ import Foundation
 import MQTestSupport
 import XCTest
 
-final class PingCommandTests: RedisTestCase {
-    var environment: [String: String] { ["MQCTL_URL": server.url] }
-
+final class PingCommandTests: CommandTestCase {
     func testPingJSONIsOneObject() throws {
         let result = mqctl(["ping", "--json", "--count", "4"], environment: environment)
         XCTAssertEqual(result.code, 0, result.stderr)
