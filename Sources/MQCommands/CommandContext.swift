@@ -94,7 +94,7 @@ public final class CommandContext {
         guard format != .prometheus else {
             throw UsageError("-o prometheus is offered by stats only; use table, json, ndjson or csv")
         }
-        return format.renderer(to: stdout, options: RenderOptions(width: stdout.terminalWidth))
+        return format.renderer(to: stdout, options: RenderOptions(width: stdout.terminalWidth, color: color))
     }
 
     /// The first line of the password file, without its line ending.

@@ -19,7 +19,7 @@ extension MQCtl {
         func run(in context: CommandContext) throws {
             let checks = try ServerDoctor.checks(context.connection())
             try context.output { renderer in
-                renderer.beginList(key: "checks", columns: [Column("check"), Column("status"), Column("detail")])
+                renderer.beginList(key: "checks", columns: [Column("check"), Column("status", isStatus: true), Column("detail")])
                 for check in checks {
                     renderer.row(["check": .string(check.name), "status": .string(check.status.rawValue), "detail": .string(check.detail)])
                 }

@@ -15,12 +15,25 @@ enum Records {
 
     /// The columns a table shows: the full set is for programs.
     static let statsTableColumns = [
-        Column("name"), Column("ready", rightAligned: true), Column("ready_by_priority.express", rightAligned: true),
-        Column("ready_by_priority.urgent", rightAligned: true), Column("delayed", rightAligned: true),
-        Column("retry", rightAligned: true), Column("inflight", rightAligned: true), Column("dead", rightAligned: true),
-        Column("latency_seconds", rightAligned: true), Column("overdue", rightAligned: true),
-        Column("processed_per_min", rightAligned: true), Column("paused"), Column("usage_pct", rightAligned: true),
-        Column("status"),
+        Column("name", title: "QUEUE"), Column("ready", title: "READY", rightAligned: true),
+        Column("ready_by_priority.express", title: "EXPRESS", rightAligned: true),
+        Column("ready_by_priority.urgent", title: "URGENT", rightAligned: true),
+        Column("delayed", title: "DELAYED", rightAligned: true), Column("retry", title: "RETRY", rightAligned: true),
+        Column("inflight", title: "INFLIGHT", rightAligned: true), Column("dead", title: "DEAD", rightAligned: true),
+        Column("latency_seconds", title: "LATENCY", rightAligned: true), Column("overdue", title: "OVERDUE", rightAligned: true),
+        Column("processed_per_min", title: "DONE/MIN", rightAligned: true),
+        Column("failed_per_min", title: "FAIL/MIN", rightAligned: true), Column("paused", title: "PAUSED"),
+        Column("usage_pct", title: "USAGE%", rightAligned: true), Column("status", title: "STATUS", isStatus: true),
+    ]
+
+    /// `stats --watch`: depths and per-second rates from the change between draws.
+    static let statsWatchColumns = [
+        Column("name", title: "QUEUE"), Column("ready", title: "READY", rightAligned: true),
+        Column("delayed", title: "DELAYED", rightAligned: true), Column("retry", title: "RETRY", rightAligned: true),
+        Column("inflight", title: "INFLIGHT", rightAligned: true), Column("dead", title: "DEAD", rightAligned: true),
+        Column("latency_seconds", title: "LATENCY", rightAligned: true),
+        Column("enqueued_per_s", title: "IN/S", rightAligned: true), Column("processed_per_s", title: "DONE/S", rightAligned: true),
+        Column("failed_per_s", title: "FAIL/S", rightAligned: true), Column("status", title: "STATUS", isStatus: true),
     ]
 
     static func stats(_ stats: QueueStats) -> Record {

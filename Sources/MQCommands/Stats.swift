@@ -51,11 +51,7 @@ extension MQCtl {
                 context.stdout.write("\u{1B}[H\u{1B}[2J")
                 context.stdout.write("mqctl stats  \(context.configuration)  every \(interval)  \(TimeText.rfc3339(SystemTime().nowMilliseconds(), milliseconds: false))\n\n")
                 let renderer = try context.renderer()
-                renderer.beginList(key: "queues", columns: [Column("name"), Column("ready", rightAligned: true),
-                    Column("delayed", rightAligned: true), Column("retry", rightAligned: true), Column("inflight", rightAligned: true),
-                    Column("dead", rightAligned: true), Column("latency_seconds", rightAligned: true),
-                    Column("enqueued_per_s", rightAligned: true), Column("processed_per_s", rightAligned: true),
-                    Column("failed_per_s", rightAligned: true), Column("status")])
+                renderer.beginList(key: "queues", columns: Records.statsWatchColumns)
                 for queue in stats {
                     var record = Records.stats(queue)
                     let before = previous?.stats.first { $0.queue == queue.queue }

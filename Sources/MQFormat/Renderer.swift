@@ -5,14 +5,20 @@ public enum OutputFormat: String, CaseIterable, Sendable {
     case prometheus
 }
 
-/// A column of a list: the field it shows and how to align it in a table.
+/// A column of a list: the field it shows, and its heading and alignment
+/// in a table (the heading defaults to the field name in capitals).
 public struct Column: Sendable {
     public var name: String
+    public var title: String
     public var rightAligned: Bool
+    /// Cells read OK / WARN / CRIT: green, yellow, red on a colour terminal.
+    public var isStatus: Bool
 
-    public init(_ name: String, rightAligned: Bool = false) {
+    public init(_ name: String, title: String? = nil, rightAligned: Bool = false, isStatus: Bool = false) {
         self.name = name
+        self.title = title ?? name.uppercased()
         self.rightAligned = rightAligned
+        self.isStatus = isStatus
     }
 }
 
@@ -32,16 +38,19 @@ public protocol Renderer: AnyObject {
 public struct RenderOptions: Sendable {
     /// Terminal width for tables; nil for no limit.
     public var width: Int?
+    /// ANSI colours in tables.
+    public var color: Bool
 
-    public init(width: Int? = nil) {
+    public init(width: Int? = nil, color: Bool = false) {
         self.width = width
+        self.color = color
     }
 }
 
 extension OutputFormat {
     public func renderer(to sink: OutputSink, options: RenderOptions = RenderOptions()) -> Renderer {
         switch self {
-        case .table: return TableRenderer(sink: sink, width: options.width)
+        case .table: return TableRenderer(sink: sink, width: options.width, color: options.color)
         case .json: return JSONRenderer(sink: sink, lines: false)
         case .ndjson: return JSONRenderer(sink: sink, lines: true)
         case .csv: return CSVRenderer(sink: sink)

@@ -6,12 +6,14 @@ import Foundation
 final class TableRenderer: Renderer {
     private let sink: OutputSink
     private let width: Int?
+    private let color: Bool
     private var columns: [Column] = []
     private var rows: [[String]] = []
 
-    init(sink: OutputSink, width: Int?) {
+    init(sink: OutputSink, width: Int?, color: Bool) {
         self.sink = sink
         self.width = width
+        self.color = color
     }
 
     func single(_ record: Record) {
@@ -35,7 +37,7 @@ final class TableRenderer: Renderer {
     }
 
     func endList() {
-        let header = columns.map { $0.name.uppercased() }
+        let header = columns.map(\.title)
         var widths = header.map(\.count)
         for row in rows {
             for (index, cell) in row.enumerated() {
@@ -43,9 +45,9 @@ final class TableRenderer: Renderer {
             }
         }
         fit(&widths)
-        write(header, widths: widths)
+        write(header, widths: widths, isHeader: true)
         for row in rows {
-            write(row, widths: widths)
+            write(row, widths: widths, isHeader: false)
         }
         rows = []
     }
@@ -61,11 +63,15 @@ final class TableRenderer: Renderer {
         }
     }
 
-    private func write(_ cells: [String], widths: [Int]) {
+    private func write(_ cells: [String], widths: [Int], isHeader: Bool) {
         var line = ""
         for (index, cell) in cells.enumerated() {
-            let text = cell.count > widths[index] ? String(cell.prefix(widths[index] - 1)) + "…" : cell
+            var text = cell.count > widths[index] ? String(cell.prefix(widths[index] - 1)) + "…" : cell
             let padding = String(repeating: " ", count: widths[index] - text.count)
+            if color && !isHeader && columns[index].isStatus, let code = Self.statusColors[cell] {
+                // Coloured after measuring, so escape codes take no width.
+                text = "\u{1B}[\(code)m\(text)\u{1B}[0m"
+            }
             let isLast = index == cells.count - 1
             if columns[index].rightAligned {
                 line += padding + text
@@ -76,6 +82,8 @@ final class TableRenderer: Renderer {
         }
         sink.write(line + "\n")
     }
+
+    static let statusColors = ["OK": 32, "WARN": 33, "WARNING": 33, "CRIT": 31, "CRITICAL": 31, "UNKNOWN": 35]
 
     /// Cell text for people: durations and times made readable, newlines
     /// folded so one record stays on one line.

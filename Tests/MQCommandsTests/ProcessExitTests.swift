@@ -87,3 +87,37 @@ final class ProcessExitTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("\"db\":2"), result.stdout)
     }
 }
+
+final class WatchProcessTests: RedisTestCase {
+    /// `stats --watch` redraws until interrupted; SIGINT ends it.
+    func testWatchRedrawsWithRates() throws {
+        let redis = try connect()
+        try redis.send("SADD", "mq:queues", "orders")
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mqctl")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["stats", "--watch", "--interval", "300ms", "-u", server.url]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        Thread.sleep(forTimeInterval: 0.5)
+        try redis.send("INCRBY", "mq:{orders}:count:processed", 30)
+        Thread.sleep(forTimeInterval: 0.6)
+        process.interrupt()
+        process.waitUntilExit()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let frames = text.components(separatedBy: "\u{1B}[H\u{1B}[2J").filter { !$0.isEmpty }
+        XCTAssertGreaterThanOrEqual(frames.count, 3, text)
+        let header = try XCTUnwrap(frames[0].split(separator: "\n").first { $0.hasPrefix("QUEUE") })
+        XCTAssertEqual(header.split(separator: " ")[8], "DONE/S", String(header))
+        // The first frame has no rate yet; a later one saw the processed
+        // counter move by 30 within one interval.
+        let doneRates = frames.compactMap { frame in
+            frame.split(separator: "\n").first { $0.hasPrefix("orders") }.map { String($0.split(separator: " ")[8]) }
+        }
+        XCTAssertEqual(doneRates.first, "-", text)
+        XCTAssertTrue(doneRates.contains { (Double($0) ?? 0) > 0 }, "\(doneRates)")
+        XCTAssertEqual(process.terminationReason, .uncaughtSignal)
+    }
+}

@@ -53,7 +53,7 @@ final class QueueCommandTests: CommandTestCase {
 
         let table = run("stats").stdout.split(separator: "\n")
         XCTAssertEqual(table.count, 3)
-        XCTAssertTrue(table[0].hasPrefix("NAME"), String(table[0]))
+        XCTAssertTrue(table[0].hasPrefix("QUEUE   READY  EXPRESS  URGENT  DELAYED"), String(table[0]))
 
         let prometheus = run("stats", "-o", "prometheus").stdout
         XCTAssertTrue(prometheus.contains("# TYPE mqctl_queue_ready gauge\n"), prometheus)

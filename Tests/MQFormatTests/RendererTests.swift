@@ -84,3 +84,21 @@ final class RendererTests: XCTestCase {
         XCTAssertEqual(sink.text, "{\"t\":\"2026-11-22T18:00:00.250Z\",\"d\":0.000031}\n")
     }
 }
+
+final class StatusColorTests: XCTestCase {
+    func render(color: Bool) -> String {
+        let sink = OutputSink.memory()
+        let renderer = OutputFormat.table.renderer(to: sink, options: RenderOptions(color: color))
+        renderer.beginList(key: "q", columns: [Column("name", title: "QUEUE"), Column("status", isStatus: true)])
+        for (name, status) in [("a", "OK"), ("b", "WARN"), ("c", "CRIT")] {
+            renderer.row(["name": .string(name), "status": .string(status)])
+        }
+        renderer.endList()
+        return sink.text
+    }
+
+    func testStatusCellsAreColouredOnlyWhenAsked() {
+        XCTAssertEqual(render(color: false), "QUEUE  STATUS\na      OK\nb      WARN\nc      CRIT\n")
+        XCTAssertEqual(render(color: true), "QUEUE  STATUS\na      \u{1B}[32mOK\u{1B}[0m\nb      \u{1B}[33mWARN\u{1B}[0m\nc      \u{1B}[31mCRIT\u{1B}[0m\n")
+    }
+}
