@@ -63,6 +63,8 @@ extension Broker {
         let queueKeys = keys.queue(queue)
         let now = time.nowMilliseconds()
         var calls: [(keys: [any RedisArgument], arguments: [any RedisArgument])] = []
+        var ids: [String] = []
+        ids.reserveCapacity(requests.count)
         for start in stride(from: 0, to: requests.count, by: Self.batchSize) {
             let batch = requests[start..<min(start + Self.batchSize, requests.count)]
             var scriptKeys: [any RedisArgument] = queueKeys.readyTiers + [
@@ -72,6 +74,7 @@ extension Broker {
             var arguments: [any RedisArgument] = [Int(now), Int(Self.idempotencyTTL), Keyspace.minuteBucketTTL, ""]
             for request in batch {
                 let id = try request.id.map(MessageID.validate) ?? MessageID.generate(nowMilliseconds: now)
+                ids.append(id)
                 let messageKey = queueKeys.message(id)
                 scriptKeys += [messageKey, request.idempotencyKey.map(queueKeys.idempotency) ?? messageKey]
                 arguments += [
@@ -90,24 +93,25 @@ extension Broker {
             let part = Array(calls[chunk..<min(chunk + 20, calls.count)])
             for reply in try connection.runPipelined(QueueScripts.enqueue, part) {
                 for item in try reply.throwingError().array() {
-                    outcomes.append(try Self.outcome(item))
+                    outcomes.append(try Self.outcome(item, id: ids[outcomes.count]))
                 }
             }
         }
         return outcomes
     }
 
-    private static func outcome(_ reply: RedisReply) throws -> EnqueueOutcome {
-        let pair = try reply.array()
-        guard pair.count == 2 else { throw RedisClientError.unexpectedReply(expected: "{outcome, id}", got: reply) }
-        let id = try pair[1].string()
-        switch try pair[0].string() {
-        case "ready": return .ready(id: id)
-        case "delayed": return .delayed(id: id)
-        case "duplicate": return .duplicate(id: id)
-        case "exists": return .idExists(id: id)
-        case "full": return .queueFull(id: id)
-        default: throw RedisClientError.unexpectedReply(expected: "an enqueue outcome", got: reply)
+    private static func outcome(_ reply: RedisReply, id: String) throws -> EnqueueOutcome {
+        let code = try reply.string()
+        switch code {
+        case "r": return .ready(id: id)
+        case "d": return .delayed(id: id)
+        case "x": return .idExists(id: id)
+        case "f": return .queueFull(id: id)
+        default:
+            guard code.hasPrefix("=") else {
+                throw RedisClientError.unexpectedReply(expected: "an enqueue outcome", got: reply)
+            }
+            return .duplicate(id: String(code.dropFirst()))
         }
     }
 }

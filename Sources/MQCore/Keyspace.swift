@@ -1,3 +1,5 @@
+import Foundation
+
 /// Every Redis key mqctl owns is named here and nowhere else (DESIGN.md §2).
 ///
 /// Per-queue keys carry the hash tag `{Q}`, so all keys of one queue live in
@@ -119,14 +121,62 @@ public enum MessageID {
 
     /// A ULID (https://github.com/ulid/spec): 48 bits of milliseconds then
     /// 80 random bits, in Crockford base32, so ids sort by creation time.
+    /// Within one millisecond the random part counts up (the spec's
+    /// monotonic mode), so ids made by one process sort in the order made.
     public static func generate(nowMilliseconds: Int64) -> String {
-        let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
-        var generator = SystemRandomNumberGenerator()
-        // 128 bits: time in the high 48, randomness below.
-        let high = UInt64(nowMilliseconds) << 16 | UInt64(generator.next() as UInt16)
-        let low: UInt64 = generator.next()
+        generator.next(nowMilliseconds: nowMilliseconds)
+    }
+
+    private static let generator = ULIDGenerator()
+}
+
+/// The state behind monotonic ULIDs. The random part comes from a
+/// SplitMix64 stream seeded once from the system: ids need to be unique and
+/// unguessable enough, not secret, and a getrandom call per id cost more
+/// than the rest of an enqueue.
+private final class ULIDGenerator: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lastMilliseconds: Int64 = -1
+    private var high: UInt16 = 0
+    private var low: UInt64 = 0
+    private var state: UInt64
+
+    init() {
+        var system = SystemRandomNumberGenerator()
+        state = system.next()
+    }
+
+    func next(nowMilliseconds: Int64) -> String {
+        let id = lock.withLock { () -> (time: Int64, high: UInt16, low: UInt64) in
+            if nowMilliseconds <= lastMilliseconds {
+                // Same (or an earlier) millisecond: count up from the last id.
+                self.low &+= 1
+                if self.low == 0 { self.high &+= 1 }
+            } else {
+                lastMilliseconds = nowMilliseconds
+                self.low = splitMix()
+                self.high = UInt16(truncatingIfNeeded: splitMix())
+            }
+            return (lastMilliseconds, self.high, self.low)
+        }
+        return Self.encode(time: id.time, high: id.high, low: id.low)
+    }
+
+    private func splitMix() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    private static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
+
+    /// 128 bits (time in the top 48, then 16 + 64 random bits) as 26
+    /// base32 characters, most significant first.
+    private static func encode(time: Int64, high: UInt16, low: UInt64) -> String {
         var characters = [UInt8](repeating: 0, count: 26)
-        var (h, l) = (high, low)
+        var (h, l) = (UInt64(time) << 16 | UInt64(high), low)
         for index in stride(from: 25, through: 0, by: -1) {
             characters[index] = alphabet[Int(l & 31)]
             l = l >> 5 | (h & 31) << 59

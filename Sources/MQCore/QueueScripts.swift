@@ -22,10 +22,10 @@ enum QueueScripts {
     ///   run-at (ms), payload, headers JSON, max attempts ("" for the
     ///   queue's), "1" when it has an idempotency key
     ///
-    /// Returns: one {outcome, id} per message, outcome one of
-    ///   "ready", "delayed", "duplicate" (id is the first message's),
-    ///   "exists" (the id is taken), "full" (max_length reached).
-    ///   Refused messages write nothing.
+    /// Returns: one string per message: "r" ready, "d" delayed, "x" the id
+    ///   is taken, "f" max_length reached, or "=" followed by the first
+    ///   message's id for an idempotency key already seen. Refused messages
+    ///   write nothing.
     static let enqueue = RedisScript("""
         local now = tonumber(ARGV[1])
         local maxlen = tonumber(redis.call('HGET', KEYS[5], 'max_length') or '0') or 0
@@ -35,6 +35,8 @@ enum QueueScripts {
           size = redis.call('LLEN', KEYS[1]) + redis.call('LLEN', KEYS[2]) + redis.call('LLEN', KEYS[3])
             + redis.call('ZCARD', KEYS[4])
         end
+        -- Ready ids are pushed once per tier at the end, in order.
+        local ready = {express = {}, urgent = {}, normal = {}}
         local tiers = {express = KEYS[1], urgent = KEYS[2], normal = KEYS[3]}
         local results = {}
         local added = 0
@@ -45,11 +47,11 @@ enum QueueScripts {
           local has_idem = ARGV[a + 7] == '1'
           local existing = has_idem and redis.call('GET', idem_key)
           if existing then
-            results[i] = {'duplicate', existing}
+            results[i] = '=' .. existing
           elseif redis.call('EXISTS', msg_key) == 1 then
-            results[i] = {'exists', id}
+            results[i] = 'x'
           elseif maxlen > 0 and size >= maxlen then
-            results[i] = {'full', id}
+            results[i] = 'f'
           else
             local state = 'ready'
             if run_at > now then state = 'delayed' end
@@ -59,16 +61,21 @@ enum QueueScripts {
               'attempts', '0', 'max_attempts', attempts, 'enqueued_at', ARGV[1], 'run_at', ARGV[a + 3], 'state', state)
             if state == 'delayed' then
               redis.call('ZADD', KEYS[4], run_at, id)
+              results[i] = 'd'
             else
-              redis.call('RPUSH', tiers[priority], id)
+              local list = ready[priority]
+              list[#list + 1] = id
+              results[i] = 'r'
             end
             if has_idem then
               redis.call('SET', idem_key, id, 'PX', ARGV[2])
             end
             size = size + 1
             added = added + 1
-            results[i] = {state, id}
           end
+        end
+        for priority, ids in pairs(ready) do
+          if #ids > 0 then redis.call('RPUSH', tiers[priority], unpack(ids)) end
         end
         if added > 0 then
           redis.call('INCRBY', KEYS[6], added)

@@ -9,7 +9,11 @@ enum RESPEncoder {
         // One contiguous copy of the arguments (plus a byte, so the base
         // address exists even when every argument is empty) keeps the
         // pointers hiredis reads valid for the whole call.
-        var storage = Array(command.arguments.joined())
+        var storage: [UInt8] = []
+        storage.reserveCapacity(command.arguments.reduce(1) { $0 + $1.count })
+        for argument in command.arguments {
+            storage.append(contentsOf: argument)
+        }
         storage.append(0)
         storage.withUnsafeBufferPointer { base in
             let start = UnsafeRawPointer(base.baseAddress!).assumingMemoryBound(to: CChar.self)
