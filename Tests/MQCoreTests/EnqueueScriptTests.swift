@@ -110,8 +110,17 @@ final class EnqueueScriptTests: CoreTestCase {
         let late = MessageID.generate(nowMilliseconds: start + 1)
         XCTAssertEqual(early.count, 26)
         XCTAssertLessThan(early, late)
-        XCTAssertEqual(MessageID.generate(nowMilliseconds: 0).prefix(10), "0000000000")
-        XCTAssertEqual(Set((0..<1000).map { _ in MessageID.generate(nowMilliseconds: start) }).count, 1000)
+        // The first 10 characters are the time, in Crockford base32.
+        let future = start + 86_400_000
+        let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+        let time = MessageID.generate(nowMilliseconds: future).prefix(10).reduce(Int64(0)) { $0 * 32 + Int64(alphabet.firstIndex(of: $1)!) }
+        XCTAssertEqual(time, future)
+        // Within one millisecond (or when the clock steps back) ids still
+        // come out unique and in order.
+        let burst = (0..<1000).map { _ in MessageID.generate(nowMilliseconds: future) }
+            + (0..<10).map { _ in MessageID.generate(nowMilliseconds: start) }
+        XCTAssertEqual(Set(burst).count, burst.count)
+        XCTAssertEqual(burst.sorted(), burst)
     }
 
     func testQueueNameRules() {
