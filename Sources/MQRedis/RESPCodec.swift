@@ -6,31 +6,27 @@ import Glibc
 /// string.
 enum RESPEncoder {
     static func append(_ command: RedisCommand, to buffer: inout [UInt8]) {
-        // One contiguous copy of the arguments (plus a byte, so the base
-        // address exists even when every argument is empty) keeps the
-        // pointers hiredis reads valid for the whole call.
-        var storage: [UInt8] = []
-        storage.reserveCapacity(command.arguments.reduce(1) { $0 + $1.count })
-        for argument in command.arguments {
-            storage.append(contentsOf: argument)
-        }
-        storage.append(0)
-        storage.withUnsafeBufferPointer { base in
-            let start = UnsafeRawPointer(base.baseAddress!).assumingMemoryBound(to: CChar.self)
-            var pointers: [UnsafePointer<CChar>?] = []
-            var lengths: [Int] = []
-            var offset = 0
-            for argument in command.arguments {
-                pointers.append(start + offset)
-                lengths.append(argument.count)
-                offset += argument.count
-            }
-            var target: UnsafeMutablePointer<CChar>?
-            let length = redisFormatCommandArgv(&target, Int32(pointers.count), &pointers, lengths)
-            guard length >= 0, let target else { fatalError("redisFormatCommandArgv: out of memory") }
-            defer { redisFreeCommand(target) }
-            UnsafeRawBufferPointer(start: target, count: Int(length)).withMemoryRebound(to: UInt8.self) {
-                buffer.append(contentsOf: $0)
+        let count = command.ends.count
+        withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: count) { pointers in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { lengths in
+                // A stand-in byte gives a valid base address when every
+                // argument is empty; lengths keep it from being read.
+                (command.bytes.isEmpty ? [0] : command.bytes).withUnsafeBufferPointer { base in
+                    let start = UnsafeRawPointer(base.baseAddress!).assumingMemoryBound(to: CChar.self)
+                    var offset = 0
+                    for (index, end) in command.ends.enumerated() {
+                        pointers[index] = start + offset
+                        lengths[index] = end - offset
+                        offset = end
+                    }
+                    var target: UnsafeMutablePointer<CChar>?
+                    let length = redisFormatCommandArgv(&target, Int32(count), pointers.baseAddress, lengths.baseAddress)
+                    guard length >= 0, let target else { fatalError("redisFormatCommandArgv: out of memory") }
+                    defer { redisFreeCommand(target) }
+                    UnsafeRawBufferPointer(start: target, count: Int(length)).withMemoryRebound(to: UInt8.self) {
+                        buffer.append(contentsOf: $0)
+                    }
+                }
             }
         }
     }

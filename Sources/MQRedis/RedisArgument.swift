@@ -2,44 +2,68 @@
 /// Arguments are always sent as length-prefixed bulk strings, never
 /// interpreted as a format string, so any bytes are safe.
 public protocol RedisArgument {
-    var redisBytes: [UInt8] { get }
+    /// Appends the argument's bytes.
+    func appendRedisBytes(to buffer: inout [UInt8])
 }
 
 extension String: RedisArgument {
-    public var redisBytes: [UInt8] { Array(utf8) }
+    public func appendRedisBytes(to buffer: inout [UInt8]) { buffer.append(contentsOf: utf8) }
 }
 
 extension Substring: RedisArgument {
-    public var redisBytes: [UInt8] { Array(utf8) }
+    public func appendRedisBytes(to buffer: inout [UInt8]) { buffer.append(contentsOf: utf8) }
 }
 
 extension Array: RedisArgument where Element == UInt8 {
-    public var redisBytes: [UInt8] { self }
+    public func appendRedisBytes(to buffer: inout [UInt8]) { buffer.append(contentsOf: self) }
 }
 
 extension Int: RedisArgument {
-    public var redisBytes: [UInt8] { Array(String(self).utf8) }
+    public func appendRedisBytes(to buffer: inout [UInt8]) { Int64(self).appendRedisBytes(to: &buffer) }
 }
 
 extension Int64: RedisArgument {
-    public var redisBytes: [UInt8] { Array(String(self).utf8) }
+    /// Decimal digits, written without an intermediate String.
+    public func appendRedisBytes(to buffer: inout [UInt8]) {
+        if self < 0 { buffer.append(UInt8(ascii: "-")) }
+        var magnitude = self.magnitude
+        let start = buffer.count
+        repeat {
+            buffer.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        buffer[start...].reverse()
+    }
 }
 
-/// One command: its name and arguments as bytes.
+/// One command: its name and arguments, stored back to back in one buffer
+/// so that building and encoding a command cost few allocations.
 public struct RedisCommand: Sendable, Equatable {
-    public var arguments: [[UInt8]]
+    /// Every argument's bytes, concatenated.
+    var bytes: [UInt8] = []
+    /// Where each argument ends in `bytes`.
+    var ends: [Int] = []
 
     public init(_ arguments: [any RedisArgument]) {
-        self.arguments = arguments.map(\.redisBytes)
+        ends.reserveCapacity(arguments.count)
+        for argument in arguments {
+            argument.appendRedisBytes(to: &bytes)
+            ends.append(bytes.count)
+        }
     }
 
     public init(_ arguments: any RedisArgument...) {
         self.init(arguments)
     }
 
+    /// The arguments, each as bytes.
+    public var arguments: [[UInt8]] {
+        zip([0] + ends.dropLast(), ends).map { Array(bytes[$0..<$1]) }
+    }
+
     /// The command's name, for messages (never its arguments, which may
     /// hold secrets).
     public var name: String {
-        String(decoding: arguments.first ?? [], as: UTF8.self).uppercased()
+        String(decoding: bytes[..<(ends.first ?? 0)], as: UTF8.self).uppercased()
     }
 }
