@@ -15,7 +15,7 @@ public enum TimeText {
         return date + String(format: ".%03dZ", Int(epochMilliseconds - seconds * 1000))
     }
 
-    /// A short readable duration: `850µs`, `1.2ms`, `250ms`, `4.2s`, `3m20s`, `2h5m`, `3d4h`.
+    /// A short readable duration: `850µs`, `1.2ms`, `250ms`, `4.2s`, `3m20s`, `2h5m`, `3d4h`, `180d`.
     public static func humanDuration(_ seconds: Double) -> String {
         guard seconds.isFinite else { return "-" }
         if seconds < 0 { return "-" + humanDuration(-seconds) }
@@ -24,9 +24,12 @@ public enum TimeText {
         if seconds < 1 { return String(format: "%.0fms", seconds * 1000) }
         if seconds < 60 { return String(format: "%.1fs", seconds) }
         let total = Int(seconds)
-        if total < 3600 { return "\(total / 60)m\(total % 60)s" }
-        if total < 86400 { return "\(total / 3600)h\(total % 3600 / 60)m" }
-        return "\(total / 86400)d\(total % 86400 / 3600)h"
+        func pair(_ major: Int, _ majorUnit: String, _ minor: Int, _ minorUnit: String) -> String {
+            minor == 0 ? "\(major)\(majorUnit)" : "\(major)\(majorUnit)\(minor)\(minorUnit)"
+        }
+        if total < 3600 { return pair(total / 60, "m", total % 60, "s") }
+        if total < 86400 { return pair(total / 3600, "h", total % 3600 / 60, "m") }
+        return pair(total / 86400, "d", total % 86400 / 3600, "h")
     }
 }
 

@@ -79,6 +79,8 @@ final class RendererTests: XCTestCase {
         XCTAssertEqual(TimeText.humanDuration(0.0123), "12ms")
         XCTAssertEqual(TimeText.humanDuration(75), "1m15s")
         XCTAssertEqual(TimeText.humanDuration(90_000), "1d1h")
+        XCTAssertEqual(TimeText.humanDuration(180 * 86_400), "180d")
+        XCTAssertEqual(TimeText.humanDuration(120), "2m")
         let sink = OutputSink.memory()
         OutputFormat.json.renderer(to: sink).single(["t": .time(1_795_370_400_250), "d": .seconds(0.0000314159)])
         XCTAssertEqual(sink.text, "{\"t\":\"2026-11-22T18:00:00.250Z\",\"d\":0.000031}\n")
