@@ -37,7 +37,7 @@ public enum ExitStatus: Int32 {
             switch error {
             case .invalidQueueName, .invalidMessageID, .invalidPriority, .invalidHeader, .invalidConfig:
                 self = .usage
-            case .queueFull:
+            case .queueFull, .lockHeld:
                 self = .temporary
             case .corruptEnvelope, .wrongKeyType:
                 self = .dataError

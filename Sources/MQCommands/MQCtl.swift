@@ -17,7 +17,7 @@ public struct MQCtl: ParsableCommand {
         version: mqctlVersion,
         subcommands: [
             Ping.self, Doctor.self, Stats.self, Check.self, Queues.self, Enqueue.self, Show.self, Peek.self,
-            Delayed.self, Promote.self,
+            Delayed.self, Promote.self, DLQ.self, Retry.self,
         ])
 
     public init() {}

@@ -103,6 +103,7 @@ extension MQCtl {
                 family("retry", "Messages waiting to be retried.") { Double($0.retry) },
                 family("inflight", "Messages leased to a worker.") { Double($0.inflight) },
                 family("dead", "Dead letters.") { Double($0.dead) },
+                family("dead_trimmed_total", "Dead letters removed by the dead_max and dead_max_age caps.", .counter) { Double($0.deadTrimmed) },
                 family("latency_seconds", "Age of the oldest ready message.") { $0.latencySeconds },
                 family("overdue", "Delayed and retry messages due but not yet promoted.") { Double($0.overdue) },
                 family("processed_total", "Messages acknowledged.", .counter) { Double($0.processed) },

@@ -7,11 +7,14 @@ public struct AuditEntry: Sendable {
     public var queue: String?
     /// What the action counted: moved, deleted, enqueued...
     public var counts: [(String, Int)]
+    /// How the messages were chosen (ids, --all, filters).
+    public var detail: String?
 
-    public init(command: String, queue: String? = nil, counts: [(String, Int)] = []) {
+    public init(command: String, queue: String? = nil, counts: [(String, Int)] = [], detail: String? = nil) {
         self.command = command
         self.queue = queue
         self.counts = counts
+        self.detail = detail
     }
 }
 
@@ -27,6 +30,7 @@ extension Broker {
         ]
         if let queue = entry.queue { fields += ["queue", queue] }
         for (name, count) in entry.counts { fields += [name, count] }
+        if let detail = entry.detail, !detail.isEmpty { fields += ["selection", detail] }
         try connection.send(RedisCommand(["XADD", keys.audit, "MAXLEN", "~", Self.auditLength, "*"] + fields))
     }
 

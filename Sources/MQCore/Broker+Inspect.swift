@@ -19,6 +19,8 @@ public struct QueueStats: Equatable, Sendable {
     public var nextDueSeconds: Double?
     /// Totals since the queue's counters began.
     public var enqueued: Int64
+    /// Dead letters removed by the caps (dead_max, dead_max_age).
+    public var deadTrimmed: Int64
     public var processed: Int64
     public var failed: Int64
     /// Counts in the last complete minute.
@@ -52,6 +54,12 @@ public struct MessageView: Equatable, Sendable {
     /// For a delayed, retry, inflight or dead message: its score (run-at,
     /// retry-at, lease deadline or failed-at, in ms).
     public var score: Int64?
+
+    public init(queue: QueueName, envelope: Envelope, score: Int64?) {
+        self.queue = queue
+        self.envelope = envelope
+        self.score = score
+    }
 }
 
 extension Broker {
@@ -75,7 +83,7 @@ extension Broker {
             commands += [k.delayed, k.retry].map { RedisCommand("ZRANGE", $0, 0, 0, "WITHSCORES") }
             commands += k.readyTiers.map { RedisCommand("LINDEX", $0, 0) }
             commands += [
-                RedisCommand("GET", k.counter(.enqueued)),
+                RedisCommand("GET", k.counter(.enqueued)), RedisCommand("GET", k.counter(.deadTrimmed)),
                 RedisCommand("GET", k.counter(.processed)), RedisCommand("GET", k.counter(.failed)),
                 RedisCommand("GET", k.counter(.processed, minute: minute)), RedisCommand("GET", k.counter(.failed, minute: minute)),
                 RedisCommand("HGETALL", k.config),
@@ -106,13 +114,13 @@ extension Broker {
             for _ in Priority.allCases {
                 if let id = try next().optionalString() { heads.append((index, k.message(id))) }
             }
-            let counters = try (0..<5).map { _ in try next().optionalString().flatMap { Int64($0) } ?? 0 }
+            let counters = try (0..<6).map { _ in try next().optionalString().flatMap { Int64($0) } ?? 0 }
             let config = try QueueConfig(fields: Self.stringPairs(next(), key: k.config), key: k.config)
             stats.append(QueueStats(
                 queue: queue, readyByPriority: byPriority, delayed: delayed, retry: retry, inflight: inflight, dead: dead,
                 latencySeconds: 0, overdue: overdue, nextDueSeconds: nextDue.map { max(0, Double($0 - now) / 1000) },
-                enqueued: counters[0], processed: counters[1], failed: counters[2], processedPerMinute: counters[3],
-                failedPerMinute: counters[4], config: config))
+                enqueued: counters[0], deadTrimmed: counters[1], processed: counters[2], failed: counters[3],
+                processedPerMinute: counters[4], failedPerMinute: counters[5], config: config))
         }
 
         if !heads.isEmpty {
@@ -157,21 +165,6 @@ extension Broker {
             let fields = try Self.bytePairs(reply, key: key)
             guard !fields.isEmpty else { throw MQError.corruptEnvelope(key: key, reason: "the id is ready but its envelope is missing") }
             return MessageView(queue: queue, envelope: try Envelope(id: id, key: key, fields: fields), score: nil)
-        }
-    }
-
-    /// Delayed messages by run-at, `pageSize` at a time, handed to `body`
-    /// as (id, run-at ms) so any number of them streams in constant memory.
-    public func delayedMessages(_ queue: QueueName, pageSize: Int = 1000, body: (String, Int64) throws -> Void) throws {
-        let key = keys.queue(queue).delayed
-        var offset = 0
-        while true {
-            let items = try connection.send("ZRANGE", key, "-inf", "+inf", "BYSCORE", "LIMIT", offset, pageSize, "WITHSCORES").array()
-            for index in stride(from: 0, to: items.count - 1, by: 2) {
-                try body(try items[index].string(), Int64(Double(try items[index + 1].string()) ?? 0))
-            }
-            if items.count < pageSize * 2 { return }
-            offset += pageSize
         }
     }
 }

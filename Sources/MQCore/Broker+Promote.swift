@@ -55,14 +55,14 @@ extension Broker {
         }
     }
 
-    /// Moves delayed messages to their ready tier now, due or not; their
-    /// run_at becomes now. Returns the ids that were not delayed.
-    public func runDelayedNow(_ queue: QueueName, ids: [String]) throws -> (moved: Int, notFound: [String]) {
+    /// Moves delayed or retry messages to their ready tier now, due or
+    /// not; their run_at becomes now. Returns the ids that were not there.
+    public func runNow(_ queue: QueueName, ids: [String], from source: KillSource = .delayed) throws -> (moved: Int, notFound: [String]) {
         let queueKeys = keys.queue(queue)
         let now = time.nowMilliseconds()
         let ids = try ids.map(MessageID.validate)
         let calls = ids.map { id in
-            (keys: (queueKeys.readyTiers + [queueKeys.delayed, queueKeys.message(id)]) as [any RedisArgument],
+            (keys: (queueKeys.readyTiers + [sourceKey(queue, source), queueKeys.message(id)]) as [any RedisArgument],
              arguments: [Int64.max, Int(now), id] as [any RedisArgument])
         }
         return try countMoves(connection.runPipelined(QueueScripts.promote, calls), ids: ids)

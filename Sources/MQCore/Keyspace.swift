@@ -15,6 +15,8 @@ public struct Keyspace: Sendable {
     public var queues: String { "\(prefix):queues" }
     /// STREAM: one entry per admin action, capped.
     public var audit: String { "\(prefix):audit" }
+    /// STRING: a cron/run lock, `SET NX PX` with a token naming the holder.
+    public func lock(_ name: String) -> String { "\(prefix):lock:\(name)" }
 
     public func queue(_ name: QueueName) -> QueueKeys {
         QueueKeys(base: "\(prefix):{\(name.rawValue)}")
@@ -55,6 +57,8 @@ public struct QueueKeys: Sendable {
 /// The counters each queue keeps, as totals and per-minute buckets.
 public enum Counter: String, CaseIterable, Sendable {
     case enqueued, processed, failed, dead
+    /// Dead letters removed by the dead_max / dead_max_age caps.
+    case deadTrimmed = "dead_trimmed"
 }
 
 extension Keyspace {

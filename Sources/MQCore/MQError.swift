@@ -14,6 +14,8 @@ public enum MQError: Error, Equatable, CustomStringConvertible {
     case queueNotEmpty(queue: String, messages: Int64)
     /// An envelope that cannot be read: missing fields or bad values.
     case corruptEnvelope(key: String, reason: String)
+    /// Another run holds a cron lock; `holder` says who.
+    case lockHeld(name: String, holder: String)
     /// A key holds another Redis type than the layout expects.
     case wrongKeyType(key: String, expected: String, actual: String)
 
@@ -41,6 +43,8 @@ public enum MQError: Error, Equatable, CustomStringConvertible {
             return "queue '\(queue)' still holds \(messages) messages; use --force to delete them too"
         case .corruptEnvelope(let key, let reason):
             return "corrupt envelope at \(key): \(reason)"
+        case .lockHeld(let name, let holder):
+            return "another run holds the lock '\(name)': \(holder)"
         case .wrongKeyType(let key, let expected, let actual):
             return "key \(key) is a \(actual), expected a \(expected)"
         }

@@ -28,7 +28,7 @@ final class CSVRenderer: Renderer {
         })
     }
 
-    func endList() {}
+    func endList(_ trailer: Record) {}
 
     private func writeLine(_ cells: [String]) {
         sink.write(cells.map(Self.escape).joined(separator: ",") + "\r\n")

@@ -30,8 +30,13 @@ final class JSONRenderer: Renderer {
         rowsWritten += 1
     }
 
-    func endList() {
-        if !lines { sink.write(rowsWritten == 0 ? "]}\n" : "\n]}\n") }
+    func endList(_ trailer: Record) {
+        guard !lines else { return }
+        sink.write(rowsWritten == 0 ? "]" : "\n]")
+        for field in trailer.fields {
+            sink.write(",\(Self.quote(field.name)):\(Self.encode(field.value))")
+        }
+        sink.write("}\n")
     }
 
     static func encode(_ value: FieldValue) -> String {

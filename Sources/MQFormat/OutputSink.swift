@@ -46,6 +46,12 @@ public final class OutputSink {
         }
     }
 
+    /// Flushes once a good amount is buffered: for streams of rows, so
+    /// output flows and memory stays flat.
+    public func flushIfLarge() {
+        if buffer.count >= 16 * 1024 { flush() }
+    }
+
     /// Sends buffered text to the descriptor. A reader that went away
     /// (EPIPE: `mqctl ... | head`) ends output quietly.
     public func flush() {

@@ -32,7 +32,15 @@ public protocol Renderer: AnyObject {
     /// fields a table or CSV shows, in order.
     func beginList(key: String, columns: [Column])
     func row(_ record: Record)
-    func endList()
+    /// Ends the list; JSON adds `trailer`'s fields after it
+    /// (`{"items": [...], "next_cursor": ...}`), other formats ignore them.
+    func endList(_ trailer: Record)
+}
+
+extension Renderer {
+    public func endList() {
+        endList([:])
+    }
 }
 
 public struct RenderOptions: Sendable {

@@ -36,7 +36,7 @@ final class TableRenderer: Renderer {
         })
     }
 
-    func endList() {
+    func endList(_ trailer: Record) {
         let header = columns.map(\.title)
         var widths = header.map(\.count)
         for row in rows {

@@ -29,7 +29,7 @@ final class QueueCommandTests: CommandTestCase {
         XCTAssertEqual(queues.map { $0["name"] as? String }, ["mail", "orders"])
         let orders = queues[1]
         let expectedKeys: Set<String> = [
-            "name", "ready", "ready_by_priority", "delayed", "retry", "inflight", "dead", "latency_seconds", "overdue",
+            "name", "ready", "ready_by_priority", "delayed", "retry", "inflight", "dead", "dead_trimmed", "latency_seconds", "overdue",
             "next_due_seconds", "processed", "failed", "processed_per_min", "failed_per_min", "paused", "max_length",
             "usage_pct", "status",
         ]

@@ -84,7 +84,7 @@ final class PromoteTests: CoreTestCase {
         _ = try broker.enqueue(EnqueueRequest(payload: [3], id: "ready-one"), to: orders)
         clock.advance(milliseconds: 10)
 
-        let run = try broker.runDelayedNow(orders, ids: ["a", "ready-one", "ghost"])
+        let run = try broker.runNow(orders, ids: ["a", "ready-one", "ghost"])
         XCTAssertEqual(run.moved, 1)
         XCTAssertEqual(run.notFound, ["ready-one", "ghost"])
         XCTAssertEqual(try list(k.ready(.urgent)), ["a"])

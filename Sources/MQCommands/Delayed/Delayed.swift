@@ -25,8 +25,11 @@ extension MQCtl.Delayed {
             let now = broker.time.nowMilliseconds()
             let renderer = context.quiet ? nil : try context.renderer()
             renderer?.beginList(key: "delayed", columns: [Column("id"), Column("run_at"), Column("due_in_seconds", rightAligned: true)])
-            try broker.delayedMessages(queue) { id, runAt in
-                renderer?.row(["id": .string(id), "run_at": .time(runAt), "due_in_seconds": .seconds(Double(runAt - now) / 1000)])
+            try broker.scheduled(queue, in: .delayed) { page in
+                for (id, runAt) in page {
+                    renderer?.row(["id": .string(id), "run_at": .time(runAt), "due_in_seconds": .seconds(Double(runAt - now) / 1000)])
+                }
+                context.stdout.flushIfLarge()
             }
             renderer?.endList()
         }
@@ -57,7 +60,7 @@ extension MQCtl.Delayed {
         @Argument(help: "Message ids.") var ids: [String]
 
         func run(in context: CommandContext) throws {
-            try moveDelayed(queue, ids, command: "delayed run-now", context: context) { try $0.runDelayedNow($1, ids: $2) }
+            try moveDelayed(queue, ids, command: "delayed run-now", context: context) { try $0.runNow($1, ids: $2) }
         }
     }
 }

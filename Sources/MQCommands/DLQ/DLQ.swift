@@ -1,0 +1,152 @@
+import ArgumentParser
+import Foundation
+import MQCore
+import MQFormat
+import MQParsing
+
+extension MQCtl {
+    struct DLQ: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "dlq",
+            abstract: "List, show, replay, purge, export and import dead letters.",
+            subcommands: [List.self, Show.self, Replay.self, Purge.self, Export.self, Import.self])
+    }
+}
+
+/// Filters on dead letters, combinable.
+struct DeadLetterFilterOptions: ParsableArguments {
+    @Option(help: "Failed at least this long ago, e.g. 1h.", transform: DurationValue.init(parsing:))
+    var olderThan: DurationValue?
+
+    @Option(help: "Failed at most this long ago, e.g. 30m.", transform: DurationValue.init(parsing:))
+    var newerThan: DurationValue?
+
+    @Option(help: "last_error matches this regular expression (anywhere in it).")
+    var error: String?
+
+    @Option(name: .customLong("header"), help: "Has this header KEY=VALUE; repeatable.")
+    var headers: [String] = []
+
+    @Option(help: "The payload contains this text.")
+    var payloadContains: String?
+
+    var isEmpty: Bool {
+        olderThan == nil && newerThan == nil && error == nil && headers.isEmpty && payloadContains == nil
+    }
+
+    func filter() throws -> DeadLetterFilter {
+        let pattern: NSRegularExpression?
+        do {
+            pattern = try error.map { try NSRegularExpression(pattern: $0) }
+        } catch {
+            throw UsageError("--error: '\(self.error!)' is not a valid regular expression")
+        }
+        return DeadLetterFilter(
+            olderThan: olderThan?.milliseconds, newerThan: newerThan?.milliseconds, error: pattern,
+            headers: try MQCtl.Enqueue.parseHeaders(headers), payloadContains: payloadContains.map { Array($0.utf8) })
+    }
+
+    /// The filters as given, for the audit entry.
+    var description: String {
+        var parts: [String] = []
+        if let olderThan { parts.append("older-than=\(olderThan)") }
+        if let newerThan { parts.append("newer-than=\(newerThan)") }
+        if let error { parts.append("error=\(error)") }
+        parts += headers.map { "header=\($0)" }
+        if let payloadContains { parts.append("payload-contains=\(payloadContains)") }
+        return parts.joined(separator: " ")
+    }
+}
+
+/// Which dead letters a bulk command works on: ids, --all, or filters.
+struct DeadLetterSelection: ParsableArguments {
+    @Argument(help: "Dead letter ids.")
+    var ids: [String] = []
+
+    @Flag(help: "Every dead letter of the queue.")
+    var all = false
+
+    @OptionGroup var filters: DeadLetterFilterOptions
+
+    func validate() throws {
+        let chosen = [!ids.isEmpty, all, !filters.isEmpty].filter { $0 }.count
+        guard chosen == 1 else {
+            throw ValidationError("choose the dead letters with ids, --all, or filters (--older-than, --error, ...), exactly one of them")
+        }
+    }
+
+    /// Hands the matching ids to `body` in batches of `batchSize`, at most
+    /// `limit` in all; `body` may remove them as it goes.
+    func forEachBatch(_ broker: Broker, _ queue: QueueName, batchSize: Int, limit: Int?, body: ([String]) throws -> Void) throws {
+        if !ids.isEmpty {
+            let ids = Array(self.ids.prefix(limit ?? self.ids.count))
+            for start in stride(from: 0, to: ids.count, by: batchSize) {
+                try body(Array(ids[start..<min(start + batchSize, ids.count)]))
+            }
+            return
+        }
+        var batch: [String] = []
+        try broker.deadLetters(queue, filter: try filters.filter(), limit: limit, withEnvelopes: false) { letter in
+            batch.append(letter.id)
+            if batch.count == batchSize {
+                try body(batch)
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+        if !batch.isEmpty { try body(batch) }
+    }
+
+    var description: String {
+        !ids.isEmpty ? "ids=\(ids.count)" : all ? "all" : filters.description
+    }
+}
+
+/// The cron lock: on by default when stdin is not a terminal.
+struct LockOptions: ParsableArguments {
+    @Flag(inversion: .prefixedNo, help: "Take the queue's cron lock for the run (default: on when stdin is not a terminal).")
+    var lock: Bool?
+
+    /// Runs `body` under the lock `command` on `queue` when it applies.
+    func withLock<T>(_ command: String, _ queue: QueueName, _ broker: Broker, _ context: CommandContext,
+                     _ body: (CronLock?) throws -> T) throws -> T {
+        guard lock ?? !context.stdin.isTerminal else { return try body(nil) }
+        let held = try broker.lock(command, queue: queue)
+        defer { held.release() }
+        return try body(held)
+    }
+}
+
+/// Paces bulk work to at most `rate` items a second.
+struct RateLimiter {
+    let rate: Int?
+    private let started = Date()
+
+    init(rate: Int?) {
+        self.rate = rate
+    }
+
+    func pace(done: Int) {
+        guard let rate, rate > 0 else { return }
+        let due = Double(done) / Double(rate) - Date().timeIntervalSince(started)
+        if due > 0 { Thread.sleep(forTimeInterval: due) }
+    }
+}
+
+enum DeadLetterRecords {
+    static let columns = [
+        Column("id"), Column("failed_at"), Column("age_seconds", title: "AGE", rightAligned: true),
+        Column("attempts", rightAligned: true), Column("priority"), Column("error"),
+    ]
+
+    /// One row of `dlq list`: the error's first line in tables, whole in JSON.
+    static func row(_ letter: DeadLetter, now: Int64, table: Bool) -> Record {
+        let error = letter.envelope?.lastError ?? letter.problem.map { "(\($0))" } ?? ""
+        return [
+            "id": .string(letter.id), "failed_at": .time(letter.failedAt),
+            "age_seconds": .seconds(Double(now - letter.failedAt) / 1000),
+            "attempts": letter.envelope.map { .int($0.attempts) } ?? .null,
+            "priority": letter.envelope.map { .string($0.priority.rawValue) } ?? .null,
+            "error": .string(table ? String(error.split(separator: "\n", omittingEmptySubsequences: false).first ?? "") : error),
+        ]
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import MQCore
+import MQFormat
+
+extension MQCtl.DLQ {
+    struct Purge: MQCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete dead letters and their envelopes. (Destroys data.)",
+            discussion: """
+                Asks on a terminal; elsewhere needs --yes, and exits 64 having deleted nothing \
+                without it. --dry-run shows what would go.
+
+                Example (cron): 30 3 * * * mqctl dlq purge orders --older-than 30d --yes -q
+                """)
+
+        @OptionGroup var globals: GlobalOptions
+        @Argument(help: "The queue.") var queue: String
+        @OptionGroup var selection: DeadLetterSelection
+        @Flag(help: "Count the matches and show a sample; change nothing.") var dryRun = false
+        @Option(help: "Delete at most N.") var limit: Int?
+        @Option(help: "Messages per script call.") var batch = 500
+        @OptionGroup var locking: LockOptions
+
+        func validate() throws {
+            guard (1...5_000).contains(batch) else { throw ValidationError("--batch must be from 1 to 5000") }
+            if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        }
+
+        func run(in context: CommandContext) throws {
+            let queue = try QueueName(queue)
+            let broker = try context.broker()
+            if dryRun {
+                return try DryRun.report(selection, queue, broker, limit: limit, context: context)
+            }
+            try context.confirm("Delete \(selection.all ? "all" : "the chosen") dead letters of '\(queue)'?")
+            var tally = (deleted: 0, notFound: 0)
+            let progress = Progress(context: context, label: "deleted")
+            try locking.withLock("dlq-purge", queue, broker, context) { lock in
+                try selection.forEachBatch(broker, queue, batchSize: batch, limit: limit) { ids in
+                    for gone in try broker.purgeDead(queue, ids: ids) {
+                        if gone { tally.deleted += 1 } else { tally.notFound += 1 }
+                    }
+                    progress.update(done: tally.deleted + tally.notFound)
+                    try lock?.renewIfDue()
+                }
+            }
+            progress.finish()
+            try broker.audit(AuditEntry(command: "dlq purge", queue: queue.rawValue, counts: [
+                ("deleted", tally.deleted), ("not_found", tally.notFound),
+            ], detail: selection.description))
+            try context.output { $0.single([
+                "deleted": .int(Int64(tally.deleted)), "not_found": .int(Int64(tally.notFound)), "dry_run": .bool(false),
+            ]) }
+            if !selection.ids.isEmpty && tally.notFound > 0 {
+                throw CommandFailure("\(tally.notFound) of the ids given are not dead letters in '\(queue)'")
+            }
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import ArgumentParser
+import MQCore
+import MQFormat
+
+extension MQCtl.DLQ {
+    struct Replay: MQCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Move dead letters back to their ready tier, in bounded batches. (Changes data.)",
+            discussion: """
+                Attempts reset unless --keep-attempts. Each batch is one script: a replay cut \
+                short keeps what it did, and a re-run moves only what is left, each message \
+                once. Without a terminal the queue's cron lock is taken: a second run exits 75. \
+                Prints moved, skipped (envelope missing, or the id is taken in --to-queue) and \
+                not_found.
+
+                Example (cron): 0 * * * * mqctl dlq replay orders --error 'timeout' --older-than 1h --limit 1000 -q
+                """)
+
+        @OptionGroup var globals: GlobalOptions
+        @Argument(help: "The queue.") var queue: String
+        @OptionGroup var selection: DeadLetterSelection
+        @Option(help: "Replay into this queue instead.") var toQueue: String?
+        @Flag(help: "Keep the attempts count instead of resetting it.") var keepAttempts = false
+        @Flag(help: "Count the matches and show a sample; change nothing.") var dryRun = false
+        @Option(help: "Replay at most N.") var limit: Int?
+        @Option(help: "At most N messages a second.") var rate: Int?
+        @Option(help: "Messages per script call.") var batch = 500
+        @OptionGroup var locking: LockOptions
+
+        func validate() throws {
+            guard (1...5_000).contains(batch) else { throw ValidationError("--batch must be from 1 to 5000") }
+            if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+            if let rate, rate < 1 { throw ValidationError("--rate must be at least 1") }
+        }
+
+        func run(in context: CommandContext) throws {
+            let queue = try QueueName(queue)
+            let target = try toQueue.map(QueueName.init)
+            let broker = try context.broker()
+            if dryRun {
+                return try DryRun.report(selection, queue, broker, limit: limit, context: context)
+            }
+            var tally = (moved: 0, skipped: 0, notFound: 0)
+            let limiter = RateLimiter(rate: rate)
+            let progress = Progress(context: context, label: "replayed")
+            try locking.withLock("dlq-replay", queue, broker, context) { lock in
+                try selection.forEachBatch(broker, queue, batchSize: min(batch, rate ?? batch), limit: limit) { ids in
+                    let outcomes = try target.map { try broker.replay(queue, ids: ids, to: $0, keepAttempts: keepAttempts) }
+                        ?? broker.replay(queue, ids: ids, keepAttempts: keepAttempts)
+                    for outcome in outcomes {
+                        switch outcome {
+                        case .moved: tally.moved += 1
+                        case .skipped: tally.skipped += 1
+                        case .notFound: tally.notFound += 1
+                        }
+                    }
+                    progress.update(done: tally.moved + tally.skipped + tally.notFound)
+                    limiter.pace(done: tally.moved + tally.skipped + tally.notFound)
+                    try lock?.renewIfDue()
+                }
+            }
+            progress.finish()
+            try broker.audit(AuditEntry(command: "dlq replay", queue: queue.rawValue, counts: [
+                ("moved", tally.moved), ("skipped", tally.skipped), ("not_found", tally.notFound),
+            ], detail: selection.description + (target.map { " to=\($0)" } ?? "")))
+            try context.output { $0.single([
+                "moved": .int(Int64(tally.moved)), "skipped": .int(Int64(tally.skipped)),
+                "not_found": .int(Int64(tally.notFound)), "dry_run": .bool(false),
+            ]) }
+            if !selection.ids.isEmpty && tally.notFound > 0 {
+                throw CommandFailure("\(tally.notFound) of the ids given are not dead letters in '\(queue)'")
+            }
+        }
+    }
+}
+
+/// `--dry-run` for replay and purge: what would be taken, changing nothing.
+enum DryRun {
+    static func report(_ selection: DeadLetterSelection, _ queue: QueueName, _ broker: Broker, limit: Int?, context: CommandContext) throws {
+        var matched = 0
+        var notFound = 0
+        var sample: [FieldValue] = []
+        if !selection.ids.isEmpty {
+            let ids = Array(selection.ids.prefix(limit ?? selection.ids.count))
+            for (id, dead) in zip(ids, try broker.areDead(queue, ids: ids)) {
+                if !dead { notFound += 1 } else {
+                    matched += 1
+                    if sample.count < 10 { sample.append(.string(id)) }
+                }
+            }
+        } else {
+            try broker.deadLetters(queue, filter: try selection.filters.filter(), limit: limit, withEnvelopes: false) { letter in
+                matched += 1
+                if sample.count < 10 { sample.append(.string(letter.id)) }
+            }
+        }
+        try context.output { $0.single([
+            "moved": .int(0), "skipped": .int(0), "not_found": .int(Int64(notFound)), "dry_run": .bool(true),
+            "matched": .int(Int64(matched)), "sample": .list(sample),
+        ]) }
+    }
+}

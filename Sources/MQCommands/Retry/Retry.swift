@@ -1,0 +1,130 @@
+import ArgumentParser
+import MQCore
+import MQFormat
+
+extension MQCtl {
+    struct Retry: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List messages waiting to be retried, run them now, or kill them.",
+            subcommands: [List.self, RunNow.self, Kill.self])
+    }
+}
+
+/// The retry ids a command works on: the ids given, or --all.
+struct RetrySelection: ParsableArguments {
+    @Argument(help: "Message ids.") var ids: [String] = []
+    @Flag(help: "Every message waiting for a retry.") var all = false
+
+    func validate() throws {
+        guard ids.isEmpty != !all else { throw ValidationError("give message ids or --all, one of them") }
+    }
+
+    /// The ids, in batches; with --all read page by page from the retry set.
+    func forEachBatch(_ broker: Broker, _ queue: QueueName, body: ([String]) throws -> Void) throws {
+        guard all else { return try body(ids) }
+        // Each batch leaves the set, so the first page is always the next
+        // one; a batch that moved nothing ends the loop.
+        var previous: [String] = []
+        while true {
+            let page = try broker.scheduledPage(queue, in: .retry, count: Broker.batchSize).map(\.id)
+            guard !page.isEmpty, page != previous else { return }
+            try body(page)
+            previous = page
+        }
+    }
+}
+
+extension MQCtl.Retry {
+    struct List: MQCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List messages waiting for a retry, soonest first, with their last error.",
+            discussion: "Streams in pages, in constant memory.\n\nExample: mqctl retry list orders -o ndjson")
+
+        @OptionGroup var globals: GlobalOptions
+        @Argument(help: "The queue.") var queue: String
+
+        func run(in context: CommandContext) throws {
+            let queue = try QueueName(queue)
+            let broker = try context.broker()
+            let now = broker.time.nowMilliseconds()
+            let table = context.format == .table
+            let renderer = context.quiet ? nil : try context.renderer()
+            renderer?.beginList(key: "retry", columns: [
+                Column("id"), Column("retry_at"), Column("due_in_seconds", title: "DUE IN", rightAligned: true),
+                Column("attempts", rightAligned: true), Column("error"),
+            ])
+            try broker.scheduled(queue, in: .retry, pageSize: Broker.batchSize) { page in
+                let envelopes = try broker.readEnvelopes(queue, ids: page.map(\.id))
+                for (item, read) in zip(page, envelopes) {
+                    let error = read.envelope?.lastError ?? read.problem.map { "(\($0))" } ?? ""
+                    renderer?.row([
+                        "id": .string(item.id), "retry_at": .time(item.score),
+                        "due_in_seconds": .seconds(Double(item.score - now) / 1000),
+                        "attempts": read.envelope.map { .int($0.attempts) } ?? .null,
+                        "error": .string(table ? String(error.split(separator: "\n", omittingEmptySubsequences: false).first ?? "") : error),
+                    ])
+                }
+                context.stdout.flushIfLarge()
+            }
+            renderer?.endList()
+        }
+    }
+
+    struct RunNow: MQCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "run-now",
+            abstract: "Make messages waiting for a retry ready now. (Changes data.)",
+            discussion: "Example: mqctl retry run-now orders --all")
+
+        @OptionGroup var globals: GlobalOptions
+        @Argument(help: "The queue.") var queue: String
+        @OptionGroup var selection: RetrySelection
+
+        func run(in context: CommandContext) throws {
+            let queue = try QueueName(queue)
+            let broker = try context.broker()
+            var moved = 0
+            var notFound: [String] = []
+            try selection.forEachBatch(broker, queue) { ids in
+                let result = try broker.runNow(queue, ids: ids, from: .retry)
+                moved += result.moved
+                notFound += result.notFound
+            }
+            try report("retry run-now", queue, broker, context, moved: moved, notFound: notFound)
+        }
+    }
+
+    struct Kill: MQCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Move messages waiting for a retry to the dead letters now. (Changes data.)",
+            discussion: "Their last error is kept; the dead-letter caps apply.\n\nExample: mqctl retry kill orders 01JD3X0Q6T4Z8M2N5P7R9S1V3W")
+
+        @OptionGroup var globals: GlobalOptions
+        @Argument(help: "The queue.") var queue: String
+        @OptionGroup var selection: RetrySelection
+
+        func run(in context: CommandContext) throws {
+            let queue = try QueueName(queue)
+            let broker = try context.broker()
+            var moved = 0
+            var notFound: [String] = []
+            try selection.forEachBatch(broker, queue) { ids in
+                let validated = try ids.map(MessageID.validate)
+                let result = try broker.kill(queue, ids: validated, from: .retry, error: nil)
+                moved += result.killed.filter { $0 }.count
+                notFound += zip(validated, result.killed).filter { !$0.1 }.map(\.0)
+            }
+            try report("retry kill", queue, broker, context, moved: moved, notFound: notFound)
+        }
+    }
+}
+
+private func report(_ command: String, _ queue: QueueName, _ broker: Broker, _ context: CommandContext, moved: Int, notFound: [String]) throws {
+    try broker.audit(AuditEntry(command: command, queue: queue.rawValue, counts: [("moved", moved), ("not_found", notFound.count)]))
+    try context.output { $0.single([
+        "queue": .string(queue.rawValue), "moved": .int(Int64(moved)), "not_found": .list(notFound.map { .string($0) }),
+    ]) }
+    if !notFound.isEmpty {
+        throw CommandFailure("not waiting for a retry in '\(queue)': \(notFound.joined(separator: ", "))")
+    }
+}

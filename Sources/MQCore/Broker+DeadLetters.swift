@@ -1,0 +1,275 @@
+import Foundation
+import MQRedis
+
+/// Where a message is killed from.
+public enum KillSource: Sendable {
+    case inflight, retry, delayed
+}
+
+/// What became of one id in a replay.
+public enum ReplayOutcome: Equatable, Sendable {
+    case moved
+    /// Not a dead letter (any more).
+    case notFound
+    /// Left where it was: its envelope is missing, or (with a target
+    /// queue) the id exists there already.
+    case skipped
+}
+
+extension Broker {
+    /// Streams dead letters newest first, starting after `cursor`, that
+    /// match `filter`, handing each to `body` until `limit` have been
+    /// handed out. Envelopes are read a page at a time (pipelined HGETALL)
+    /// when the filter or the caller needs them. Pages are read by score
+    /// and id, so items removed meanwhile (by a replay of the items handed
+    /// out) do not shift the listing. Constant memory.
+    ///
+    /// Returns the cursor of the last item handed out when more may follow,
+    /// nil at the end.
+    @discardableResult
+    public func deadLetters(
+        _ queue: QueueName, filter: DeadLetterFilter = DeadLetterFilter(), after cursor: DeadLetterCursor? = nil,
+        limit: Int? = nil, withEnvelopes: Bool = true, pageSize: Int = Broker.batchSize,
+        body: (DeadLetter) throws -> Void
+    ) throws -> DeadLetterCursor? {
+        let k = keys.queue(queue)
+        let range = filter.scoreRange(now: time.nowMilliseconds())
+        let minimum = range.min.map { String($0) } ?? "-inf"
+        var position = cursor
+        var handedOut = 0
+        var fetch = pageSize
+        while limit.map({ handedOut < $0 }) ?? true {
+            var maximum = range.max.map { String($0) } ?? "+inf"
+            if let position {
+                maximum = String(range.max.map { min($0, position.score) } ?? position.score)
+            }
+            let items = try connection.send("ZRANGE", k.dead, maximum, minimum, "BYSCORE", "REV", "LIMIT", 0, fetch, "WITHSCORES").array()
+            var page: [(id: String, score: Int64)] = []
+            for index in stride(from: 0, to: items.count - 1, by: 2) {
+                let id = try items[index].string()
+                let score = Int64(Double(try items[index + 1].string()) ?? 0)
+                // Equal scores come in descending id order: skip those at
+                // or before the cursor.
+                if let position, score == position.score, id >= position.id { continue }
+                page.append((id, score))
+            }
+            let pageWasFull = items.count / 2 == fetch
+            if page.isEmpty {
+                guard pageWasFull else { return nil }
+                fetch *= 2 // a run of equal scores filled the page: look further
+                continue
+            }
+            fetch = pageSize
+            let envelopes = try (withEnvelopes || filter.needsEnvelope) ? readEnvelopes(queue, ids: page.map(\.id)) : nil
+            for (index, item) in page.enumerated() {
+                position = DeadLetterCursor(score: item.score, id: item.id)
+                let letter = DeadLetter(id: item.id, failedAt: item.score, envelope: envelopes?[index].envelope, problem: envelopes?[index].problem)
+                guard filter.matches(letter.envelope) else { continue }
+                try body(letter)
+                handedOut += 1
+                if let limit, handedOut >= limit { return pageWasFull || index < page.count - 1 ? position : nil }
+            }
+            if !pageWasFull { return nil }
+        }
+        return position
+    }
+
+    /// Envelopes of `ids`, each or the reason it could not be read. One round trip.
+    public func readEnvelopes(_ queue: QueueName, ids: [String]) throws -> [(envelope: Envelope?, problem: String?)] {
+        let k = keys.queue(queue)
+        let replies = try connection.pipeline(ids.map { RedisCommand("HGETALL", k.message($0)) })
+        return zip(ids, replies).map { id, reply in
+            do {
+                let fields = try Self.bytePairs(reply, key: k.message(id))
+                guard !fields.isEmpty else { return (nil, "envelope missing") }
+                return (try Envelope(id: id, key: k.message(id), fields: fields), nil)
+            } catch {
+                return (nil, "\(error)")
+            }
+        }
+    }
+
+    /// Moves messages to the dead set with `error` as their last_error,
+    /// and trims the set to its caps in the same script. Returns per id
+    /// whether it was in `source`, and how many old dead letters the caps
+    /// removed. Two round trips per 500 ids.
+    public func kill(_ queue: QueueName, ids: [String], from source: KillSource, error: String?) throws -> (killed: [Bool], trimmed: Int) {
+        let k = keys.queue(queue)
+        let sourceKey = sourceKey(queue, source)
+        var killed: [Bool] = []
+        var trimmed = 0
+        var start = 0
+        repeat {
+            let batch = Array(ids[start..<min(start + Self.batchSize, ids.count)])
+            let now = time.nowMilliseconds()
+            let candidates = try trimCandidates(queue, incoming: batch.count)
+            let scriptKeys: [any RedisArgument] = [sourceKey, k.dead, k.config, k.counter(.dead),
+                k.counter(.dead, minute: now / 60_000), k.counter(.deadTrimmed)] + (batch + candidates).map(k.message)
+            let arguments: [any RedisArgument] = [Int(now), error ?? "", batch.count, Keyspace.minuteBucketTTL] + batch + candidates
+            let reply = try connection.run(QueueScripts.kill, keys: scriptKeys, arguments: arguments).array()
+            trimmed += Int(try reply[0].int())
+            killed += try reply.dropFirst().map { try $0.int() == 1 }
+            start += Self.batchSize
+        } while start < ids.count
+        return (killed, trimmed)
+    }
+
+    /// Trims the dead set to its caps without adding to it, for cron and
+    /// after imports. Loops until nothing more is over the caps.
+    @discardableResult
+    public func trimDead(_ queue: QueueName) throws -> Int {
+        var total = 0
+        while true {
+            let trimmed = try kill(queue, ids: [], from: .inflight, error: nil).trimmed
+            total += trimmed
+            if trimmed < Self.batchSize { return total }
+        }
+    }
+
+    /// The oldest dead letters that the caps would remove once `incoming`
+    /// more arrive, oldest first, at most a batch. One round trip.
+    private func trimCandidates(_ queue: QueueName, incoming: Int) throws -> [String] {
+        let k = keys.queue(queue)
+        let replies = try connection.pipeline([
+            RedisCommand("HGETALL", k.config), RedisCommand("ZCARD", k.dead),
+            RedisCommand("ZRANGE", k.dead, 0, Self.batchSize - 1, "WITHSCORES"),
+        ])
+        let config = try QueueConfig(fields: Self.stringPairs(replies[0], key: k.config), key: k.config)
+        let excess = Int(try replies[1].int()) + incoming - Int(config.deadMax)
+        let cutoff = time.nowMilliseconds() - config.deadMaxAge
+        let oldest = try replies[2].array()
+        var candidates: [String] = []
+        for index in stride(from: 0, to: oldest.count - 1, by: 2) {
+            let score = Int64(Double(try oldest[index + 1].string()) ?? 0)
+            guard candidates.count < excess || score < cutoff else { break }
+            candidates.append(try oldest[index].string())
+        }
+        return candidates
+    }
+
+    /// Replays dead letters to their ready tier in this queue. One script
+    /// call, so each id moves once even when runs overlap. At most
+    /// `batchSize` ids a call.
+    public func replay(_ queue: QueueName, ids: [String], keepAttempts: Bool) throws -> [ReplayOutcome] {
+        guard !ids.isEmpty else { return [] }
+        let k = keys.queue(queue)
+        let reply = try connection.run(
+            QueueScripts.replay, keys: k.readyTiers + [k.dead] + ids.map(k.message),
+            arguments: [Int(time.nowMilliseconds()), keepAttempts ? "1" : "0"] + ids)
+        return try reply.array().map {
+            switch try $0.int() {
+            case 1: return .moved
+            case 2: return .skipped
+            default: return .notFound
+            }
+        }
+    }
+
+    /// Replays dead letters into another queue: each envelope is written
+    /// there (ready, attempts reset unless `keepAttempts`), then removed
+    /// from this queue's dead set. The two queues live in different
+    /// cluster slots, so this is two scripts: a crash between them leaves
+    /// the message ready in the target and still dead here; a re-run finds
+    /// its id taken in the target and skips it, so it is never delivered
+    /// twice.
+    public func replay(_ queue: QueueName, ids: [String], to target: QueueName, keepAttempts: Bool) throws -> [ReplayOutcome] {
+        guard !ids.isEmpty else { return [] }
+        let envelopes = try readEnvelopes(queue, ids: ids)
+        var outcomes = [ReplayOutcome](repeating: .skipped, count: ids.count)
+        var present: [Int] = []
+        for (index, item) in envelopes.enumerated() {
+            if item.envelope != nil { present.append(index) } else if item.problem == "envelope missing" { outcomes[index] = .notFound }
+        }
+        let written = try importMessages(target, present.map { index -> Envelope in
+            var envelope = envelopes[index].envelope!
+            if !keepAttempts { envelope.attempts = 0 }
+            return envelope
+        }, to: .ready, resetAttempts: false)
+        let toRemove = zip(present, written).filter(\.1).map { ids[$0.0] }
+        let removed = try purgeDead(queue, ids: toRemove)
+        for (id, gone) in zip(toRemove, removed) {
+            outcomes[ids.firstIndex(of: id)!] = gone ? .moved : .notFound
+        }
+        return outcomes
+    }
+
+    /// Per id whether it is a dead letter. One round trip.
+    public func areDead(_ queue: QueueName, ids: [String]) throws -> [Bool] {
+        let dead = keys.queue(queue).dead
+        return try connection.pipeline(ids.map { RedisCommand("ZSCORE", dead, $0) }).map { !(try $0.throwingError().isNull) }
+    }
+
+    /// Deletes dead letters and their envelopes; per id whether it was dead.
+    public func purgeDead(_ queue: QueueName, ids: [String]) throws -> [Bool] {
+        guard !ids.isEmpty else { return [] }
+        let k = keys.queue(queue)
+        return try connection.run(QueueScripts.purge, keys: [k.dead] + ids.map(k.message), arguments: ids)
+            .array().map { try $0.int() == 1 }
+    }
+
+    public enum ImportTarget: String, Sendable {
+        case dead, ready
+    }
+
+    /// Writes whole envelopes, as exported. An id that exists in the queue
+    /// is refused (false in the result) and nothing of it written. Into
+    /// `dead` the caps are applied afterwards; into `ready` attempts reset
+    /// when `resetAttempts`. One script call per 500 messages, pipelined.
+    public func importMessages(_ queue: QueueName, _ envelopes: [Envelope], to target: ImportTarget, resetAttempts: Bool = true) throws -> [Bool] {
+        guard !envelopes.isEmpty else { return [] }
+        let k = keys.queue(queue)
+        let now = time.nowMilliseconds()
+        let calls = stride(from: 0, to: envelopes.count, by: Self.batchSize).map { start in
+            let batch = envelopes[start..<min(start + Self.batchSize, envelopes.count)]
+            var arguments: [any RedisArgument] = [Int(now), target.rawValue]
+            for envelope in batch {
+                let failedAt = envelope.failedAt ?? (target == .dead ? now : nil)
+                arguments += [
+                    envelope.id, envelope.payload, Envelope.encodeHeaders(envelope.headers), envelope.priority.rawValue,
+                    Int(resetAttempts && target == .ready ? 0 : envelope.attempts), Int(envelope.maxAttempts),
+                    Int(envelope.enqueuedAt), Int(envelope.runAt), failedAt.map { String($0) } ?? "",
+                    envelope.lastError ?? "", envelope.lastError == nil ? "0" : "1",
+                ]
+            }
+            return (keys: (k.readyTiers + [k.dead] + batch.map { k.message($0.id) }) as [any RedisArgument], arguments: arguments)
+        }
+        try connection.send("SADD", keys.queues, queue.rawValue)
+        var imported: [Bool] = []
+        for reply in try connection.runPipelined(QueueScripts.importMessages, calls) {
+            imported += try reply.array().map { try $0.int() == 1 }
+        }
+        if target == .dead && imported.contains(true) { try trimDead(queue) }
+        return imported
+    }
+
+    /// Waiting messages in a sorted set (retry, delayed, inflight) by
+    /// score, soonest first, a page of (id, score ms) at a time; constant
+    /// memory.
+    public func scheduled(_ queue: QueueName, in source: KillSource, pageSize: Int = 1000, body: ([(id: String, score: Int64)]) throws -> Void) throws {
+        var offset = 0
+        while true {
+            let page = try scheduledPage(queue, in: source, offset: offset, count: pageSize)
+            if !page.isEmpty { try body(page) }
+            if page.count < pageSize { return }
+            offset += pageSize
+        }
+    }
+
+    /// One page of a waiting set by score, soonest first. One round trip.
+    public func scheduledPage(_ queue: QueueName, in source: KillSource, offset: Int = 0, count: Int) throws -> [(id: String, score: Int64)] {
+        let items = try connection.send(
+            "ZRANGE", sourceKey(queue, source), "-inf", "+inf", "BYSCORE", "LIMIT", offset, count, "WITHSCORES").array()
+        return try stride(from: 0, to: items.count - 1, by: 2).map {
+            (try items[$0].string(), Int64(Double(try items[$0 + 1].string()) ?? 0))
+        }
+    }
+
+    func sourceKey(_ queue: QueueName, _ source: KillSource) -> String {
+        let k = keys.queue(queue)
+        return switch source {
+        case .inflight: k.inflight
+        case .retry: k.retry
+        case .delayed: k.delayed
+        }
+    }
+}

@@ -1,0 +1,180 @@
+import MQRedis
+
+extension QueueScripts {
+    /// Lua shared by the scripts that add dead letters: removes, among the
+    /// candidates given (oldest first), those beyond `dead_max` or older
+    /// than `dead_max_age`, with their envelopes. Returns how many went.
+    private static let trimDead = """
+        local function trim_dead(dead, config, now, first_key, first_arg, count)
+          local dead_max = tonumber(redis.call('HGET', config, 'dead_max') or '10000')
+          local max_age = tonumber(redis.call('HGET', config, 'dead_max_age') or '15552000000')
+          local size = redis.call('ZCARD', dead)
+          local cutoff = now - max_age
+          local trimmed = 0
+          for j = 0, count - 1 do
+            local id = ARGV[first_arg + j]
+            local score = redis.call('ZSCORE', dead, id)
+            if score and (size > dead_max or tonumber(score) < cutoff) then
+              redis.call('ZREM', dead, id)
+              redis.call('DEL', KEYS[first_key + j])
+              size = size - 1
+              trimmed = trimmed + 1
+            end
+          end
+          return trimmed
+        end
+        """
+
+    /// Moves messages from a waiting set (inflight, retry, delayed) to the
+    /// dead set, scored by failed-at, and enforces the dead-letter caps in
+    /// the same step. With no ids it only trims.
+    ///
+    /// KEYS[1] -> the source: P:{Q}:inflight, :retry or :delayed
+    /// KEYS[2] -> P:{Q}:dead
+    /// KEYS[3] -> P:{Q}:config
+    /// KEYS[4] -> P:{Q}:count:dead, KEYS[5] -> P:{Q}:count:dead:MINUTE
+    /// KEYS[6] -> P:{Q}:count:dead_trimmed
+    /// KEYS[7..6+n]   -> P:{Q}:msg:ID of the n ids to kill
+    /// KEYS[7+n..]    -> P:{Q}:msg:ID of the trim candidates, oldest first
+    /// ARGV[1] -> now (ms); ARGV[2] -> last_error, or "" to keep it
+    /// ARGV[3] -> n; ARGV[4] -> minute-bucket TTL (s)
+    /// ARGV[5..4+n] -> ids to kill; ARGV[5+n..] -> candidate ids
+    ///
+    /// Returns: {trimmed, then 1 or 0 per id: killed, or not in the source}
+    static let kill = RedisScript("""
+        \(trimDead)
+        local now, n = tonumber(ARGV[1]), tonumber(ARGV[3])
+        local result = {0}
+        local killed = 0
+        for i = 1, n do
+          local id, msg_key = ARGV[4 + i], KEYS[6 + i]
+          if redis.call('ZREM', KEYS[1], id) == 1 then
+            redis.call('ZADD', KEYS[2], now, id)
+            if redis.call('EXISTS', msg_key) == 1 then
+              redis.call('HSET', msg_key, 'state', 'dead', 'failed_at', ARGV[1])
+              if ARGV[2] ~= '' then redis.call('HSET', msg_key, 'last_error', ARGV[2]) end
+            end
+            killed = killed + 1
+            result[i + 1] = 1
+          else
+            result[i + 1] = 0
+          end
+        end
+        if killed > 0 then
+          redis.call('INCRBY', KEYS[4], killed)
+          redis.call('INCRBY', KEYS[5], killed)
+          redis.call('EXPIRE', KEYS[5], ARGV[4])
+        end
+        local trimmed = trim_dead(KEYS[2], KEYS[3], now, 7 + n, 5 + n, #ARGV - 4 - n)
+        if trimmed > 0 then redis.call('INCRBY', KEYS[6], trimmed) end
+        result[1] = trimmed
+        return result
+        """)
+
+    /// Moves dead letters back to their ready tier.
+    ///
+    /// KEYS[1..3] -> P:{Q}:ready:express, :ready:urgent, :ready:normal
+    /// KEYS[4]    -> P:{Q}:dead
+    /// KEYS[4+i]  -> P:{Q}:msg:ID for ARGV[2+i]
+    /// ARGV[1]    -> now (ms), the new run_at
+    /// ARGV[2]    -> "1" keeps attempts, "0" resets them
+    /// ARGV[2+i]  -> id i
+    ///
+    /// Returns: per id 1 replayed, 0 not a dead letter, 2 skipped: its
+    ///   envelope is missing, so it stays dead rather than reach a worker
+    ///   as an id with no message.
+    static let replay = RedisScript("""
+        local tiers = {express = KEYS[1], urgent = KEYS[2], normal = KEYS[3]}
+        local result = {}
+        for i = 3, #ARGV do
+          local id, msg_key = ARGV[i], KEYS[i + 2]
+          if not redis.call('ZSCORE', KEYS[4], id) then
+            result[i - 2] = 0
+          elseif redis.call('EXISTS', msg_key) == 0 then
+            result[i - 2] = 2
+          else
+            redis.call('ZREM', KEYS[4], id)
+            local tier = tiers[redis.call('HGET', msg_key, 'priority')] or KEYS[3]
+            redis.call('RPUSH', tier, id)
+            redis.call('HSET', msg_key, 'state', 'ready', 'run_at', ARGV[1])
+            if ARGV[2] ~= '1' then redis.call('HSET', msg_key, 'attempts', '0') end
+            result[i - 2] = 1
+          end
+        end
+        return result
+        """)
+
+    /// Deletes dead letters with their envelopes.
+    ///
+    /// KEYS[1]   -> P:{Q}:dead
+    /// KEYS[1+i] -> P:{Q}:msg:ID for ARGV[i]
+    /// ARGV[i]   -> id i
+    ///
+    /// Returns: 1 or 0 per id: deleted, or not a dead letter.
+    static let purge = RedisScript("""
+        local result = {}
+        for i = 1, #ARGV do
+          if redis.call('ZREM', KEYS[1], ARGV[i]) == 1 then
+            redis.call('DEL', KEYS[i + 1])
+            result[i] = 1
+          else
+            result[i] = 0
+          end
+        end
+        return result
+        """)
+
+    /// Writes whole envelopes, as exported, into the dead set or the ready
+    /// tiers. An id that exists is refused and nothing of it is written.
+    ///
+    /// KEYS[1..3] -> P:{Q}:ready:express, :ready:urgent, :ready:normal
+    /// KEYS[4]    -> P:{Q}:dead
+    /// KEYS[4+i]  -> P:{Q}:msg:ID of message i
+    /// ARGV[1]    -> now (ms); ARGV[2] -> "dead" or "ready"
+    /// then 11 values per message from ARGV[3+11(i-1)]: id, payload,
+    ///   headers, priority, attempts, max_attempts, enqueued_at, run_at,
+    ///   failed_at (required for "dead", "" for none), last_error, "1"
+    ///   when it has a last_error
+    ///
+    /// Returns: 1 or 0 per message: imported, or the id exists.
+    static let importMessages = RedisScript("""
+        local tiers = {express = KEYS[1], urgent = KEYS[2], normal = KEYS[3]}
+        local to_dead = ARGV[2] == 'dead'
+        local result = {}
+        for i = 1, (#ARGV - 2) / 11 do
+          local a = 2 + (i - 1) * 11
+          local id, msg_key = ARGV[a + 1], KEYS[4 + i]
+          if redis.call('EXISTS', msg_key) == 1 then
+            result[i] = 0
+          else
+            local state, attempts, run_at = 'dead', ARGV[a + 5], ARGV[a + 8]
+            if not to_dead then state, attempts, run_at = 'ready', '0', ARGV[1] end
+            redis.call('HSET', msg_key, 'payload', ARGV[a + 2], 'headers', ARGV[a + 3], 'priority', ARGV[a + 4],
+              'attempts', attempts, 'max_attempts', ARGV[a + 6], 'enqueued_at', ARGV[a + 7], 'run_at', run_at,
+              'state', state)
+            if ARGV[a + 9] ~= '' then redis.call('HSET', msg_key, 'failed_at', ARGV[a + 9]) end
+            if ARGV[a + 11] == '1' then redis.call('HSET', msg_key, 'last_error', ARGV[a + 10]) end
+            if to_dead then
+              redis.call('ZADD', KEYS[4], ARGV[a + 9], id)
+            else
+              redis.call('RPUSH', tiers[ARGV[a + 4]] or KEYS[3], id)
+            end
+            result[i] = 1
+          end
+        end
+        return result
+        """)
+
+    /// Takes a lock only when its token still matches: renews (PEXPIRE)
+    /// or releases (DEL) it.
+    ///
+    /// KEYS[1] -> P:lock:NAME
+    /// ARGV[1] -> the token; ARGV[2] -> a TTL (ms) to renew, or "" to release
+    ///
+    /// Returns: 1 when the token matched, 0 otherwise.
+    static let lock = RedisScript("""
+        if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+        if ARGV[2] == '' then return redis.call('DEL', KEYS[1]) end
+        return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+        """)
+}
