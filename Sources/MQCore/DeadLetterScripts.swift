@@ -130,7 +130,8 @@ extension QueueScripts {
     /// KEYS[1..3] -> P:{Q}:ready:express, :ready:urgent, :ready:normal
     /// KEYS[4]    -> P:{Q}:dead
     /// KEYS[4+i]  -> P:{Q}:msg:ID of message i
-    /// ARGV[1]    -> now (ms); ARGV[2] -> "dead" or "ready"
+    /// ARGV[1]    -> now (ms), the run_at of messages made ready
+    /// ARGV[2]    -> "dead" or "ready"
     /// then 11 values per message from ARGV[3+11(i-1)]: id, payload,
     ///   headers, priority, attempts, max_attempts, enqueued_at, run_at,
     ///   failed_at (required for "dead", "" for none), last_error, "1"
@@ -148,7 +149,7 @@ extension QueueScripts {
             result[i] = 0
           else
             local state, attempts, run_at = 'dead', ARGV[a + 5], ARGV[a + 8]
-            if not to_dead then state, attempts, run_at = 'ready', '0', ARGV[1] end
+            if not to_dead then state, run_at = 'ready', ARGV[1] end
             redis.call('HSET', msg_key, 'payload', ARGV[a + 2], 'headers', ARGV[a + 3], 'priority', ARGV[a + 4],
               'attempts', attempts, 'max_attempts', ARGV[a + 6], 'enqueued_at', ARGV[a + 7], 'run_at', run_at,
               'state', state)
