@@ -85,21 +85,31 @@ extension QueueScripts {
     ///   as an id with no message.
     static let replay = RedisScript("""
         local tiers = {express = KEYS[1], urgent = KEYS[2], normal = KEYS[3]}
+        local ready = {express = {}, urgent = {}, normal = {}}
+        local reset = ARGV[2] ~= '1'
         local result = {}
         for i = 3, #ARGV do
           local id, msg_key = ARGV[i], KEYS[i + 2]
-          if not redis.call('ZSCORE', KEYS[4], id) then
+          if redis.call('EXISTS', msg_key) == 0 then
+            -- No envelope: leave the id dead (2), or it was never dead (0).
+            if redis.call('ZSCORE', KEYS[4], id) then result[i - 2] = 2 else result[i - 2] = 0 end
+          elseif redis.call('ZREM', KEYS[4], id) == 0 then
             result[i - 2] = 0
-          elseif redis.call('EXISTS', msg_key) == 0 then
-            result[i - 2] = 2
           else
-            redis.call('ZREM', KEYS[4], id)
-            local tier = tiers[redis.call('HGET', msg_key, 'priority')] or KEYS[3]
-            redis.call('RPUSH', tier, id)
-            redis.call('HSET', msg_key, 'state', 'ready', 'run_at', ARGV[1])
-            if ARGV[2] ~= '1' then redis.call('HSET', msg_key, 'attempts', '0') end
+            local priority = redis.call('HGET', msg_key, 'priority')
+            local list = ready[priority] or ready.normal
+            list[#list + 1] = id
+            if reset then
+              redis.call('HSET', msg_key, 'state', 'ready', 'run_at', ARGV[1], 'attempts', '0')
+            else
+              redis.call('HSET', msg_key, 'state', 'ready', 'run_at', ARGV[1])
+            end
             result[i - 2] = 1
           end
+        end
+        -- One push per tier keeps the replayed ids in order.
+        for priority, ids in pairs(ready) do
+          if #ids > 0 then redis.call('RPUSH', tiers[priority], unpack(ids)) end
         end
         return result
         """)
