@@ -154,7 +154,7 @@ extension Broker {
         guard !ids.isEmpty else { return [] }
         let k = keys.queue(queue)
         let reply = try connection.run(
-            QueueScripts.replay, keys: k.readyTiers + [k.dead] + ids.map(k.message),
+            QueueScripts.replay, keys: k.readyTiers + [k.dead, k.wake] + ids.map(k.message),
             arguments: [Int(time.nowMilliseconds()), keepAttempts ? "1" : "0"] + ids)
         return try reply.array().map {
             switch try $0.int() {
@@ -231,7 +231,7 @@ extension Broker {
                     envelope.lastError ?? "", envelope.lastError == nil ? "0" : "1",
                 ]
             }
-            return (keys: (k.readyTiers + [k.dead] + batch.map { k.message($0.id) }) as [any RedisArgument], arguments: arguments)
+            return (keys: (k.readyTiers + [k.dead, k.wake] + batch.map { k.message($0.id) }) as [any RedisArgument], arguments: arguments)
         }
         try connection.send("SADD", keys.queues, queue.rawValue)
         var imported: [Bool] = []

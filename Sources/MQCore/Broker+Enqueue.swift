@@ -69,7 +69,7 @@ extension Broker {
             let batch = requests[start..<min(start + Self.batchSize, requests.count)]
             var scriptKeys: [any RedisArgument] = queueKeys.readyTiers + [
                 queueKeys.delayed, queueKeys.config, queueKeys.counter(.enqueued),
-                queueKeys.counter(.enqueued, minute: now / 60_000),
+                queueKeys.counter(.enqueued, minute: now / 60_000), queueKeys.wake,
             ]
             var arguments: [any RedisArgument] = [Int(now), Int(Self.idempotencyTTL), Keyspace.minuteBucketTTL, ""]
             for request in batch {

@@ -29,7 +29,7 @@ extension Broker {
         }).map { try $0.array().map { try $0.string() } }
 
         let calls = zip(sources, due).filter { !$0.1.isEmpty }.map { source, ids in
-            (keys: (queueKeys.readyTiers + [source] + ids.map(queueKeys.message)) as [any RedisArgument],
+            (keys: (queueKeys.readyTiers + [source, queueKeys.wake] + ids.map(queueKeys.message)) as [any RedisArgument],
              arguments: ([Int(now), ""] + ids) as [any RedisArgument])
         }
         var moved = [0, 0]
@@ -62,7 +62,7 @@ extension Broker {
         let now = time.nowMilliseconds()
         let ids = try ids.map(MessageID.validate)
         let calls = ids.map { id in
-            (keys: (queueKeys.readyTiers + [sourceKey(queue, source), queueKeys.message(id)]) as [any RedisArgument],
+            (keys: (queueKeys.readyTiers + [sourceKey(queue, source), queueKeys.wake, queueKeys.message(id)]) as [any RedisArgument],
              arguments: [Int64.max, Int(now), id] as [any RedisArgument])
         }
         return try countMoves(connection.runPipelined(QueueScripts.promote, calls), ids: ids)

@@ -75,7 +75,8 @@ extension QueueScripts {
     ///
     /// KEYS[1..3] -> P:{Q}:ready:express, :ready:urgent, :ready:normal
     /// KEYS[4]    -> P:{Q}:dead
-    /// KEYS[4+i]  -> P:{Q}:msg:ID for ARGV[2+i]
+    /// KEYS[5]    -> P:{Q}:wake
+    /// KEYS[5+i]  -> P:{Q}:msg:ID for ARGV[2+i]
     /// ARGV[1]    -> now (ms), the new run_at
     /// ARGV[2]    -> "1" keeps attempts, "0" resets them
     /// ARGV[2+i]  -> id i
@@ -89,7 +90,7 @@ extension QueueScripts {
         local reset = ARGV[2] ~= '1'
         local result = {}
         for i = 3, #ARGV do
-          local id, msg_key = ARGV[i], KEYS[i + 2]
+          local id, msg_key = ARGV[i], KEYS[i + 3]
           if redis.call('EXISTS', msg_key) == 0 then
             -- No envelope: leave the id dead (2), or it was never dead (0).
             if redis.call('ZSCORE', KEYS[4], id) then result[i - 2] = 2 else result[i - 2] = 0 end
@@ -109,7 +110,10 @@ extension QueueScripts {
         end
         -- One push per tier keeps the replayed ids in order.
         for priority, ids in pairs(ready) do
-          if #ids > 0 then redis.call('RPUSH', tiers[priority], unpack(ids)) end
+          if #ids > 0 then
+            redis.call('RPUSH', tiers[priority], unpack(ids))
+            \(wake("KEYS[5]"))
+          end
         end
         return result
         """)
@@ -139,7 +143,8 @@ extension QueueScripts {
     ///
     /// KEYS[1..3] -> P:{Q}:ready:express, :ready:urgent, :ready:normal
     /// KEYS[4]    -> P:{Q}:dead
-    /// KEYS[4+i]  -> P:{Q}:msg:ID of message i
+    /// KEYS[5]    -> P:{Q}:wake
+    /// KEYS[5+i]  -> P:{Q}:msg:ID of message i
     /// ARGV[1]    -> now (ms), the run_at of messages made ready
     /// ARGV[2]    -> "dead" or "ready"
     /// then 11 values per message from ARGV[3+11(i-1)]: id, payload,
@@ -154,7 +159,7 @@ extension QueueScripts {
         local result = {}
         for i = 1, (#ARGV - 2) / 11 do
           local a = 2 + (i - 1) * 11
-          local id, msg_key = ARGV[a + 1], KEYS[4 + i]
+          local id, msg_key = ARGV[a + 1], KEYS[5 + i]
           if redis.call('EXISTS', msg_key) == 1 then
             result[i] = 0
           else
@@ -169,6 +174,7 @@ extension QueueScripts {
               redis.call('ZADD', KEYS[4], ARGV[a + 9], id)
             else
               redis.call('RPUSH', tiers[ARGV[a + 4]] or KEYS[3], id)
+              \(wake("KEYS[5]"))
             end
             result[i] = 1
           end

@@ -15,6 +15,10 @@ public struct Keyspace: Sendable {
     public var queues: String { "\(prefix):queues" }
     /// STREAM: one entry per admin action, capped.
     public var audit: String { "\(prefix):audit" }
+    /// ZSET: worker id → last heartbeat (ms).
+    public var workers: String { "\(prefix):workers" }
+    /// HASH: one worker's registration, with a TTL renewed by heartbeats.
+    public func worker(_ id: String) -> String { "\(prefix):worker:\(id)" }
     /// STRING: a cron/run lock, `SET NX PX` with a token naming the holder.
     public func lock(_ name: String) -> String { "\(prefix):lock:\(name)" }
 
@@ -40,6 +44,11 @@ public struct QueueKeys: Sendable {
     public var inflight: String { "\(base):inflight" }
     /// ZSET: id → failed-at (ms).
     public var dead: String { "\(base):dead" }
+    /// LIST: wake-up tokens: an idle worker blocks on it (BLPOP) instead of
+    /// polling; scripts that make messages ready push one. Capped.
+    public var wake: String { "\(base):wake" }
+    /// Pub/sub channel (not a key) for lifecycle events.
+    public var events: String { "\(base):events" }
     /// HASH: the queue's settings (`QueueConfig`).
     public var config: String { "\(base):config" }
     /// HASH: the envelope of message `id`.

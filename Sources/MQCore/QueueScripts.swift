@@ -5,6 +5,12 @@ import MQRedis
 /// (DESIGN.md §3). Every key a script touches arrives in KEYS, and all of
 /// them share the queue's hash tag.
 enum QueueScripts {
+    /// Lua that pushes a wake-up token to a queue's wake list, capped, so
+    /// an idle worker blocked on it fetches at once.
+    static func wake(_ key: String) -> String {
+        "redis.call('LPUSH', \(key), '1') redis.call('LTRIM', \(key), 0, 99)"
+    }
+
     /// Enqueues a batch of messages into one queue.
     ///
     /// KEYS[1..3] -> P:{Q}:ready:express, :ready:urgent, :ready:normal
@@ -12,7 +18,8 @@ enum QueueScripts {
     /// KEYS[5]    -> P:{Q}:config
     /// KEYS[6]    -> P:{Q}:count:enqueued
     /// KEYS[7]    -> P:{Q}:count:enqueued:MINUTE
-    /// then for message i: KEYS[6+2i] -> P:{Q}:msg:ID, KEYS[7+2i] -> P:{Q}:idem:KEY
+    /// KEYS[8]    -> P:{Q}:wake
+    /// then for message i: KEYS[7+2i] -> P:{Q}:msg:ID, KEYS[8+2i] -> P:{Q}:idem:KEY
     ///   (the message key again when the message has no idempotency key)
     /// ARGV[1] -> now (ms)
     /// ARGV[2] -> idempotency TTL (ms)
@@ -43,7 +50,7 @@ enum QueueScripts {
         for i = 1, (#ARGV - 4) / 7 do
           local a = 4 + (i - 1) * 7
           local id, priority, run_at = ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
-          local msg_key, idem_key = KEYS[6 + 2 * i], KEYS[7 + 2 * i]
+          local msg_key, idem_key = KEYS[7 + 2 * i], KEYS[8 + 2 * i]
           local has_idem = ARGV[a + 7] == '1'
           local existing = has_idem and redis.call('GET', idem_key)
           if existing then
@@ -74,9 +81,14 @@ enum QueueScripts {
             added = added + 1
           end
         end
+        local woken = false
         for priority, ids in pairs(ready) do
-          if #ids > 0 then redis.call('RPUSH', tiers[priority], unpack(ids)) end
+          if #ids > 0 then
+            redis.call('RPUSH', tiers[priority], unpack(ids))
+            woken = true
+          end
         end
+        if woken then \(wake("KEYS[8]")) end
         if added > 0 then
           redis.call('INCRBY', KEYS[6], added)
           redis.call('INCRBY', KEYS[7], added)
@@ -91,7 +103,8 @@ enum QueueScripts {
     ///
     /// KEYS[1..3] -> P:{Q}:ready:express, :ready:urgent, :ready:normal
     /// KEYS[4]    -> the source: P:{Q}:delayed or P:{Q}:retry
-    /// KEYS[4+i]  -> P:{Q}:msg:ID for ARGV[2+i]
+    /// KEYS[5]    -> P:{Q}:wake
+    /// KEYS[5+i]  -> P:{Q}:msg:ID for ARGV[2+i]
     /// ARGV[1]    -> due cutoff (ms): ids scored above it stay
     /// ARGV[2]    -> new run_at (ms) for the moved messages, or "" to keep it
     /// ARGV[2+i]  -> id i
@@ -103,7 +116,7 @@ enum QueueScripts {
         local moved = 0
         for i = 3, #ARGV do
           local id = ARGV[i]
-          local msg_key = KEYS[i + 2]
+          local msg_key = KEYS[i + 3]
           local score = redis.call('ZSCORE', KEYS[4], id)
           if score and tonumber(score) <= cutoff then
             redis.call('ZREM', KEYS[4], id)
@@ -116,6 +129,7 @@ enum QueueScripts {
             moved = moved + 1
           end
         end
+        if moved > 0 then \(wake("KEYS[5]")) end
         return moved
         """)
 

@@ -123,7 +123,7 @@ final class StatsTests: CoreTestCase {
             XCTAssertEqual(error as? MQError, .queueNotEmpty(queue: "orders", messages: 1_201))
         }
         let deleted = try broker.deleteQueue(orders, force: true)
-        XCTAssertEqual(deleted, 1_201 + 5, "envelopes, ready list, delayed set, config, enqueued total and minute bucket")
+        XCTAssertEqual(deleted, 1_201 + 6, "envelopes, ready list, delayed set, config, enqueued total and minute bucket, wake list")
         XCTAssertEqual(try broker.queueNames(), [])
         XCTAssertEqual(try redis.send("DBSIZE").int(), 1, "only the other queue's key is left")
     }
