@@ -16,6 +16,8 @@ public final class CommandContext {
     public let assumeYes: Bool
     public let color: Bool
     public let stdin: InputSource
+    /// For `work`: the handler command line given after `--`.
+    public var handlerCommand: [String] = []
     public let stdout: OutputSink
     public let stderr: OutputSink
     private var openConnection: RedisConnection?

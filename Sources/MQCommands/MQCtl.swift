@@ -17,7 +17,7 @@ public struct MQCtl: ParsableCommand {
         version: mqctlVersion,
         subcommands: [
             Ping.self, Doctor.self, Stats.self, Check.self, Queues.self, Enqueue.self, Show.self, Peek.self,
-            Delayed.self, Promote.self, DLQ.self, Retry.self,
+            Delayed.self, Promote.self, DLQ.self, Retry.self, Work.self, Reap.self, Workers.self, Events.self,
         ])
 
     public init() {}
@@ -54,8 +54,17 @@ extension MQCtl {
             stderr.flush()
         }
         let command: ParsableCommand
+        var arguments = hoistGlobalOptions(arguments)
+        // `work Q... -- COMMAND ARGS`: what follows `--` is the handler's
+        // command line, kept whole for the worker (ArgumentParser cannot
+        // take two lists of positional arguments).
+        var handlerCommand: [String] = []
+        if arguments.first == "work", let separator = arguments.firstIndex(of: "--") {
+            handlerCommand = Array(arguments[(separator + 1)...])
+            arguments = Array(arguments[..<separator])
+        }
         do {
-            command = try parseAsRoot(hoistGlobalOptions(arguments))
+            command = try parseAsRoot(arguments)
         } catch {
             return reportParseError(error, stdout: stdout, stderr: stderr)
         }
@@ -72,6 +81,7 @@ extension MQCtl {
         do {
             context = try CommandContext(
                 globals: leaf.globals, environment: environment, stdin: stdin, stdout: stdout, stderr: stderr)
+            context!.handlerCommand = handlerCommand
             try leaf.run(in: context!)
             return ExitStatus.ok.rawValue
         } catch let exit as ExitCode {

@@ -128,7 +128,7 @@ extension Broker {
 
     /// The oldest dead letters that the caps would remove once `incoming`
     /// more arrive, oldest first, at most a batch. One round trip.
-    private func trimCandidates(_ queue: QueueName, incoming: Int) throws -> [String] {
+    func trimCandidates(_ queue: QueueName, incoming: Int) throws -> [String] {
         let k = keys.queue(queue)
         let replies = try connection.pipeline([
             RedisCommand("HGETALL", k.config), RedisCommand("ZCARD", k.dead),

@@ -4,7 +4,7 @@ extension QueueScripts {
     /// Lua shared by the scripts that add dead letters: removes, among the
     /// candidates given (oldest first), those beyond `dead_max` or older
     /// than `dead_max_age`, with their envelopes. Returns how many went.
-    private static let trimDead = """
+    static let trimDead = """
         local function trim_dead(dead, config, now, first_key, first_arg, count)
           local dead_max = tonumber(redis.call('HGET', config, 'dead_max') or '10000')
           local max_age = tonumber(redis.call('HGET', config, 'dead_max_age') or '15552000000')

@@ -76,9 +76,43 @@ public final class RedisConnection {
         try pipeline([command])[0].throwingError()
     }
 
+    /// Sends one command that may take longer than the configured timeout
+    /// to answer (BLPOP, XREAD BLOCK), waiting up to `timeout` seconds.
+    @discardableResult
+    public func send(_ command: RedisCommand, timeout: Double) throws -> RedisReply {
+        let usual = transport?.timeout ?? configuration.timeout
+        transport?.timeout = timeout
+        defer { transport?.timeout = usual }
+        return try send(command)
+    }
+
     @discardableResult
     public func send(_ arguments: any RedisArgument...) throws -> RedisReply {
         try send(RedisCommand(arguments))
+    }
+
+    /// Waits up to `timeout` seconds for a reply no command asked for: the
+    /// messages of a SUBSCRIBE. Nil when none came in time (the connection
+    /// stays open).
+    public func receive(timeout: Double) throws -> RedisReply? {
+        guard let transport else {
+            throw RedisClientError.connectionClosed(endpoint: configuration.endpoint.description)
+        }
+        let usual = transport.timeout
+        transport.timeout = timeout
+        defer { transport.timeout = usual }
+        do {
+            while true {
+                if let reply = try reader.next() { return reply }
+                let count = try readBuffer.withUnsafeMutableBytes { try transport.read(into: $0) }
+                try readBuffer.withUnsafeBytes { try reader.feed(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+            }
+        } catch RedisClientError.timeout {
+            return nil
+        } catch {
+            close()
+            throw error
+        }
     }
 
     /// Writes every command, then reads every reply: one round trip

@@ -10,6 +10,8 @@ public protocol RedisTransport: AnyObject {
     /// `connectionClosed` at end of stream.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
     func close()
+    /// Seconds each write or read may take.
+    var timeout: Double { get set }
 }
 
 /// A blocking TCP or Unix-domain socket with a timeout on every operation,
@@ -17,7 +19,7 @@ public protocol RedisTransport: AnyObject {
 public final class SocketTransport: RedisTransport {
     private var fd: Int32
     private let endpoint: RedisEndpoint
-    private let timeout: Double
+    public var timeout: Double
 
     /// Connects to `endpoint`, giving up after `timeout` seconds.
     /// TCP connections get TCP_NODELAY and keepalive probes so a dead peer

@@ -1,0 +1,43 @@
+import ArgumentParser
+import MQCore
+import MQFormat
+
+extension MQCtl {
+    struct Reap: MQCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Return expired leases to retry (or dead) and apply the dead-letter caps: one pass, for cron. (Changes data.)",
+            discussion: """
+                Every running worker reaps its own queues; this is for queues no worker runs. \
+                Without a terminal each queue's cron lock is taken.
+
+                Example: * * * * * mqctl reap -q
+                """)
+
+        @OptionGroup var globals: GlobalOptions
+        @Argument(help: "Queues (default: all).") var queues: [String] = []
+        @OptionGroup var locking: LockOptions
+
+        func run(in context: CommandContext) throws {
+            let broker = try context.broker()
+            let names = queues.isEmpty ? try broker.queueNames() : try queues.map(QueueName.init)
+            let results = try names.map { queue in
+                try locking.withLock("reap", queue, broker, context) { _ -> (QueueName, Int, Int, Int) in
+                    let reaped = try broker.reap(queue)
+                    return (queue, reaped.retried, reaped.dead, try broker.trimDead(queue))
+                }
+            }
+            for (queue, retried, dead, trimmed) in results where retried + dead + trimmed > 0 {
+                try broker.audit(AuditEntry(command: "reap", queue: queue.rawValue, counts: [("retried", retried), ("dead", dead), ("trimmed", trimmed)]))
+            }
+            try context.output { renderer in
+                renderer.beginList(key: "queues", columns: [
+                    Column("name"), Column("retried", rightAligned: true), Column("dead", rightAligned: true), Column("trimmed", rightAligned: true),
+                ])
+                for (queue, retried, dead, trimmed) in results {
+                    renderer.row(["name": .string(queue.rawValue), "retried": .int(Int64(retried)), "dead": .int(Int64(dead)), "trimmed": .int(Int64(trimmed))])
+                }
+                renderer.endList()
+            }
+        }
+    }
+}

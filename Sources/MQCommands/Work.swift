@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+import MQCore
+import MQFormat
+import MQParsing
+
+extension MQCtl {
+    struct Work: MQCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a consumer: a handler command per message, with leases, retries and dead letters. (Changes data.)",
+            discussion: """
+                Exec mode runs COMMAND once per message with the payload on stdin and MQ_QUEUE, \
+                MQ_ID, MQ_ATTEMPT, MQ_MAX_ATTEMPTS, MQ_PRIORITY, MQ_ENQUEUED_AT and MQ_HEADERS \
+                (JSON) in its environment. Exit 0 acks; an exit code in --permanent-exit (65) \
+                sends the message to the dead letters at once; anything else, a signal, or \
+                --handler-timeout retries it with backoff until its attempts are used up. The \
+                last 4 KiB of stderr become last_error. --pipe keeps one handler per slot and \
+                speaks JSON lines (see the README). Queues are tried in the order given; \
+                within a queue, express before urgent before normal.
+
+                SIGTERM or SIGINT stops fetching and lets running handlers finish for --grace; \
+                then they are killed and their messages go back to ready without counting \
+                the attempt. A second signal skips the wait. A crash loses nothing: leases \
+                expire and the reaper retries the messages. Handlers must be idempotent: \
+                delivery is at-least-once.
+
+                Example: mqctl work orders --concurrency 4 -- ./handle-order --verbose
+                """)
+
+        @OptionGroup var globals: GlobalOptions
+        @Argument(help: "Queues to consume, in order of preference; then -- and the handler command with its arguments.")
+        var queues: [String] = []
+
+        @Flag(help: "One long-lived handler per slot, JSON lines on stdin/stdout.") var pipe = false
+        @Option(help: "Messages handled at once.") var concurrency = 1
+        @Option(help: "Messages fetched at once per slot (default 1; 50 with --pipe).") var batch: Int?
+        @Option(help: "Longest a handler may run (default 30m); its process group is killed then.", transform: DurationValue.init(parsing:))
+        var handlerTimeout = DurationValue(milliseconds: 1_800_000)
+        @Option(help: "Attempts before dead-lettering (default: the queue's).") var maxAttempts: Int64?
+        @Option(help: "exponential (default), polynomial or fixed.") var backoff = "exponential"
+        @Option(help: "Backoff base (default 1s).", transform: DurationValue.init(parsing:)) var backoffBase = DurationValue(milliseconds: 1_000)
+        @Option(help: "Longest backoff (default 1h).", transform: DurationValue.init(parsing:)) var backoffMax = DurationValue(milliseconds: 3_600_000)
+        @Flag(help: "No random jitter in the backoff.") var noJitter = false
+        @Option(help: "Lease length, renewed every third of it (default 30s).", transform: DurationValue.init(parsing:))
+        var lease = DurationValue(milliseconds: 30_000)
+        @Flag(help: "Exit 0 once the queues are drained.") var burst = false
+        @Option(help: "Stop after handling N messages.") var maxJobs: Int?
+        @Option(help: "After N consecutive failures stop fetching for --cooldown.") var circuitBreaker: Int?
+        @Option(help: "How long the circuit breaker stays open (default 30s).", transform: DurationValue.init(parsing:))
+        var cooldown = DurationValue(milliseconds: 30_000)
+        @Option(help: "How long running handlers may finish after SIGTERM (default 30s).", transform: DurationValue.init(parsing:))
+        var grace = DurationValue(milliseconds: 30_000)
+        @Option(help: "Exit codes that mean a permanent failure, comma-separated (default 65).") var permanentExit = "65"
+        @Option(help: "text or json.") var logFormat = "text"
+        @Option(help: "debug, info, warn or error.") var logLevel = "info"
+
+        func validate() throws {
+            guard !queues.isEmpty else { throw ValidationError("name at least one queue") }
+            guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 256") }
+            if let batch, !(1...1_000).contains(batch) { throw ValidationError("--batch must be from 1 to 1000") }
+            guard Backoff.Curve(rawValue: backoff) != nil else { throw ValidationError("--backoff must be exponential, polynomial or fixed") }
+            guard WorkerLog.Format(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be text or json") }
+            guard WorkerLog.Level.allCases.contains(where: { $0.name == logLevel }) else {
+                throw ValidationError("--log-level must be debug, info, warn or error")
+            }
+            guard lease.milliseconds >= 1_000 else { throw ValidationError("--lease must be at least 1s") }
+            if let circuitBreaker, circuitBreaker < 1 { throw ValidationError("--circuit-breaker must be at least 1") }
+        }
+
+        func run(in context: CommandContext) throws {
+            guard !context.handlerCommand.isEmpty else {
+                throw UsageError("give the handler command after --, e.g. mqctl work orders -- ./handle")
+            }
+            var options = WorkerOptions(queues: try queues.map(QueueName.init), command: context.handlerCommand)
+            options.pipe = pipe
+            options.concurrency = concurrency
+            options.batch = batch ?? (pipe ? 50 : 1)
+            options.timeout = handlerTimeout.milliseconds
+            options.maxAttempts = maxAttempts
+            options.backoff = Backoff(curve: Backoff.Curve(rawValue: backoff)!, base: backoffBase.milliseconds,
+                                      maximum: backoffMax.milliseconds, jitter: !noJitter)
+            options.lease = lease.milliseconds
+            options.burst = burst
+            options.maxJobs = maxJobs
+            options.circuitBreaker = circuitBreaker
+            options.cooldown = cooldown.milliseconds
+            options.grace = grace.milliseconds
+            options.permanentExitCodes = Set(try permanentExit.split(separator: ",").map { text in
+                guard let code = Int32(text.trimmingCharacters(in: .whitespaces)), (1...255).contains(code) else {
+                    throw UsageError("--permanent-exit: '\(text)' is not an exit code from 1 to 255")
+                }
+                return code
+            })
+            let stderr = context.stderr
+            let log = WorkerLog(level: WorkerLog.Level.allCases.first { $0.name == logLevel }!,
+                                format: WorkerLog.Format(rawValue: logFormat)!) { line in
+                stderr.write(line)
+                stderr.flush()
+            }
+            try Worker(configuration: context.configuration, prefix: context.prefix, options: options, log: log).run()
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import MQRedis
+
+/// A running worker as it registers itself.
+public struct WorkerInfo: Sendable {
+    public var id: String
+    public var lastSeen: Int64
+    public var fields: [String: String]
+    /// True when its heartbeats stopped (its registration expired).
+    public var stale: Bool
+}
+
+extension Broker {
+    /// How often a worker renews its registration, and after how long
+    /// without it a worker counts as gone.
+    public static let heartbeatInterval: Int64 = 2_000
+    static let heartbeatTTL: Int64 = 10_000
+
+    /// Registers or renews a worker: `P:worker:{id}` with a TTL and its
+    /// last-seen time in `P:workers`. One round trip.
+    public func heartbeat(_ id: String, fields: [(String, String)]) throws {
+        let now = time.nowMilliseconds()
+        let key = keys.worker(id)
+        _ = try connection.pipeline([
+            RedisCommand(["HSET", key, "last_seen", Int(now)] + fields.flatMap { [$0.0, $0.1] as [any RedisArgument] }),
+            RedisCommand("PEXPIRE", key, Int(Self.heartbeatTTL)),
+            RedisCommand("ZADD", keys.workers, Int(now), id),
+        ]).map { try $0.throwingError() }
+    }
+
+    public func unregister(_ id: String) throws {
+        _ = try connection.pipeline([RedisCommand("DEL", keys.worker(id)), RedisCommand("ZREM", keys.workers, id)])
+    }
+
+    /// Registered workers, newest heartbeat first; those whose heartbeats
+    /// stopped are marked stale (and forgotten after a day). Two round trips.
+    public func workers() throws -> [WorkerInfo] {
+        let now = time.nowMilliseconds()
+        try connection.send("ZREMRANGEBYSCORE", keys.workers, "-inf", Int(now - 86_400_000))
+        let items = try connection.send("ZRANGE", keys.workers, "+inf", "-inf", "BYSCORE", "REV", "WITHSCORES").array()
+        let entries = try stride(from: 0, to: items.count - 1, by: 2).map {
+            (id: try items[$0].string(), seen: Int64(Double(try items[$0 + 1].string()) ?? 0))
+        }
+        let hashes = try connection.pipeline(entries.map { RedisCommand("HGETALL", keys.worker($0.id)) })
+        return try zip(entries, hashes).map { entry, reply in
+            let fields = try Self.stringPairs(reply, key: keys.worker(entry.id))
+            return WorkerInfo(id: entry.id, lastSeen: entry.seen, fields: fields,
+                              stale: fields.isEmpty || now - entry.seen > Self.heartbeatTTL)
+        }
+    }
+
+    /// Publishes lifecycle events on the queue's channel (PUBLISH is
+    /// fire-and-forget: nobody listening is not an error). One round trip.
+    public func publish(_ events: [(queue: QueueName, event: String, id: String, fields: [String: String])]) throws {
+        guard !events.isEmpty else { return }
+        let now = time.nowMilliseconds()
+        _ = try connection.pipeline(events.map { item in
+            var object = item.fields
+            object["event"] = item.event
+            object["queue"] = item.queue.rawValue
+            object["id"] = item.id
+            object["time"] = String(now)
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+            return RedisCommand("PUBLISH", keys.queue(item.queue).events, Array(data))
+        })
+    }
+}
+
+extension Broker {
+    /// Listens to the queues' event channels (SUBSCRIBE) and hands each
+    /// event's JSON to `body` until it returns false. The connection is
+    /// given over to pub/sub: use one of its own.
+    public func followEvents(_ queues: [QueueName], body: (QueueName, [UInt8]) throws -> Bool) throws {
+        let channels = Dictionary(uniqueKeysWithValues: queues.map { (keys.queue($0).events, $0) })
+        try connection.send(RedisCommand(["SUBSCRIBE"] + Array(channels.keys)))
+        while true {
+            guard let reply = try connection.receive(timeout: 1) else { continue }
+            let parts = try reply.array()
+            guard parts.count == 3, try parts[0].string() == "message", let queue = channels[try parts[1].string()] else { continue }
+            if try !body(queue, try parts[2].bytes()) { return }
+        }
+    }
+}

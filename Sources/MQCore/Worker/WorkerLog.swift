@@ -1,0 +1,50 @@
+import Foundation
+
+/// The worker's log on stderr: one line per state change, as text or JSON.
+/// Per-message lines only at `debug`.
+public final class WorkerLog: @unchecked Sendable {
+    public enum Level: Int, Comparable, Sendable, CaseIterable {
+        case debug, info, warn, error
+
+        public var name: String { ["debug", "info", "warn", "error"][rawValue] }
+
+        public static func < (lhs: Level, rhs: Level) -> Bool { lhs.rawValue < rhs.rawValue }
+    }
+
+    public enum Format: String, Sendable, CaseIterable {
+        case text, json
+    }
+
+    private let level: Level
+    private let format: Format
+    private let write: (String) -> Void
+    private let lock = NSLock()
+
+    public init(level: Level, format: Format, write: @escaping (String) -> Void) {
+        self.level = level
+        self.format = format
+        self.write = write
+    }
+
+    public func log(_ level: Level, _ message: String, _ fields: [(String, String)] = []) {
+        guard level >= self.level else { return }
+        let time = ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(identifier: "UTC")!,
+                                               formatOptions: [.withInternetDateTime, .withFractionalSeconds])
+        let line: String
+        switch format {
+        case .text:
+            line = "\(time) \(level.name.uppercased()) \(message)" + fields.map { " \($0.0)=\(Self.quoted($0.1))" }.joined()
+        case .json:
+            var object: [String: String] = ["time": time, "level": level.name, "msg": message]
+            for (key, value) in fields { object[key] = value }
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+            line = String(decoding: data, as: UTF8.self)
+        }
+        lock.withLock { write(line + "\n") }
+    }
+
+    private static func quoted(_ value: String) -> String {
+        value.contains(where: { $0 == " " || $0 == "\"" || $0.isNewline }) ? "\"" + value.replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n") + "\"" : value
+    }
+}

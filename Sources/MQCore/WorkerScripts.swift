@@ -1,0 +1,247 @@
+import MQRedis
+
+/// The scripts of the consumer worker. A fetched message carries a lease
+/// token (in the envelope's `worker` field); ack, fail, extend and release
+/// act only while the token still matches, so a worker whose lease expired
+/// and was reaped cannot touch a message another worker now holds.
+extension QueueScripts {
+    /// Moves up to a count of ids from the ready tiers, express first, to
+    /// inflight with a lease deadline. A paused queue gives nothing. When
+    /// ready messages remain, wakes the next idle worker.
+    ///
+    /// KEYS[1..3] -> P:{Q}:ready:express, :ready:urgent, :ready:normal
+    /// KEYS[4]    -> P:{Q}:inflight
+    /// KEYS[5]    -> P:{Q}:config
+    /// KEYS[6]    -> P:{Q}:wake
+    /// ARGV[1]    -> lease deadline (ms); ARGV[2] -> the most ids to take
+    ///
+    /// Returns: the ids taken, in fetch order.
+    static let fetch = RedisScript("""
+        if redis.call('HGET', KEYS[5], 'paused') == '1' then return {} end
+        local taken = {}
+        for tier = 1, 3 do
+          local want = tonumber(ARGV[2]) - #taken
+          if want <= 0 then break end
+          local ids = redis.call('LPOP', KEYS[tier], want)
+          if ids then
+            for _, id in ipairs(ids) do
+              redis.call('ZADD', KEYS[4], ARGV[1], id)
+              taken[#taken + 1] = id
+            end
+          end
+        end
+        if #taken > 0 and redis.call('LLEN', KEYS[1]) + redis.call('LLEN', KEYS[2]) + redis.call('LLEN', KEYS[3]) > 0 then
+          \(wake("KEYS[6]"))
+        end
+        return taken
+        """)
+
+    /// Starts the attempt of fetched messages: counts it, marks the
+    /// envelope inflight with the lease token, and returns it.
+    ///
+    /// KEYS[i] -> P:{Q}:msg:ID of message i
+    /// ARGV[1] -> the lease token
+    ///
+    /// Returns: per message its HGETALL after the update ({} when the
+    ///   envelope is missing: nothing is written then).
+    static let start = RedisScript("""
+        local result = {}
+        for i = 1, #KEYS do
+          if redis.call('EXISTS', KEYS[i]) == 1 then
+            redis.call('HINCRBY', KEYS[i], 'attempts', 1)
+            redis.call('HSET', KEYS[i], 'state', 'inflight', 'worker', ARGV[1])
+            result[i] = redis.call('HGETALL', KEYS[i])
+          else
+            result[i] = {}
+          end
+        end
+        return result
+        """)
+
+    /// Acknowledges handled messages: removes them and counts them.
+    ///
+    /// KEYS[1] -> P:{Q}:inflight
+    /// KEYS[2] -> P:{Q}:count:processed, KEYS[3] -> P:{Q}:count:processed:MINUTE
+    /// KEYS[3+i] -> P:{Q}:msg:ID for ARGV[2+i]
+    /// ARGV[1] -> the lease token; ARGV[2] -> minute-bucket TTL (s)
+    ///
+    /// Returns: 1 or 0 per id: acknowledged, or the lease was lost.
+    static let ack = RedisScript("""
+        local result, done = {}, 0
+        for i = 3, #ARGV do
+          local msg_key = KEYS[i + 1]
+          if redis.call('HGET', msg_key, 'worker') == ARGV[1] then
+            redis.call('ZREM', KEYS[1], ARGV[i])
+            redis.call('DEL', msg_key)
+            done = done + 1
+            result[i - 2] = 1
+          else
+            result[i - 2] = 0
+          end
+        end
+        if done > 0 then
+          redis.call('INCRBY', KEYS[2], done)
+          redis.call('INCRBY', KEYS[3], done)
+          redis.call('EXPIRE', KEYS[3], ARGV[2])
+        end
+        return result
+        """)
+
+    /// Lua shared by fail and reap: moves one inflight id to retry (at
+    /// `retry_at`) or, when `retry_at` is nil, to dead; counts it failed
+    /// (and dead). Uses KEYS[1..8] as laid out in those scripts.
+    private static let moveFailed = """
+        local failed, dead = 0, 0
+        local function move_failed(id, msg_key, retry_at, err, now)
+          redis.call('ZREM', KEYS[1], id)
+          failed = failed + 1
+          if retry_at then
+            redis.call('ZADD', KEYS[2], retry_at, id)
+            redis.call('HSET', msg_key, 'state', 'retry', 'run_at', retry_at, 'last_error', err)
+          else
+            redis.call('ZADD', KEYS[3], now, id)
+            redis.call('HSET', msg_key, 'state', 'dead', 'failed_at', now, 'last_error', err)
+            dead = dead + 1
+          end
+          redis.call('HDEL', msg_key, 'worker')
+        end
+        local function count_failed(minute_ttl)
+          if failed > 0 then
+            redis.call('INCRBY', KEYS[5], failed)
+            redis.call('INCRBY', KEYS[6], failed)
+            redis.call('EXPIRE', KEYS[6], minute_ttl)
+          end
+          if dead > 0 then
+            redis.call('INCRBY', KEYS[7], dead)
+            redis.call('INCRBY', KEYS[8], dead)
+            redis.call('EXPIRE', KEYS[8], minute_ttl)
+          end
+        end
+        """
+
+    /// Records failed attempts: each message goes to retry at its time, or
+    /// to dead (the caller decides: attempts used up, or a permanent
+    /// failure), and the dead-letter caps are applied.
+    ///
+    /// KEYS[1] -> P:{Q}:inflight, KEYS[2] -> :retry, KEYS[3] -> :dead, KEYS[4] -> :config
+    /// KEYS[5], KEYS[6] -> P:{Q}:count:failed and its MINUTE bucket
+    /// KEYS[7], KEYS[8] -> P:{Q}:count:dead and its MINUTE bucket
+    /// KEYS[9] -> P:{Q}:count:dead_trimmed
+    /// KEYS[10..9+n] -> P:{Q}:msg:ID of the n messages
+    /// KEYS[10+n..]  -> P:{Q}:msg:ID of dead-letter trim candidates, oldest first
+    /// ARGV[1] -> now (ms); ARGV[2] -> the lease token; ARGV[3] -> minute TTL (s)
+    /// ARGV[4] -> n; then 3 per message: id, retry-at (ms, or "" for dead),
+    ///   error; then the candidate ids
+    ///
+    /// Returns: {trimmed, then 1 or 0 per message: recorded, or the lease was lost}
+    static let fail = RedisScript("""
+        \(trimDead)
+        \(moveFailed)
+        local now, n = tonumber(ARGV[1]), tonumber(ARGV[4])
+        local result = {0}
+        for i = 1, n do
+          local a = 4 + (i - 1) * 3
+          local msg_key = KEYS[9 + i]
+          if redis.call('HGET', msg_key, 'worker') == ARGV[2] then
+            local retry_at = nil
+            if ARGV[a + 2] ~= '' then retry_at = tonumber(ARGV[a + 2]) end
+            move_failed(ARGV[a + 1], msg_key, retry_at, ARGV[a + 3], now)
+            result[i + 1] = 1
+          else
+            result[i + 1] = 0
+          end
+        end
+        count_failed(ARGV[3])
+        if dead > 0 then
+          local trimmed = trim_dead(KEYS[3], KEYS[4], now, 10 + n, 5 + 3 * n, #ARGV - 4 - 3 * n)
+          if trimmed > 0 then redis.call('INCRBY', KEYS[9], trimmed) end
+          result[1] = trimmed
+        end
+        return result
+        """)
+
+    /// Returns expired leases: each id still past its deadline goes to
+    /// retry (its attempt was counted at fetch), or to dead when its
+    /// attempts are used up. The lease token is cleared, so the lost
+    /// worker's late ack changes nothing.
+    ///
+    /// KEYS[1..9] -> as for `fail`
+    /// KEYS[10..9+n] -> P:{Q}:msg:ID of the n expired ids
+    /// KEYS[10+n..]  -> trim candidates
+    /// ARGV[1] -> now (ms); ARGV[2] -> retry-at (ms) for reaped messages;
+    /// ARGV[3] -> minute TTL (s); ARGV[4] -> n; ARGV[5..4+n] -> ids;
+    /// ARGV[5+n..] -> candidate ids
+    ///
+    /// Returns: {trimmed, retried, dead}
+    static let reap = RedisScript("""
+        \(trimDead)
+        \(moveFailed)
+        local now, n = tonumber(ARGV[1]), tonumber(ARGV[4])
+        local retried = 0
+        for i = 1, n do
+          local id, msg_key = ARGV[4 + i], KEYS[9 + i]
+          local deadline = redis.call('ZSCORE', KEYS[1], id)
+          if deadline and tonumber(deadline) <= now then
+            local attempts = tonumber(redis.call('HGET', msg_key, 'attempts') or '0') or 0
+            local max = tonumber(redis.call('HGET', msg_key, 'max_attempts') or '25') or 25
+            if attempts >= max then
+              move_failed(id, msg_key, nil, 'lease expired: the worker stopped answering (attempts used up)', now)
+            else
+              move_failed(id, msg_key, tonumber(ARGV[2]), 'lease expired: the worker stopped answering', now)
+              retried = retried + 1
+            end
+          end
+        end
+        count_failed(ARGV[3])
+        local trimmed = 0
+        if dead > 0 then
+          trimmed = trim_dead(KEYS[3], KEYS[4], now, 10 + n, 5 + n, #ARGV - 4 - n)
+          if trimmed > 0 then redis.call('INCRBY', KEYS[9], trimmed) end
+        end
+        return {trimmed, retried, dead}
+        """)
+
+    /// Extends the leases of messages still held with the token.
+    ///
+    /// KEYS[1] -> P:{Q}:inflight; KEYS[1+i] -> P:{Q}:msg:ID for ARGV[2+i]
+    /// ARGV[1] -> new deadline (ms); ARGV[2] -> the lease token
+    ///
+    /// Returns: how many leases were extended.
+    static let extend = RedisScript("""
+        local extended = 0
+        for i = 3, #ARGV do
+          if redis.call('HGET', KEYS[i - 1], 'worker') == ARGV[2] then
+            redis.call('ZADD', KEYS[1], 'XX', ARGV[1], ARGV[i])
+            extended = extended + 1
+          end
+        end
+        return extended
+        """)
+
+    /// Gives messages back untouched (graceful shutdown): to the front of
+    /// their tier, the attempt uncounted.
+    ///
+    /// KEYS[1..3] -> P:{Q}:ready:express, :ready:urgent, :ready:normal
+    /// KEYS[4] -> P:{Q}:inflight; KEYS[5] -> P:{Q}:wake
+    /// KEYS[5+i] -> P:{Q}:msg:ID for ARGV[1+i]
+    /// ARGV[1] -> the lease token
+    ///
+    /// Returns: how many went back.
+    static let release = RedisScript("""
+        local tiers = {express = KEYS[1], urgent = KEYS[2], normal = KEYS[3]}
+        local released = 0
+        for i = #ARGV, 2, -1 do
+          local msg_key = KEYS[i + 4]
+          if redis.call('HGET', msg_key, 'worker') == ARGV[1] then
+            redis.call('ZREM', KEYS[4], ARGV[i])
+            redis.call('HINCRBY', msg_key, 'attempts', -1)
+            redis.call('HSET', msg_key, 'state', 'ready')
+            redis.call('HDEL', msg_key, 'worker')
+            redis.call('LPUSH', tiers[redis.call('HGET', msg_key, 'priority')] or KEYS[3], ARGV[i])
+            released = released + 1
+          end
+        end
+        if released > 0 then \(wake("KEYS[5]")) end
+        return released
+        """)
+}
