@@ -34,6 +34,7 @@ let package = Package(
         .testTarget(name: "MQFormatTests", dependencies: ["MQFormat"]),
         .testTarget(name: "MQLineEditTests", dependencies: ["CLineEditShim"]),
         .testTarget(name: "MQCommandsTests", dependencies: ["MQCommands", "MQTestSupport", "mqctl"]),
+        .testTarget(name: "MQWorkerTests", dependencies: ["MQCore", "MQTestSupport", "mqctl"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -229,7 +229,8 @@ public final class Worker: @unchecked Sendable {
     }
 
     private func drained(_ broker: Broker) throws -> Bool {
-        try broker.stats(options.queues).allSatisfy { $0.ready == 0 && $0.overdue == 0 }
+        // A paused queue cannot be fetched from, so it counts as drained.
+        try broker.stats(options.queues).allSatisfy { $0.config.paused || ($0.ready == 0 && $0.overdue == 0) }
             && state.withLock { inHand.values.allSatisfy(\.isEmpty) }
     }
 

@@ -1,0 +1,145 @@
+import Foundation
+import MQRedis
+import XCTest
+
+final class ExecWorkerTests: WorkerTestCase {
+    func testAckRetryDeadPermanentAndEnvironment() throws {
+        let handler = try script("handle.sh", """
+            payload=$(cat)
+            echo "$MQ_QUEUE|$MQ_ID|$MQ_ATTEMPT|$MQ_MAX_ATTEMPTS|$MQ_PRIORITY|$MQ_HEADERS|$payload" >> \(logPath)
+            case "$payload" in
+              fail*) echo "first line" >&2; echo "it broke: $payload" >&2; exit 3;;
+              perm*) echo "cannot parse" >&2; exit 65;;
+            esac
+            """)
+        try mqctl("enqueue", "orders", "good", "--id", "g1", "--priority", "urgent", "--header", "trace=t1")
+        try mqctl("enqueue", "orders", "fail me", "--id", "f1", "--max-attempts", "3")
+        try mqctl("enqueue", "orders", "perm", "--id", "p1")
+        let worker = try startWorker(["orders", "--backoff", "fixed", "--backoff-base", "100ms", "--", handler])
+        try eventually("f1 used its 3 attempts") { try count("ZCARD", "mq:{orders}:dead") == 2 }
+        kill(worker.processIdentifier, SIGTERM)
+        XCTAssertEqual(wait(worker), 0)
+
+        let lines = handled()
+        XCTAssertTrue(lines.contains("orders|g1|1|25|urgent|{\"trace\":\"t1\"}|good"), "\(lines)")
+        XCTAssertEqual(lines.filter { $0.contains("|f1|") }.map { $0.split(separator: "|")[2] }, ["1", "2", "3"])
+        XCTAssertEqual(lines.filter { $0.contains("|p1|") }.count, 1, "a permanent failure is not retried")
+        XCTAssertEqual(try redis.send("HGET", "mq:{orders}:msg:f1", "last_error").string(), "exit 3: first line\nit broke: fail me")
+        XCTAssertEqual(try redis.send("HGET", "mq:{orders}:msg:f1", "attempts").string(), "3")
+        XCTAssertEqual(try redis.send("HGET", "mq:{orders}:msg:p1", "last_error").string(), "exit 65: cannot parse")
+        XCTAssertEqual(try redis.send("EXISTS", "mq:{orders}:msg:g1").int(), 0, "acked messages are gone")
+        XCTAssertEqual(try redis.send("GET", "mq:{orders}:count:processed").int(), 1)
+        XCTAssertEqual(try redis.send("GET", "mq:{orders}:count:failed").int(), 4)
+        XCTAssertEqual(try count("ZCARD", "mq:{orders}:inflight"), 0)
+        XCTAssertTrue(workerLog().contains("worker started"), workerLog())
+    }
+
+    func testTimeoutKillsTheWholeProcessGroup() throws {
+        let pidFile = folder.appendingPathComponent("grandchild.pid").path
+        let handler = try script("slow.sh", """
+            sleep 30 &
+            echo $! > \(pidFile)
+            wait
+            """)
+        try mqctl("enqueue", "orders", "x", "--id", "slow", "--max-attempts", "1")
+        let worker = try startWorker(["orders", "--handler-timeout", "1s", "--", handler])
+        try eventually("the timeout sent it to dead") { try count("ZCARD", "mq:{orders}:dead") == 1 }
+        let error = try redis.send("HGET", "mq:{orders}:msg:slow", "last_error").string()
+        XCTAssertTrue(error.hasPrefix("timed out after 1s"), error)
+        let grandchild = pid_t(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))!
+        try eventually(timeout: 5, "the handler's own child is gone too") { kill(grandchild, 0) != 0 }
+        kill(worker.processIdentifier, SIGTERM)
+        XCTAssertEqual(wait(worker), 0)
+    }
+
+    func testStrictPriorityAndPausedQueues() throws {
+        let handler = try script("log.sh", "cat >> \(logPath); echo >> \(logPath)\n")
+        for index in 0..<5 {
+            try mqctl("enqueue", "orders", "normal-\(index)")
+            try mqctl("enqueue", "orders", "express-\(index)", "--priority", "express")
+            try mqctl("enqueue", "orders", "urgent-\(index)", "--priority", "urgent")
+        }
+        try mqctl("queues", "create", "held")
+        try mqctl("queues", "pause", "held")
+        try mqctl("enqueue", "held", "must-wait")
+        let worker = try startWorker(["orders", "held", "--burst", "--", handler])
+        XCTAssertEqual(wait(worker), 0)
+        let order = handled().filter { !$0.isEmpty }
+        XCTAssertEqual(order, (0..<5).map { "express-\($0)" } + (0..<5).map { "urgent-\($0)" } + (0..<5).map { "normal-\($0)" })
+        XCTAssertEqual(try count("LLEN", "mq:{held}:ready:normal"), 1, "a paused queue is not fetched")
+    }
+
+    func testSigtermLetsRunningHandlersFinishWithinGraceAndReturnsTheRest() throws {
+        let handler = try script("nap.sh", """
+            payload=$(cat)
+            sleep "$payload"
+            echo "$MQ_ID" >> \(logPath)
+            """)
+        try mqctl("enqueue", "orders", "0.5", "--id", "quick")
+        try mqctl("enqueue", "orders", "20", "--id", "slow")
+        let worker = try startWorker(["orders", "--concurrency", "2", "--grace", "2s", "--", handler])
+        try eventually("both are running") { try count("ZCARD", "mq:{orders}:inflight") == 2 }
+        kill(worker.processIdentifier, SIGTERM)
+        XCTAssertEqual(wait(worker, timeout: 15), 0, workerLog())
+        XCTAssertEqual(handled(), ["quick"], "finished within the grace and acked")
+        XCTAssertEqual(try redis.send("EXISTS", "mq:{orders}:msg:quick").int(), 0)
+        XCTAssertEqual(try redis.send("LRANGE", "mq:{orders}:ready:normal", 0, -1), .array([.bulk(Array("slow".utf8))]))
+        XCTAssertEqual(try redis.send("HGET", "mq:{orders}:msg:slow", "attempts").string(), "0", "the cut-short attempt is not counted")
+        XCTAssertEqual(try count("ZCARD", "mq:{orders}:inflight"), 0)
+        XCTAssertTrue(workerLog().contains("grace period over"), workerLog())
+    }
+
+    func testCircuitBreakerOpensAndCloses() throws {
+        let flag = folder.appendingPathComponent("healthy").path
+        let handler = try script("flaky.sh", """
+            cat > /dev/null
+            echo "$MQ_ID" >> \(logPath)
+            [ -f \(flag) ] || { echo down >&2; exit 1; }
+            """)
+        for index in 0..<10 { try mqctl("enqueue", "orders", "m\(index)", "--id", "m\(index)") }
+        let worker = try startWorker(["orders", "--circuit-breaker", "3", "--cooldown", "1s", "--backoff-base", "1h", "--", handler])
+        try eventually("three failures open the breaker") { self.workerLog().contains("circuit breaker open") }
+        Thread.sleep(forTimeInterval: 0.5)
+        XCTAssertEqual(handled().count, 3, "nothing is fetched while open")
+        FileManager.default.createFile(atPath: flag, contents: nil)
+        try eventually("after the cooldown one trial succeeds and the rest follow") { try count("LLEN", "mq:{orders}:ready:normal") == 0 }
+        try eventually("all handled") { self.handled().count == 10 }
+        XCTAssertTrue(workerLog().contains("circuit breaker closed"), workerLog())
+        kill(worker.processIdentifier, SIGTERM)
+        XCTAssertEqual(wait(worker), 0)
+    }
+
+    func testIdleWorkerPicksUpNewMessagesAndHeartbeats() throws {
+        let handler = try script("log.sh", "cat >> \(logPath); echo >> \(logPath)\n")
+        let worker = try startWorker(["orders", "--", handler])
+        try eventually("registered") { try self.mqctl("workers", "--json").stdout.contains("\"status\":\"OK\"") }
+        let listed = try mqctl("workers", "--json").stdout
+        XCTAssertTrue(listed.contains("\"queues\":\"orders\""), listed)
+        try mqctl("enqueue", "orders", "late arrival")
+        try eventually(timeout: 5, "picked up") { self.handled().first == "late arrival" }
+        kill(worker.processIdentifier, SIGTERM)
+        XCTAssertEqual(wait(worker), 0)
+        XCTAssertFalse(try mqctl("workers", "--json").stdout.contains("\"queues\":\"orders\""), "unregistered on exit")
+    }
+
+    func testEventsAreStreamed() throws {
+        let handler = try script("ok.sh", "cat > /dev/null\n")
+        let events = Process()
+        events.executableURL = binary
+        events.arguments = ["events", "orders", "-o", "ndjson", "--count", "2", "-u", server.url]
+        let out = Pipe()
+        events.standardOutput = out
+        try events.run()
+        workers.append(events)
+        Thread.sleep(forTimeInterval: 0.5)
+        try mqctl("enqueue", "orders", "a", "--id", "e1")
+        try mqctl("enqueue", "orders", "b", "--id", "e2")
+        let worker = try startWorker(["orders", "--", handler])
+        XCTAssertEqual(wait(events, timeout: 10), 0)
+        let lines = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+        XCTAssertEqual(lines.count, 2)
+        XCTAssertTrue(lines[0].contains("\"event\":\"succeeded\"") && lines[0].contains("\"id\":\"e1\""), String(lines[0]))
+        kill(worker.processIdentifier, SIGTERM)
+        _ = wait(worker)
+    }
+}
