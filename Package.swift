@@ -19,7 +19,7 @@ let package = Package(
         .target(name: "MQRedis", dependencies: ["CHiredis"]),
         .target(name: "MQParsing", dependencies: ["MQRedis"]),
         .target(name: "MQFormat"),
-        .target(name: "MQCore", dependencies: ["MQRedis"]),
+        .target(name: "MQCore", dependencies: ["MQRedis", "MQFormat"]),
         .target(name: "MQCommands", dependencies: [
             "MQRedis", "MQParsing", "MQFormat", "MQCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,4 +1,5 @@
 import Foundation
+import MQFormat
 import MQRedis
 
 /// A running worker as it registers itself.
@@ -60,8 +61,7 @@ extension Broker {
             object["queue"] = item.queue.rawValue
             object["id"] = item.id
             object["time"] = String(now)
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-            return RedisCommand("PUBLISH", keys.queue(item.queue).events, Array(data))
+            return RedisCommand("PUBLISH", keys.queue(item.queue).events, JSONText.object(object))
         })
     }
 }

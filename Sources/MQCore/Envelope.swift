@@ -1,4 +1,5 @@
 import Foundation
+import MQFormat
 
 /// Where a message is in its lifecycle (DESIGN.md §3).
 public enum MessageState: String, Sendable, CaseIterable {
@@ -87,9 +88,7 @@ public struct Envelope: Equatable, Sendable {
 
     /// Headers as a compact JSON object with sorted keys.
     public static func encodeHeaders(_ headers: [String: String]) -> String {
-        guard !headers.isEmpty else { return "{}" }
-        let data = try! JSONSerialization.data(withJSONObject: headers, options: [.sortedKeys, .withoutEscapingSlashes])
-        return String(decoding: data, as: UTF8.self)
+        JSONText.object(headers)
     }
 
     static func decodeHeaders(_ text: String, key: String) throws -> [String: String] {

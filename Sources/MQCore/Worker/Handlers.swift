@@ -1,4 +1,5 @@
 import Foundation
+import MQFormat
 import MQRedis
 
 /// Runs a message through the user's handler command.
@@ -210,17 +211,14 @@ final class PipeHandler: Handler {
     }
 
     static func line(for delivery: Delivery) -> [UInt8] {
-        var object: [String: Any] = [
-            "id": delivery.envelope.id, "queue": delivery.queue.rawValue, "attempt": delivery.envelope.attempts,
-            "headers": delivery.envelope.headers,
-        ]
-        if let text = String(validating: delivery.envelope.payload, as: UTF8.self) {
-            object["payload"] = text
+        let envelope = delivery.envelope
+        var line = "{\"attempt\":\(envelope.attempts),\"headers\":\(JSONText.object(envelope.headers)),\"id\":\(JSONText.quote(envelope.id)),"
+        if let text = String(validating: envelope.payload, as: UTF8.self) {
+            line += "\"payload\":\(JSONText.quote(text)),"
         } else {
-            object["payload"] = Data(delivery.envelope.payload).base64EncodedString()
-            object["payload_encoding"] = "base64"
+            line += "\"payload\":\"\(Data(envelope.payload).base64EncodedString())\",\"payload_encoding\":\"base64\","
         }
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return Array(data) + [UInt8(ascii: "\n")]
+        line += "\"queue\":\(JSONText.quote(delivery.queue.rawValue))}\n"
+        return Array(line.utf8)
     }
 }

@@ -243,7 +243,8 @@ public final class Worker: @unchecked Sendable {
             var retryAt: Int64?
             switch result {
             case .succeeded:
-                events.append((delivery.queue, "succeeded", envelope.id, ["attempt": String(envelope.attempts)]))
+                events.append((delivery.queue, "succeeded", envelope.id,
+                               ["attempt": String(envelope.attempts), "enqueued_at": String(envelope.enqueuedAt)]))
             case .failed(let error, let permanent):
                 let maximum = options.maxAttempts ?? envelope.maxAttempts
                 if !permanent && envelope.attempts < maximum {

@@ -1,0 +1,34 @@
+import Foundation
+
+/// JSON text written by hand: Foundation's JSONSerialization sorts keys
+/// with locale-aware comparison, which cost more than everything else a
+/// worker does per message.
+public enum JSONText {
+    /// A JSON string literal for `text`.
+    public static func quote(_ text: String) -> String {
+        // Most text needs no escaping: copy it whole.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return "\"" + text + "\""
+        }
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    /// A JSON object of strings, keys sorted by their bytes.
+    public static func object(_ pairs: [String: String]) -> String {
+        "{" + pairs.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            .map { quote($0.key) + ":" + quote($0.value) }.joined(separator: ",") + "}"
+    }
+}
