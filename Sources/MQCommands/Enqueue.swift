@@ -86,6 +86,9 @@ extension MQCtl {
             }
             let outcome = try broker.enqueue(request, to: queue)
             try broker.audit(AuditEntry(command: "enqueue", queue: queue.rawValue, counts: [("enqueued", outcome.isDuplicate ? 0 : 1)]))
+            if !outcome.isDuplicate {
+                try broker.publish([(queue, "enqueued", outcome.id, ["state": outcome.state])])
+            }
             guard !context.quiet else { return }
             if context.format == .table {
                 context.stdout.write(outcome.id + "\n")

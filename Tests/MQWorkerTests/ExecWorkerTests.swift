@@ -126,7 +126,7 @@ final class ExecWorkerTests: WorkerTestCase {
         let handler = try script("ok.sh", "cat > /dev/null\n")
         let events = Process()
         events.executableURL = binary
-        events.arguments = ["events", "orders", "-o", "ndjson", "--count", "2", "-u", server.url]
+        events.arguments = ["events", "orders", "-o", "ndjson", "--count", "6", "-u", server.url]
         let out = Pipe()
         events.standardOutput = out
         try events.run()
@@ -137,9 +137,62 @@ final class ExecWorkerTests: WorkerTestCase {
         let worker = try startWorker(["orders", "--", handler])
         XCTAssertEqual(wait(events, timeout: 10), 0)
         let lines = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
-        XCTAssertEqual(lines.count, 2)
-        XCTAssertTrue(lines[0].contains("\"event\":\"succeeded\"") && lines[0].contains("\"id\":\"e1\""), String(lines[0]))
+        let events = try lines.map { line -> String in
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
+            return "\(object["event"]!) \(object["id"]!)"
+        }
+        XCTAssertEqual(events, ["enqueued e1", "enqueued e2", "started e1", "succeeded e1", "started e2", "succeeded e2"])
         kill(worker.processIdentifier, SIGTERM)
         _ = wait(worker)
+    }
+}
+
+final class WorkerOptionTests: WorkerTestCase {
+    func testMaxJobsStopsTheWorker() throws {
+        let handler = try script("log.sh", "cat >> \(logPath); echo >> \(logPath)\n")
+        for index in 0..<5 { try mqctl("enqueue", "orders", "m\(index)") }
+        let worker = try startWorker(["orders", "--max-jobs", "3", "--", handler])
+        XCTAssertEqual(wait(worker), 0, workerLog())
+        XCTAssertEqual(handled().filter { !$0.isEmpty }.count, 3)
+        XCTAssertEqual(try count("LLEN", "mq:{orders}:ready:normal"), 2)
+    }
+
+    func testSecondSignalSkipsTheGrace() throws {
+        let handler = try script("sleepy.sh", "cat > /dev/null; sleep 30\n")
+        try mqctl("enqueue", "orders", "x", "--id", "s1")
+        let worker = try startWorker(["orders", "--grace", "60s", "--", handler])
+        try eventually("running") { try count("ZCARD", "mq:{orders}:inflight") == 1 }
+        kill(worker.processIdentifier, SIGTERM)
+        Thread.sleep(forTimeInterval: 0.3)
+        kill(worker.processIdentifier, SIGINT)
+        XCTAssertEqual(wait(worker, timeout: 10), 0, workerLog())
+        XCTAssertEqual(try redis.send("LRANGE", "mq:{orders}:ready:normal", 0, -1), .array([.bulk(Array("s1".utf8))]))
+        XCTAssertTrue(workerLog().contains("second signal"), workerLog())
+    }
+
+    func testReapReturnsExpiredLeasesForCron() throws {
+        // A worker that died holding two messages: their leases expired.
+        try mqctl("enqueue", "orders", "a", "--id", "l1")
+        try mqctl("enqueue", "orders", "b", "--id", "l2", "--max-attempts", "1")
+        for id in ["l1", "l2"] {
+            _ = try redis.send("LREM", "mq:{orders}:ready:normal", 0, id)
+            _ = try redis.send("ZADD", "mq:{orders}:inflight", 1, id)
+            _ = try redis.send("HSET", "mq:{orders}:msg:\(id)", "state", "inflight", "attempts", 1, "worker", "gone:0:1")
+        }
+        let result = try mqctl("reap", "--json")
+        XCTAssertEqual(result.code, 0)
+        XCTAssertTrue(result.stdout.contains("\"retried\":1") && result.stdout.contains("\"dead\":1"), result.stdout)
+        XCTAssertEqual(try count("ZCARD", "mq:{orders}:retry"), 1)
+        XCTAssertEqual(try count("ZCARD", "mq:{orders}:dead"), 1)
+        XCTAssertEqual(try count("ZCARD", "mq:{orders}:inflight"), 0)
+        XCTAssertEqual(try redis.send("HGET", "mq:{orders}:msg:l1", "last_error").string(), "lease expired: the worker stopped answering")
+        XCTAssertEqual(try redis.send("HEXISTS", "mq:{orders}:msg:l1", "worker").int(), 0)
+    }
+
+    func testUsageErrors() throws {
+        XCTAssertEqual(try mqctl("work", "orders").code, 64, "no handler command")
+        XCTAssertEqual(try mqctl("work", "--", "true").code, 64, "no queue")
+        XCTAssertEqual(try mqctl("work", "orders", "--concurrency", "0", "--", "true").code, 64)
+        XCTAssertEqual(try mqctl("work", "orders", "--backoff", "linear", "--", "true").code, 64)
     }
 }

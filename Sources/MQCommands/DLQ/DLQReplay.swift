@@ -47,6 +47,8 @@ extension MQCtl.DLQ {
                 try selection.forEachBatch(broker, queue, batchSize: min(batch, rate ?? batch), limit: limit) { ids in
                     let outcomes = try target.map { try broker.replay(queue, ids: ids, to: $0, keepAttempts: keepAttempts) }
                         ?? broker.replay(queue, ids: ids, keepAttempts: keepAttempts)
+                    let replayed = zip(ids, outcomes).filter { $0.1 == .moved }.map(\.0)
+                    try broker.publish(replayed.map { (target ?? queue, "replayed", $0, ["from": queue.rawValue]) })
                     for outcome in outcomes {
                         switch outcome {
                         case .moved: tally.moved += 1

@@ -198,6 +198,9 @@ public final class Worker: @unchecked Sendable {
             for delivery in deliveries {
                 log.log(.debug, "started", [("queue", delivery.queue.rawValue), ("id", delivery.envelope.id), ("attempt", String(delivery.envelope.attempts))])
             }
+            _ = withRedis(broker) {
+                try broker.publish(deliveries.map { ($0.queue, "started", $0.envelope.id, ["attempt": String($0.envelope.attempts), "worker": id]) })
+            }
             let results = handler.process(deliveries) { state.withLock { forced } }
             settle(broker, deliveries, results)
             state.withLock { inHand[slot] = nil }
