@@ -137,11 +137,11 @@ final class ExecWorkerTests: WorkerTestCase {
         let worker = try startWorker(["orders", "--", handler])
         XCTAssertEqual(wait(events, timeout: 10), 0)
         let lines = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
-        let events = try lines.map { line -> String in
+        let seen = try lines.map { line -> String in
             let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
             return "\(object["event"]!) \(object["id"]!)"
         }
-        XCTAssertEqual(events, ["enqueued e1", "enqueued e2", "started e1", "succeeded e1", "started e2", "succeeded e2"])
+        XCTAssertEqual(seen, ["enqueued e1", "enqueued e2", "started e1", "succeeded e1", "started e2", "succeeded e2"])
         kill(worker.processIdentifier, SIGTERM)
         _ = wait(worker)
     }
