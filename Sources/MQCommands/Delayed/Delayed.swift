@@ -44,8 +44,13 @@ extension MQCtl.Delayed {
         @Argument(help: "The queue.") var queue: String
         @Argument(help: "Message ids.") var ids: [String]
 
+        func validate() throws {
+            guard !ids.isEmpty else { throw ValidationError("give at least one message id") }
+        }
+
         func run(in context: CommandContext) throws {
-            try moveDelayed(queue, ids, command: "delayed cancel", context: context) { try $0.cancelDelayed($1, ids: $2) }
+            try moveWaiting("delayed cancel", queue: queue, place: "delayed", context: context,
+                            batches: { _, _, body in try body(ids) }, move: { try $0.cancelDelayed($1, ids: $2) })
         }
     }
 
@@ -59,26 +64,13 @@ extension MQCtl.Delayed {
         @Argument(help: "The queue.") var queue: String
         @Argument(help: "Message ids.") var ids: [String]
 
-        func run(in context: CommandContext) throws {
-            try moveDelayed(queue, ids, command: "delayed run-now", context: context) { try $0.runNow($1, ids: $2) }
+        func validate() throws {
+            guard !ids.isEmpty else { throw ValidationError("give at least one message id") }
         }
-    }
-}
 
-private func moveDelayed(
-    _ name: String, _ ids: [String], command: String, context: CommandContext,
-    _ operation: (Broker, QueueName, [String]) throws -> (moved: Int, notFound: [String])
-) throws {
-    guard !ids.isEmpty else { throw UsageError("give at least one message id") }
-    let queue = try QueueName(name)
-    let broker = try context.broker()
-    let result = try operation(broker, queue, ids)
-    try broker.audit(AuditEntry(command: command, queue: queue.rawValue, counts: [("moved", result.moved), ("not_found", result.notFound.count)]))
-    try context.output { $0.single([
-        "queue": .string(queue.rawValue), "moved": .int(Int64(result.moved)),
-        "not_found": .list(result.notFound.map { .string($0) }),
-    ]) }
-    if !result.notFound.isEmpty {
-        throw CommandFailure("not delayed in '\(queue)': \(result.notFound.joined(separator: ", "))")
+        func run(in context: CommandContext) throws {
+            try moveWaiting("delayed run-now", queue: queue, place: "delayed", context: context,
+                            batches: { _, _, body in try body(ids) }, move: { try $0.runNow($1, ids: $2) })
+        }
     }
 }

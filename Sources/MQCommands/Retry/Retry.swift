@@ -81,16 +81,8 @@ extension MQCtl.Retry {
         @OptionGroup var selection: RetrySelection
 
         func run(in context: CommandContext) throws {
-            let queue = try QueueName(queue)
-            let broker = try context.broker()
-            var moved = 0
-            var notFound: [String] = []
-            try selection.forEachBatch(broker, queue) { ids in
-                let result = try broker.runNow(queue, ids: ids, from: .retry)
-                moved += result.moved
-                notFound += result.notFound
-            }
-            try report("retry run-now", queue, broker, context, moved: moved, notFound: notFound)
+            try moveWaiting("retry run-now", queue: queue, place: "waiting for a retry", context: context,
+                            batches: selection.forEachBatch, move: { try $0.runNow($1, ids: $2, from: .retry) })
         }
     }
 
@@ -104,27 +96,12 @@ extension MQCtl.Retry {
         @OptionGroup var selection: RetrySelection
 
         func run(in context: CommandContext) throws {
-            let queue = try QueueName(queue)
-            let broker = try context.broker()
-            var moved = 0
-            var notFound: [String] = []
-            try selection.forEachBatch(broker, queue) { ids in
-                let validated = try ids.map(MessageID.validate)
-                let result = try broker.kill(queue, ids: validated, from: .retry, error: nil)
-                moved += result.killed.filter { $0 }.count
-                notFound += zip(validated, result.killed).filter { !$0.1 }.map(\.0)
+            try moveWaiting("retry kill", queue: queue, place: "waiting for a retry", context: context,
+                            batches: selection.forEachBatch) { broker, queue, ids in
+                let ids = try ids.map(MessageID.validate)
+                let killed = try broker.kill(queue, ids: ids, from: .retry, error: nil).killed
+                return (killed.filter { $0 }.count, zip(ids, killed).filter { !$0.1 }.map(\.0))
             }
-            try report("retry kill", queue, broker, context, moved: moved, notFound: notFound)
         }
-    }
-}
-
-private func report(_ command: String, _ queue: QueueName, _ broker: Broker, _ context: CommandContext, moved: Int, notFound: [String]) throws {
-    try broker.audit(AuditEntry(command: command, queue: queue.rawValue, counts: [("moved", moved), ("not_found", notFound.count)]))
-    try context.output { $0.single([
-        "queue": .string(queue.rawValue), "moved": .int(Int64(moved)), "not_found": .list(notFound.map { .string($0) }),
-    ]) }
-    if !notFound.isEmpty {
-        throw CommandFailure("not waiting for a retry in '\(queue)': \(notFound.joined(separator: ", "))")
     }
 }
