@@ -63,7 +63,7 @@ enum ErrorReport {
                         "give credentials in the URL, MQCTL_PASSWORD, REDISCLI_AUTH or --password-file, and check the user's ACL")
             }
             if error.kind == .wrongType {
-                return ("\(error.message)", "a key holds another type than mqctl expects; inspect it with `mqctl depth KEY`")
+                return ("\(error.message)", "a key holds another type than mqctl expects; inspect it with `redis-cli TYPE KEY`")
             }
             return ("Redis error\(target): \(error.message)", nil)
         default:

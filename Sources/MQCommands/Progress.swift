@@ -1,5 +1,4 @@
 import MQFormat
-import MQParsing
 import MQRedis
 
 /// A one-line progress display on stderr for long bulk work: done, total
