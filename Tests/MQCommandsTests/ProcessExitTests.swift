@@ -103,7 +103,7 @@ final class WatchProcessTests: RedisTestCase {
         try process.run()
         Thread.sleep(forTimeInterval: 0.5)
         try redis.send("INCRBY", "mq:{orders}:count:processed", 30)
-        Thread.sleep(forTimeInterval: 0.6)
+        Thread.sleep(forTimeInterval: 1.2)
         process.interrupt()
         process.waitUntilExit()
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
