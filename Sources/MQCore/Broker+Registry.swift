@@ -50,18 +50,28 @@ extension Broker {
         }
     }
 
-    /// Publishes lifecycle events on the queue's channel (PUBLISH is
-    /// fire-and-forget: nobody listening is not an error). One round trip.
+    /// Publishes lifecycle events on the queues' channels. Pub/sub keeps
+    /// nothing, so events for a channel nobody listens to are not even
+    /// built: one PUBSUB NUMSUB first, then one pipeline of PUBLISH.
     public func publish(_ events: [(queue: QueueName, event: String, id: String, fields: [String: String])]) throws {
         guard !events.isEmpty else { return }
-        let now = time.nowMilliseconds()
-        _ = try connection.pipeline(events.map { item in
+        let channels = Array(Set(events.map { keys.queue($0.queue).events }))
+        let counts = try connection.send(RedisCommand(["PUBSUB", "NUMSUB"] + channels)).array()
+        var listened: Set<String> = []
+        for index in stride(from: 0, to: counts.count - 1, by: 2) where try counts[index + 1].int() > 0 {
+            listened.insert(try counts[index].string())
+        }
+        guard !listened.isEmpty else { return }
+        let now = String(time.nowMilliseconds())
+        _ = try connection.pipeline(events.compactMap { item in
+            let channel = keys.queue(item.queue).events
+            guard listened.contains(channel) else { return nil }
             var object = item.fields
             object["event"] = item.event
             object["queue"] = item.queue.rawValue
             object["id"] = item.id
-            object["time"] = String(now)
-            return RedisCommand("PUBLISH", keys.queue(item.queue).events, JSONText.object(object))
+            object["time"] = now
+            return RedisCommand("PUBLISH", channel, JSONText.object(object))
         })
     }
 }
