@@ -39,7 +39,7 @@ public enum ExitStatus: Int32 {
                 self = .usage
             case .queueFull, .lockHeld:
                 self = .temporary
-            case .corruptEnvelope, .wrongKeyType:
+            case .corruptEnvelope, .wrongKeyType, .notACounter:
                 self = .dataError
             case .messageExists, .messageNotFound, .queueNotFound, .queueNotEmpty:
                 self = .failure

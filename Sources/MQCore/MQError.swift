@@ -14,6 +14,8 @@ public enum MQError: Error, Equatable, CustomStringConvertible {
     case queueNotEmpty(queue: String, messages: Int64)
     /// An envelope that cannot be read: missing fields or bad values.
     case corruptEnvelope(key: String, reason: String)
+    /// A sequence counter's key holds something else than an integer.
+    case notACounter(key: String, reason: String)
     /// Another run holds a cron lock; `holder` says who.
     case lockHeld(name: String, holder: String)
     /// A key holds another Redis type than the layout expects.
@@ -43,6 +45,8 @@ public enum MQError: Error, Equatable, CustomStringConvertible {
             return "queue '\(queue)' still holds \(messages) messages; use --force to delete them too"
         case .corruptEnvelope(let key, let reason):
             return "corrupt envelope at \(key): \(reason)"
+        case .notACounter(let key, let reason):
+            return "'\(key)' is not a counter: \(reason)"
         case .lockHeld(let name, let holder):
             return "another run holds the lock '\(name)': \(holder)"
         case .wrongKeyType(let key, let expected, let actual):
