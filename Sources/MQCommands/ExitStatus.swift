@@ -41,7 +41,7 @@ public enum ExitStatus: Int32 {
                 self = .temporary
             case .corruptEnvelope, .wrongKeyType, .notACounter:
                 self = .dataError
-            case .messageExists, .messageNotFound, .queueNotFound, .queueNotEmpty:
+            case .messageExists, .messageNotFound, .queueNotFound, .queueNotEmpty, .consumerBusy:
                 self = .failure
             }
         default:

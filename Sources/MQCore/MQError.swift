@@ -16,6 +16,8 @@ public enum MQError: Error, Equatable, CustomStringConvertible {
     case corruptEnvelope(key: String, reason: String)
     /// A sequence counter's key holds something else than an integer.
     case notACounter(key: String, reason: String)
+    /// A stream consumer still has pending entries.
+    case consumerBusy(consumer: String, pending: Int64)
     /// Another run holds a cron lock; `holder` says who.
     case lockHeld(name: String, holder: String)
     /// A key holds another Redis type than the layout expects.
@@ -47,6 +49,8 @@ public enum MQError: Error, Equatable, CustomStringConvertible {
             return "corrupt envelope at \(key): \(reason)"
         case .notACounter(let key, let reason):
             return "'\(key)' is not a counter: \(reason)"
+        case .consumerBusy(let consumer, let pending):
+            return "consumer '\(consumer)' still has \(pending) pending entries; claim them first or use --force"
         case .lockHeld(let name, let holder):
             return "another run holds the lock '\(name)': \(holder)"
         case .wrongKeyType(let key, let expected, let actual):

@@ -1,0 +1,164 @@
+import MQRedis
+
+/// A stream's summary for `streams list`.
+public struct StreamSummary: Sendable {
+    public var key: String
+    public var length: Int64
+    public var firstID: String?
+    public var lastID: String?
+    public var groups: Int64
+}
+
+/// A consumer group's state, as XINFO GROUPS and XPENDING report it.
+public struct StreamGroup: Sendable {
+    public var name: String
+    public var consumers: Int64
+    public var pending: Int64
+    /// Entries not yet delivered to the group (Redis 7: XINFO's lag).
+    public var lag: Int64?
+    public var lastDeliveredID: String
+    public var oldestPendingIdleSeconds: Double?
+}
+
+public struct StreamConsumer: Sendable {
+    public var name: String
+    public var pending: Int64
+    public var idleSeconds: Double
+}
+
+public struct PendingEntry: Sendable {
+    public var id: String
+    public var consumer: String
+    public var idleSeconds: Double
+    public var deliveries: Int64
+}
+
+/// Reads and repairs Redis Streams consumer groups.
+public struct Streams {
+    public let connection: RedisConnection
+
+    public init(connection: RedisConnection) {
+        self.connection = connection
+    }
+
+    /// Streams whose keys match `pattern`, sorted: SCAN TYPE stream, then
+    /// XINFO STREAM pipelined.
+    public func list(matching pattern: String) throws -> [StreamSummary] {
+        var keys: [String] = []
+        let scanner = connection.scan(match: pattern, count: 1000, type: "stream")
+        while let batch = try scanner.nextBatch() { keys += batch.map { String(decoding: $0, as: UTF8.self) } }
+        keys = Array(Set(keys)).sorted()
+        let replies = try connection.pipeline(keys.map { RedisCommand("XINFO", "STREAM", $0) })
+        return try zip(keys, replies).map { key, reply in
+            let info = try Self.fields(reply)
+            return StreamSummary(
+                key: key, length: try info["length"]?.int() ?? 0,
+                firstID: try Self.entryID(info["first-entry"]), lastID: try Self.entryID(info["last-entry"]),
+                groups: try info["groups"]?.int() ?? 0)
+        }
+    }
+
+    /// The groups of `stream`, with the idle time of each one's oldest
+    /// pending entry. Two round trips.
+    public func groups(_ stream: String) throws -> [StreamGroup] {
+        let groups = try connection.send("XINFO", "GROUPS", stream).array().map(Self.fields)
+        let names = try groups.map { try $0["name"]?.string() ?? "" }
+        let oldest = try connection.pipeline(names.map { RedisCommand("XPENDING", stream, $0, "-", "+", 1) })
+        return try zip(groups, oldest).map { info, pending in
+            let first = try pending.array().first?.array()
+            return StreamGroup(
+                name: try info["name"]?.string() ?? "", consumers: try info["consumers"]?.int() ?? 0,
+                pending: try info["pending"]?.int() ?? 0, lag: try info["lag"].flatMap { $0.isNull ? nil : try $0.int() },
+                lastDeliveredID: try info["last-delivered-id"]?.string() ?? "",
+                oldestPendingIdleSeconds: try first.map { Double(try $0[2].int()) / 1000 })
+        }
+    }
+
+    public func consumers(_ stream: String, group: String) throws -> [StreamConsumer] {
+        try connection.send("XINFO", "CONSUMERS", stream, group).array().map(Self.fields).map { info in
+            StreamConsumer(name: try info["name"]?.string() ?? "", pending: try info["pending"]?.int() ?? 0,
+                           idleSeconds: Double(try info["idle"]?.int() ?? 0) / 1000)
+        }
+    }
+
+    /// Pending entries, oldest first, with their delivery counts (XPENDING).
+    public func pending(_ stream: String, group: String, minIdle: Int64? = nil, consumer: String? = nil, limit: Int = 100) throws -> [PendingEntry] {
+        var arguments: [any RedisArgument] = ["XPENDING", stream, group]
+        if let minIdle { arguments += ["IDLE", Int(minIdle)] }
+        arguments += ["-", "+", limit]
+        if let consumer { arguments.append(consumer) }
+        return try connection.send(RedisCommand(arguments)).array().map { item in
+            let parts = try item.array()
+            return PendingEntry(id: try parts[0].string(), consumer: try parts[1].string(),
+                                idleSeconds: Double(try parts[2].int()) / 1000, deliveries: try parts[3].int())
+        }
+    }
+
+    /// Claims entries idle at least `minIdle` ms for `consumer` with an
+    /// XAUTOCLAIM loop, 100 per call. Returns the ids claimed.
+    public func claim(_ stream: String, group: String, to consumer: String, minIdle: Int64) throws -> [String] {
+        var claimed: [String] = []
+        var cursor = "0-0"
+        repeat {
+            let reply = try connection.send("XAUTOCLAIM", stream, group, consumer, Int(minIdle), cursor, "COUNT", 100, "JUSTID").array()
+            cursor = try reply[0].string()
+            claimed += try reply[1].array().map { try $0.string() }
+        } while cursor != "0-0"
+        return claimed
+    }
+
+    /// Moves pending entries delivered at least `maxDeliveries` times to
+    /// `deadStream`, one script per entry (XADD there, XACK here). With
+    /// `dryRun`, only lists them. Returns the ids moved (or to move).
+    public func killOverdelivered(_ stream: String, group: String, maxDeliveries: Int64, deadStream: String, dryRun: Bool) throws -> [String] {
+        var moved: [String] = []
+        var start = "-"
+        while true {
+            let page = try connection.send("XPENDING", stream, group, start, "+", 500).array().map { try $0.array() }
+            let over = try page.filter { try $0[3].int() >= maxDeliveries }.map { try $0[0].string() }
+            if dryRun {
+                moved += over
+            } else {
+                let replies = try connection.runPipelined(QueueScripts.streamDead, over.map { id in
+                    (keys: [stream, deadStream] as [any RedisArgument],
+                     arguments: [group, id, Int(maxDeliveries), "delivered \(maxDeliveries) or more times"] as [any RedisArgument])
+                })
+                moved += try zip(over, replies).filter { try !$0.1.string().isEmpty }.map(\.0)
+            }
+            guard page.count == 500, let last = try page.last?[0].string() else { return moved }
+            start = "(" + last
+        }
+    }
+
+    /// Deletes a consumer; one that still has pending entries is refused
+    /// unless `force` (its entries would stay pending with no owner).
+    public func deleteConsumer(_ stream: String, group: String, consumer: String, force: Bool) throws -> Int64 {
+        guard let info = try consumers(stream, group: group).first(where: { $0.name == consumer }) else {
+            throw MQError.invalidConfig("no consumer '\(consumer)' in group '\(group)' of '\(stream)'")
+        }
+        if info.pending > 0 && !force {
+            throw MQError.consumerBusy(consumer: consumer, pending: info.pending)
+        }
+        return try connection.send("XGROUP", "DELCONSUMER", stream, group, consumer).int()
+    }
+
+    /// A flat XINFO reply as a dictionary.
+    static func fields(_ reply: RedisReply) throws -> [String: RedisReply] {
+        let items = try reply.array()
+        var fields: [String: RedisReply] = [:]
+        for index in stride(from: 0, to: items.count - 1, by: 2) {
+            fields[try items[index].string()] = items[index + 1]
+        }
+        return fields
+    }
+
+    static func entryID(_ reply: RedisReply?) throws -> String? {
+        guard let reply, !reply.isNull else { return nil }
+        return try reply.array().first?.string()
+    }
+
+    /// The milliseconds part of a stream id.
+    public static func milliseconds(of id: String) -> Int64? {
+        Int64(id.prefix { $0 != "-" })
+    }
+}
