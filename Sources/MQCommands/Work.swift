@@ -18,6 +18,12 @@ extension MQCtl {
                 speaks JSON lines (see the README). Queues are tried in the order given; \
                 within a queue, express before urgent before normal.
 
+                With --stream and --group the worker reads a Redis stream as that group's \
+                consumer: success acknowledges the entry (XACK); a failure stays pending and is \
+                claimed again (XAUTOCLAIM) once idle longer than --lease, its delivery count \
+                being its attempt; after --max-attempts (25), or a permanent failure, the entry \
+                goes to the dead stream (STREAM:dead) and is acknowledged, in one script.
+
                 SIGTERM or SIGINT stops fetching and lets running handlers finish for --grace; \
                 then they are killed and their messages go back to ready without counting \
                 the attempt. A second signal skips the wait. A crash loses nothing: leases \
@@ -31,6 +37,10 @@ extension MQCtl {
         @Argument(help: "Queues to consume, in order of preference; then -- and the handler command with its arguments.")
         var queues: [String] = []
 
+        @Option(help: "Read this stream with a consumer group instead of queues.") var stream: String?
+        @Option(help: "The consumer group (with --stream).") var group: String?
+        @Option(help: "The consumer name (with --stream; default: the host name).") var consumer: String?
+        @Option(help: "Where entries that used their attempts go (with --stream; default STREAM:dead).") var deadStream: String?
         @Flag(help: "One long-lived handler per slot, JSON lines on stdin/stdout.") var pipe = false
         @Option(help: "Messages handled at once.") var concurrency = 1
         @Option(help: "Messages fetched at once per slot (default 1; 50 with --pipe).") var batch: Int?
@@ -55,7 +65,8 @@ extension MQCtl {
         @Option(help: "debug, info, warn or error.") var logLevel = "info"
 
         func validate() throws {
-            guard !queues.isEmpty else { throw ValidationError("name at least one queue") }
+            guard queues.isEmpty != (stream == nil) else { throw ValidationError("name the queues, or --stream with --group, one of them") }
+            guard (stream == nil) == (group == nil) else { throw ValidationError("--stream and --group go together") }
             guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 256") }
             if let batch, !(1...1_000).contains(batch) { throw ValidationError("--batch must be from 1 to 1000") }
             guard Backoff.Curve(rawValue: backoff) != nil else { throw ValidationError("--backoff must be exponential, polynomial or fixed") }
@@ -72,6 +83,12 @@ extension MQCtl {
                 throw UsageError("give the handler command after --, e.g. mqctl work orders -- ./handle")
             }
             var options = WorkerOptions(queues: try queues.map(QueueName.init), command: context.handlerCommand)
+            if let stream, let group {
+                guard try MQCore.Streams(connection: context.connection()).groups(stream).contains(where: { $0.name == group }) else {
+                    throw UsageError("stream '\(stream)' has no group '\(group)'; create it with: redis-cli XGROUP CREATE \(stream) \(group) $ MKSTREAM")
+                }
+                options.stream = (stream, group, consumer, deadStream)
+            }
             options.pipe = pipe
             options.concurrency = concurrency
             options.batch = batch ?? (pipe ? 50 : 1)

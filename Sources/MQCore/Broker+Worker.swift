@@ -3,7 +3,10 @@ import MQRedis
 /// A message in a worker's hands: its envelope and the lease token that
 /// lets this worker, and no other, settle it.
 public struct Delivery: Sendable {
-    public var queue: QueueName
+    /// The queue, for messages of mqctl's queues; nil for stream entries.
+    public var queue: QueueName?
+    /// What the handler sees as MQ_QUEUE: the queue name or the stream key.
+    public var source: String
     public var envelope: Envelope
     public var token: String
 }
@@ -40,7 +43,7 @@ extension Broker {
                     broken.append((id, "envelope missing"))
                     continue
                 }
-                deliveries.append(Delivery(queue: queue, envelope: try Envelope(id: id, key: k.message(id), fields: fields), token: token))
+                deliveries.append(Delivery(queue: queue, source: queue.rawValue, envelope: try Envelope(id: id, key: k.message(id), fields: fields), token: token))
             } catch {
                 broken.append((id, "\(error)"))
             }
@@ -70,7 +73,7 @@ extension Broker {
     @discardableResult
     public func settle(_ outcomes: [(delivery: Delivery, result: AttemptResult, retryAt: Int64?)]) throws -> Int {
         var lost = 0
-        let byQueue = Dictionary(grouping: outcomes, by: { $0.delivery.queue })
+        let byQueue = Dictionary(grouping: outcomes.filter { $0.delivery.queue != nil }, by: { $0.delivery.queue! })
         for (queue, items) in byQueue {
             let k = keys.queue(queue)
             let now = time.nowMilliseconds()
@@ -115,7 +118,7 @@ extension Broker {
     /// queue and token.
     public func extendLeases(_ deliveries: [Delivery], lease: Int64) throws {
         let deadline = time.nowMilliseconds() + lease
-        for (queue, items) in Dictionary(grouping: deliveries, by: \.queue) {
+        for (queue, items) in Dictionary(grouping: deliveries.filter { $0.queue != nil }, by: { $0.queue! }) {
             let k = keys.queue(queue)
             for (token, group) in Dictionary(grouping: items, by: \.token) {
                 let ids = group.map(\.envelope.id)

@@ -120,3 +120,36 @@ final class ChaosWorkerTests: WorkerTestCase {
         XCTAssertEqual(try after.send("LLEN", "mq:{orders}:ready:normal").int(), 0)
     }
 }
+
+final class StreamWorkerTests: WorkerTestCase {
+    func testStreamWorkerAcksRetriesAndDeadLetters() throws {
+        let handler = try script("stream.sh", """
+            payload=$(cat)
+            echo "$MQ_ID|$MQ_ATTEMPT|$payload|$MQ_HEADERS" >> \(logPath)
+            case "$payload" in
+              bad*) echo "cannot do it" >&2; exit 3;;
+            esac
+            """)
+        _ = try redis.send("XGROUP", "CREATE", "events:orders", "billing", "$", "MKSTREAM")
+        for index in 0..<5 { _ = try redis.send("XADD", "events:orders", "*", "payload", "job \(index)", "tenant", "acme") }
+        _ = try redis.send("XADD", "events:orders", "*", "payload", "bad one")
+        let worker = try startWorker(["--stream", "events:orders", "--group", "billing", "--consumer", "w1",
+                                      "--lease", "1s", "--max-attempts", "2", "--", handler])
+        try eventually(timeout: 30, "the bad entry used its two attempts") {
+            try self.redis.send("XLEN", "events:orders:dead").int() == 1
+        }
+        kill(worker.processIdentifier, SIGTERM)
+        XCTAssertEqual(wait(worker), 0, workerLog())
+        let lines = handled()
+        XCTAssertEqual(lines.filter { $0.contains("|job ") }.count, 5)
+        XCTAssertTrue(lines.contains { $0.contains("|1|job 0|{\"tenant\":\"acme\"}") }, "\(lines)")
+        XCTAssertEqual(lines.filter { $0.contains("|bad one|") }.map { $0.split(separator: "|")[1] }, ["1", "2"])
+        XCTAssertEqual(try redis.send("XPENDING", "events:orders", "billing").array()[0].int(), 0, "nothing left pending")
+        let dead = try redis.send("XRANGE", "events:orders:dead", "-", "+").array()[0].array()[1].array().map { try $0.string() }
+        XCTAssertEqual(dead[dead.firstIndex(of: "reason")! + 1], "exit 3: cannot do it")
+        XCTAssertEqual(dead[dead.firstIndex(of: "payload")! + 1], "bad one")
+
+        let missing = try mqctl("work", "--stream", "events:orders", "--group", "nope", "--", "true")
+        XCTAssertEqual(missing.code, 64)
+    }
+}

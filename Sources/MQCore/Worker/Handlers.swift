@@ -15,7 +15,7 @@ protocol Handler: AnyObject {
 func handlerEnvironment(_ delivery: Delivery) -> [String: String] {
     let envelope = delivery.envelope
     return [
-        "MQ_QUEUE": delivery.queue.rawValue, "MQ_ID": envelope.id, "MQ_ATTEMPT": String(envelope.attempts),
+        "MQ_QUEUE": delivery.source, "MQ_ID": envelope.id, "MQ_ATTEMPT": String(envelope.attempts),
         "MQ_MAX_ATTEMPTS": String(envelope.maxAttempts), "MQ_PRIORITY": envelope.priority.rawValue,
         "MQ_ENQUEUED_AT": String(envelope.enqueuedAt), "MQ_HEADERS": Envelope.encodeHeaders(envelope.headers),
     ]
@@ -218,7 +218,7 @@ final class PipeHandler: Handler {
         } else {
             line += "\"payload\":\"\(Data(envelope.payload).base64EncodedString())\",\"payload_encoding\":\"base64\","
         }
-        line += "\"queue\":\(JSONText.quote(delivery.queue.rawValue))}\n"
+        line += "\"queue\":\(JSONText.quote(delivery.source))}\n"
         return Array(line.utf8)
     }
 }

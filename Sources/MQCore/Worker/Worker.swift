@@ -4,6 +4,8 @@ import MQRedis
 /// What `mqctl work` was asked to do.
 public struct WorkerOptions: Sendable {
     public var queues: [QueueName]
+    /// Read a stream with a consumer group instead of queues.
+    public var stream: (key: String, group: String, consumer: String?, deadStream: String?)?
     public var command: [String]
     /// One long-lived handler per slot speaking JSON lines, instead of a
     /// process per message.
@@ -63,6 +65,7 @@ public final class Worker: @unchecked Sendable {
     private var breakerOpenUntil: Double?
     private var halfOpenTrial = false
     private let started = Date()
+    private let source: WorkSource
 
     public init(configuration: RedisConfiguration, prefix: String, options: WorkerOptions, log: WorkerLog, time: TimeSource = SystemTime()) {
         self.configuration = configuration
@@ -71,7 +74,16 @@ public final class Worker: @unchecked Sendable {
         self.log = log
         self.time = time
         let host = ProcessInfo.processInfo.hostName
-        id = "\(host)-\(getpid())-\(UInt16.random(in: 0...UInt16.max))"
+        let id = "\(host)-\(getpid())-\(UInt16.random(in: 0...UInt16.max))"
+        self.id = id
+        if let stream = options.stream {
+            source = StreamSource(stream: stream.key, group: stream.group, consumer: stream.consumer ?? host,
+                                  deadStream: stream.deadStream ?? "\(stream.key):dead", lease: options.lease,
+                                  maxAttempts: options.maxAttempts ?? QueueConfig().maxAttempts)
+        } else {
+            let backoff = options.backoff
+            source = QueueSource(queues: options.queues, lease: options.lease, retryDelay: { backoff.delay(afterAttempt: 1) })
+        }
     }
 
     /// Runs until stopped by SIGTERM/SIGINT (exit 0 after a graceful stop),
@@ -91,7 +103,7 @@ public final class Worker: @unchecked Sendable {
         let maintenance = try Broker(connection: RedisConnection(configuration: configuration), prefix: prefix, time: time)
         try maintenance.heartbeat(id, fields: registration())
         log.log(.info, "worker started", [
-            ("id", id), ("queues", options.queues.map(\.rawValue).joined(separator: ",")),
+            ("id", id), ("queues", source.names.joined(separator: ",")),
             ("concurrency", String(options.concurrency)), ("mode", options.pipe ? "pipe" : "exec"),
         ])
 
@@ -152,7 +164,7 @@ public final class Worker: @unchecked Sendable {
         let held = state.withLock { inHand.values.map(\.count).reduce(0, +) }
         return [
             ("host", ProcessInfo.processInfo.hostName), ("pid", String(getpid())),
-            ("queues", options.queues.map(\.rawValue).joined(separator: ",")), ("concurrency", String(options.concurrency)),
+            ("queues", source.names.joined(separator: ",")), ("concurrency", String(options.concurrency)),
             ("mode", options.pipe ? "pipe" : "exec"), ("started", String(Int64(started.timeIntervalSince1970 * 1000))),
             ("in_hand", String(held)), ("breaker", breakerState), ("handled", String(state.withLock { jobsDone })),
         ]
@@ -183,23 +195,25 @@ public final class Worker: @unchecked Sendable {
             }
             sequence += 1
             let token = "\(id):\(slot):\(sequence)"
-            let deliveries = withRedis(broker) { try fetchAny(broker, count: allowed, token: token) } ?? []
+            let deliveries = withRedis(broker) { try source.fetch(broker, count: allowed, token: token) } ?? []
             guard !deliveries.isEmpty else {
                 if allowed == 1 { state.withLock { halfOpenTrial = false } }
-                if options.burst, withRedis(broker, { try drained(broker) }) == true {
+                if options.burst, withRedis(broker, { try source.drained(broker) && state.withLock { inHand.values.allSatisfy(\.isEmpty) } }) == true {
                     log.log(.info, "queues drained (burst mode): stopping")
                     state.withLock { requestStop() }
                     break
                 }
-                _ = withRedis(broker) { try broker.waitForWork(options.queues, timeout: 0.5) }
+                _ = withRedis(broker) { try source.waitForWork(broker) }
                 continue
             }
             state.withLock { inHand[slot] = deliveries }
             for delivery in deliveries {
-                log.log(.debug, "started", [("queue", delivery.queue.rawValue), ("id", delivery.envelope.id), ("attempt", String(delivery.envelope.attempts))])
+                log.log(.debug, "started", [("queue", delivery.source), ("id", delivery.envelope.id), ("attempt", String(delivery.envelope.attempts))])
             }
             _ = withRedis(broker) {
-                try broker.publish(deliveries.map { ($0.queue, "started", $0.envelope.id, ["attempt": String($0.envelope.attempts), "worker": id]) })
+                try broker.publish(deliveries.compactMap { delivery in
+                    delivery.queue.map { ($0, "started", delivery.envelope.id, ["attempt": String(delivery.envelope.attempts), "worker": id]) }
+                })
             }
             let results = handler.process(deliveries) { state.withLock { forced } }
             settle(broker, deliveries, results)
@@ -222,21 +236,6 @@ public final class Worker: @unchecked Sendable {
         }
     }
 
-    /// The first queue, in the order given, with something to fetch.
-    private func fetchAny(_ broker: Broker, count: Int, token: String) throws -> [Delivery] {
-        for queue in options.queues {
-            let deliveries = try broker.fetch(queue, count: count, lease: options.lease, token: token)
-            if !deliveries.isEmpty { return deliveries }
-        }
-        return []
-    }
-
-    private func drained(_ broker: Broker) throws -> Bool {
-        // A paused queue cannot be fetched from, so it counts as drained.
-        try broker.stats(options.queues).allSatisfy { $0.config.paused || ($0.ready == 0 && $0.overdue == 0) }
-            && state.withLock { inHand.values.allSatisfy(\.isEmpty) }
-    }
-
     private func settle(_ broker: Broker, _ deliveries: [Delivery], _ results: [AttemptResult]) {
         let now = time.nowMilliseconds()
         var outcomes: [(delivery: Delivery, result: AttemptResult, retryAt: Int64?)] = []
@@ -246,16 +245,19 @@ public final class Worker: @unchecked Sendable {
             var retryAt: Int64?
             switch result {
             case .succeeded:
-                events.append((delivery.queue, "succeeded", envelope.id,
+                guard let queue = delivery.queue else { break }
+                events.append((queue, "succeeded", envelope.id,
                                ["attempt": String(envelope.attempts), "enqueued_at": String(envelope.enqueuedAt)]))
             case .failed(let error, let permanent):
                 let maximum = options.maxAttempts ?? envelope.maxAttempts
                 if !permanent && envelope.attempts < maximum {
                     retryAt = now + options.backoff.delay(afterAttempt: envelope.attempts)
                 }
-                events.append((delivery.queue, retryAt == nil ? "dead" : "retried", envelope.id,
-                               ["attempt": String(envelope.attempts), "error": String(error.prefix(500))]))
-                log.log(.debug, retryAt == nil ? "dead" : "failed, will retry", [("queue", delivery.queue.rawValue), ("id", envelope.id), ("error", String(error.prefix(200)))])
+                if let queue = delivery.queue {
+                    events.append((queue, retryAt == nil ? "dead" : "retried", envelope.id,
+                                   ["attempt": String(envelope.attempts), "error": String(error.prefix(500))]))
+                }
+                log.log(.debug, retryAt == nil ? "dead" : "failed, will retry", [("queue", delivery.source), ("id", envelope.id), ("error", String(error.prefix(200)))])
             case .interrupted:
                 break
             }
@@ -266,7 +268,7 @@ public final class Worker: @unchecked Sendable {
         // expire and the reaper returns the messages).
         var lost = 0
         while true {
-            if let count = withRedis(broker, { try broker.settle(outcomes) }) {
+            if let count = withRedis(broker, { try source.settle(broker, outcomes) }) {
                 lost = count
                 break
             }
@@ -313,15 +315,10 @@ public final class Worker: @unchecked Sendable {
             let now = monotonicSeconds()
             if now - lastExtend >= Double(options.lease) / 3000 {
                 let held = state.withLock { inHand.values.flatMap { $0 } }
-                if held.isEmpty || withRedis(broker, { try broker.extendLeases(held, lease: options.lease) }) != nil { lastExtend = now }
+                if held.isEmpty || withRedis(broker, { try source.extend(broker, held) }) != nil { lastExtend = now }
             }
             if now - lastMove >= 0.5 {
-                _ = withRedis(broker) {
-                    for queue in options.queues {
-                        _ = try broker.promote(queue)
-                        _ = try broker.reap(queue, retryDelay: options.backoff.delay(afterAttempt: 1))
-                    }
-                }
+                _ = withRedis(broker) { try source.maintain(broker) }
                 lastMove = now
             }
             if now - lastHeartbeat >= Double(Broker.heartbeatInterval) / 1000 {
