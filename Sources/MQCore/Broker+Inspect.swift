@@ -83,9 +83,9 @@ extension Broker {
             commands += [k.delayed, k.retry].map { RedisCommand("ZRANGE", $0, 0, 0, "WITHSCORES") }
             commands += k.readyTiers.map { RedisCommand("LINDEX", $0, 0) }
             commands += [
-                RedisCommand("GET", k.counter(.enqueued)), RedisCommand("GET", k.counter(.deadTrimmed)),
-                RedisCommand("GET", k.counter(.processed)), RedisCommand("GET", k.counter(.failed)),
-                RedisCommand("GET", k.counter(.processed, minute: minute)), RedisCommand("GET", k.counter(.failed, minute: minute)),
+                // One MGET: the counters share the queue's hash tag.
+                RedisCommand("MGET", k.counter(.enqueued), k.counter(.deadTrimmed), k.counter(.processed), k.counter(.failed),
+                             k.counter(.processed, minute: minute), k.counter(.failed, minute: minute)),
                 RedisCommand("HGETALL", k.config),
             ]
         }
@@ -114,7 +114,7 @@ extension Broker {
             for _ in Priority.allCases {
                 if let id = try next().optionalString() { heads.append((index, k.message(id))) }
             }
-            let counters = try (0..<6).map { _ in try next().optionalString().flatMap { Int64($0) } ?? 0 }
+            let counters = try next().array().map { try $0.optionalString().flatMap { Int64($0) } ?? 0 }
             let config = try QueueConfig(fields: Self.stringPairs(next(), key: k.config), key: k.config)
             stats.append(QueueStats(
                 queue: queue, readyByPriority: byPriority, delayed: delayed, retry: retry, inflight: inflight, dead: dead,
