@@ -16,12 +16,13 @@ let package = Package(
         // Wrappers for libedit's variadic calls, which Swift cannot make.
         .target(name: "CLineEditShim", dependencies: ["CLibEdit"]),
 
+        .target(name: "MQLineEditor", dependencies: ["CLibEdit", "CLineEditShim"]),
         .target(name: "MQRedis", dependencies: ["CHiredis"]),
         .target(name: "MQParsing", dependencies: ["MQRedis"]),
         .target(name: "MQFormat"),
         .target(name: "MQCore", dependencies: ["MQRedis", "MQFormat"]),
         .target(name: "MQCommands", dependencies: [
-            "MQRedis", "MQParsing", "MQFormat", "MQCore",
+            "MQRedis", "MQParsing", "MQFormat", "MQCore", "MQLineEditor",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mqctl", dependencies: ["MQCommands"]),

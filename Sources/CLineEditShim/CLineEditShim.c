@@ -19,6 +19,10 @@ int mq_el_bind_completion(EditLine *el, const char *key, mq_complete_fn fn) {
     return el_set(el, EL_BIND, key, "mq-complete", NULL);
 }
 
+int mq_el_set_signal(EditLine *el, int flag) {
+    return el_set(el, EL_SIGNAL, flag);
+}
+
 int mq_history_set_size(History *h, int size) {
     HistEvent ev;
     return history(h, &ev, H_SETSIZE, size);

@@ -21,6 +21,8 @@ public final class CommandContext {
     public let stdout: OutputSink
     public let stderr: OutputSink
     private var openConnection: RedisConnection?
+    /// False for a connection lent by the REPL, which outlives the command.
+    var ownsConnection = true
 
     public init(
         globals: GlobalOptions, environment: [String: String], stdin: InputSource, stdout: OutputSink, stderr: OutputSink
@@ -86,8 +88,14 @@ public final class CommandContext {
         try body(try renderer())
     }
 
+    /// Uses `connection` (the REPL's) instead of opening one.
+    func lend(_ connection: RedisConnection) {
+        openConnection = connection
+        ownsConnection = false
+    }
+
     public func close() {
-        openConnection?.close()
+        if ownsConnection { openConnection?.close() }
         openConnection = nil
     }
 

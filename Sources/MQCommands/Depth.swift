@@ -32,13 +32,13 @@ extension MQCtl {
             let inspector = DepthInspector(connection: try context.connection())
             guard watch else { return try render(inspector, context) }
             guard context.format == .table else { throw UsageError("--watch draws a table; leave out --format") }
-            while true {
+            while !Interruption.requested {
                 try inspector.connection.withReconnect { _ in
                     context.stdout.write("\u{1B}[H\u{1B}[2J")
                     try render(inspector, context)
                 }
                 context.stdout.flush()
-                usleep(UInt32(interval.milliseconds * 1000))
+                Interruption.sleep(interval.seconds)
             }
         }
 

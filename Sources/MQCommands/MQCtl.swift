@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MQFormat
+import MQRedis
 
 public let mqctlVersion = "0.1.0"
 
@@ -18,7 +19,7 @@ public struct MQCtl: ParsableCommand {
         subcommands: [
             Ping.self, Doctor.self, Stats.self, Check.self, Queues.self, Enqueue.self, Show.self, Peek.self,
             Delayed.self, Promote.self, DLQ.self, Retry.self, Work.self, Reap.self, Workers.self, Events.self,
-            Seq.self, Depth.self, Streams.self,
+            Seq.self, Depth.self, Streams.self, Repl.self,
         ])
 
     public init() {}
@@ -46,7 +47,7 @@ extension MQCtl {
     /// returns the exit code. Used by the executable, the tests and the REPL.
     public static func execute(
         arguments: [String], environment: [String: String], stdin: InputSource = .memory([]),
-        stdout: OutputSink, stderr: OutputSink
+        stdout: OutputSink, stderr: OutputSink, connection: RedisConnection? = nil
     ) -> Int32 {
         var context: CommandContext?
         defer {
@@ -55,7 +56,8 @@ extension MQCtl {
             stderr.flush()
         }
         let command: ParsableCommand
-        var arguments = hoistGlobalOptions(arguments)
+        // No arguments at a terminal opens the shell.
+        var arguments = arguments.isEmpty && stdin.isTerminal ? ["repl"] : hoistGlobalOptions(arguments)
         // `work Q... -- COMMAND ARGS`: what follows `--` is the handler's
         // command line, kept whole for the worker (ArgumentParser cannot
         // take two lists of positional arguments).
@@ -83,6 +85,7 @@ extension MQCtl {
             context = try CommandContext(
                 globals: leaf.globals, environment: environment, stdin: stdin, stdout: stdout, stderr: stderr)
             context!.handlerCommand = handlerCommand
+            if let connection { context!.lend(connection) }
             try leaf.run(in: context!)
             return ExitStatus.ok.rawValue
         } catch let exit as ExitCode {

@@ -41,7 +41,7 @@ extension MQCtl {
             }
             guard context.format == .table else { throw UsageError("--watch draws a table; leave out --format") }
             var previous: (stats: [QueueStats], at: Double)?
-            while true {
+            while !Interruption.requested {
                 let stats = try broker.connection.withReconnect(onRetry: { error, _, delay in
                     context.stderr.write("mqctl: \(error); retrying in \(TimeText.humanDuration(delay))\n")
                     context.stderr.flush()
@@ -69,7 +69,7 @@ extension MQCtl {
                 renderer.endList()
                 context.stdout.flush()
                 previous = (stats, now)
-                usleep(UInt32(interval.milliseconds * 1000))
+                Interruption.sleep(interval.seconds)
             }
         }
 

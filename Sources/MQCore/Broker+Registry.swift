@@ -83,8 +83,9 @@ extension Broker {
     public func followEvents(_ queues: [QueueName], body: (QueueName, [UInt8]) throws -> Bool) throws {
         let channels = Dictionary(uniqueKeysWithValues: queues.map { (keys.queue($0).events, $0) })
         try connection.send(RedisCommand(["SUBSCRIBE"] + Array(channels.keys)))
-        while true {
-            guard let reply = try connection.receive(timeout: 1) else { continue }
+        defer { connection.close() } // a subscribed connection serves nothing else
+        while !Interruption.requested {
+            guard let reply = try connection.receive(timeout: 0.2) else { continue }
             let parts = try reply.array()
             guard parts.count == 3, try parts[0].string() == "message", let queue = channels[try parts[1].string()] else { continue }
             if try !body(queue, try parts[2].bytes()) { return }

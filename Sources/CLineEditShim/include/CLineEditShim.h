@@ -18,6 +18,10 @@ int mq_el_set_history(EditLine *el, History *h);
 // completion function to a key.
 int mq_el_bind_completion(EditLine *el, const char *key, mq_complete_fn fn);
 
+// el_set(el, EL_SIGNAL, flag): 0 leaves signal handling to the caller,
+// so Ctrl-C interrupts el_gets instead of being handled inside libedit.
+int mq_el_set_signal(EditLine *el, int flag);
+
 // history(h, &ev, H_SETSIZE, n): keep at most n entries.
 int mq_history_set_size(History *h, int size);
 // history(h, &ev, H_SETUNIQUE, 1): drop a line equal to the previous one.

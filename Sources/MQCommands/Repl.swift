@@ -1,0 +1,274 @@
+import ArgumentParser
+import Foundation
+import MQCore
+import MQFormat
+import MQLineEditor
+import MQParsing
+import MQRedis
+
+extension MQCtl {
+    struct Repl: MQCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Interactive shell: the same commands over one connection, with history and completion.",
+            discussion: """
+                Also what `mqctl` with no arguments opens at a terminal. Lines are split like a \
+                shell's ('…', "…", backslash) and run as mqctl commands; the global options given \
+                here apply to every line. Built in: `use QUEUE` (the queue for stats, peek, \
+                dlq list and the like when none is given), `connect URL`, `help [COMMAND]`, \
+                `exit`/`quit`. Ctrl-C cancels a running command or clears the line; Ctrl-D leaves. \
+                History: $XDG_STATE_HOME/mqctl/history (else ~/.local/state/mqctl/history); \
+                lines holding a password are never written to it. Without a terminal the lines \
+                of stdin run as a script (# comments and blank lines skipped); the exit code is \
+                the last failure's, and --fail-fast stops at the first.
+
+                Example: mqctl -u redis://10.0.0.5:6379/0 repl
+                """)
+
+        @OptionGroup var globals: GlobalOptions
+        @Flag(help: "In script mode, stop at the first failing line.") var failFast = false
+
+        func run(in context: CommandContext) throws {
+            let session = ReplSession(context: context, globals: globals, failFast: failFast,
+                                      environment: ProcessInfo.processInfo.environment)
+            let code = context.stdin.isTerminal ? session.interactive() : session.script()
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+}
+
+/// One shell session: a connection kept for every line, the default queue,
+/// and the target, which `connect` may change.
+final class ReplSession {
+    let context: CommandContext
+    let failFast: Bool
+    /// Global options repeated on every line; the target travels in the
+    /// environment so no line repeats a password.
+    let lineOptions: [String]
+    var environment: [String: String]
+    var configuration: RedisConfiguration
+    var connection: RedisConnection?
+    var queue: QueueName?
+    private var nameCache: (names: [String], at: Double)?
+
+    init(context: CommandContext, globals: GlobalOptions, failFast: Bool, environment: [String: String]) {
+        self.context = context
+        self.failFast = failFast
+        self.configuration = context.configuration
+        var options: [String] = []
+        if let prefix = globals.prefix { options += ["--prefix", prefix] }
+        if let format = globals.format { options += ["--format", format.rawValue] }
+        if globals.json { options.append("--json") }
+        options += ["--timeout", globals.timeout.description]
+        if globals.quiet { options.append("--quiet") }
+        if globals.yes { options.append("--yes") }
+        if globals.noColor { options.append("--no-color") }
+        lineOptions = options
+        var environment = environment
+        environment["MQCTL_URL"] = context.configuration.description
+        if let password = context.configuration.password { environment["MQCTL_PASSWORD"] = password }
+        self.environment = environment
+    }
+
+    // MARK: - Modes
+
+    func interactive() -> Int32 {
+        Interruption.catchInterrupts()
+        let editor = LineEditor(program: "mqctl", historyPath: Self.historyPath()) { [weak self] before in
+            self?.candidates(before) ?? []
+        }
+        while true {
+            Interruption.reset()
+            switch editor.readLine(prompt: prompt) {
+            case .end:
+                context.stdout.write("\n")
+                context.stdout.flush()
+                return 0
+            case .interrupted:
+                context.stdout.write("^C\n")
+                context.stdout.flush()
+            case .line(let line):
+                guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
+                if !Self.holdsSecret(line) { editor.remember(line) }
+                if case .exit = run(line) {
+                    editor.save()
+                    return 0
+                }
+            }
+        }
+    }
+
+    func script() -> Int32 {
+        var lastFailure: Int32 = 0
+        while let bytes = context.stdin.readLine() {
+            switch run(String(decoding: bytes, as: UTF8.self)) {
+            case .exit: return lastFailure
+            case .done(let code) where code != 0:
+                lastFailure = code
+                if failFast { return code }
+            case .done: break
+            }
+        }
+        return lastFailure
+    }
+
+    enum LineResult: Equatable {
+        case done(Int32)
+        case exit
+    }
+
+    /// Runs one line: a built-in, or an mqctl command over the session's
+    /// connection. Errors print and the session goes on.
+    func run(_ line: String) -> LineResult {
+        let words: [String]
+        do {
+            words = try LineTokenizer.split(line)
+        } catch {
+            return fail("\(error)", code: ExitStatus.usage.rawValue)
+        }
+        guard let first = words.first else { return .done(0) }
+        switch first {
+        case "exit", "quit":
+            return .exit
+        case "help":
+            return .done(MQCtl.execute(arguments: Array(words.dropFirst()) + ["--help"], environment: environment,
+                                       stdout: context.stdout, stderr: context.stderr))
+        case "use":
+            guard words.count == 2 else { return fail("usage: use QUEUE", code: ExitStatus.usage.rawValue) }
+            do {
+                queue = try QueueName(words[1])
+                return .done(0)
+            } catch {
+                return fail("\(error)", code: ExitStatus.usage.rawValue)
+            }
+        case "connect":
+            guard words.count == 2 else { return fail("usage: connect URL", code: ExitStatus.usage.rawValue) }
+            return connect(words[1])
+        default:
+            let arguments = withDefaultQueue(words) + lineOptions
+            let lent: RedisConnection?
+            do {
+                lent = try sharedConnection()
+            } catch {
+                // Let the command report the failure in its own words.
+                lent = nil
+            }
+            return .done(MQCtl.execute(arguments: arguments, environment: environment, stdin: context.stdin,
+                                       stdout: context.stdout, stderr: context.stderr, connection: lent))
+        }
+    }
+
+    private func fail(_ message: String, code: Int32) -> LineResult {
+        context.stderr.write("mqctl: error: \(message)\n")
+        context.stderr.flush()
+        return .done(code)
+    }
+
+    /// The session's one connection, opened again if it dropped.
+    private func sharedConnection() throws -> RedisConnection {
+        if let connection, connection.isConnected { return connection }
+        if let connection {
+            try connection.reconnect()
+            return connection
+        }
+        let fresh = try RedisConnection(configuration: configuration)
+        connection = fresh
+        return fresh
+    }
+
+    private func connect(_ url: String) -> LineResult {
+        do {
+            var target = try RedisURL.parse(url, timeout: configuration.timeout)
+            if target.password == nil { target.password = environment["MQCTL_PASSWORD"] ?? environment["REDISCLI_AUTH"] }
+            let fresh = try RedisConnection(configuration: target)
+            connection?.close()
+            connection = fresh
+            configuration = target
+            environment["MQCTL_URL"] = target.description
+            if let password = target.password { environment["MQCTL_PASSWORD"] = password }
+            nameCache = nil
+            return .done(0)
+        } catch {
+            let report = ErrorReport.message(for: error, configuration: nil)
+            return fail(report.message, code: ExitStatus(for: error).rawValue)
+        }
+    }
+
+    /// Commands that take a queue get the `use`d one when none is given.
+    private func withDefaultQueue(_ words: [String]) -> [String] {
+        guard let queue else { return words }
+        let paths: [[String]] = [
+            ["stats"], ["check"], ["peek"], ["promote"], ["reap"], ["delayed", "list"], ["retry", "list"],
+            ["dlq", "list"], ["dlq", "export"], ["queues", "config"], ["queues", "pause"], ["queues", "resume"],
+        ]
+        for path in paths where words.starts(with: path) {
+            let rest = words.dropFirst(path.count)
+            if rest.first.map({ $0.hasPrefix("-") }) ?? true {
+                return path + [queue.rawValue] + rest
+            }
+        }
+        return words
+    }
+
+    var prompt: String {
+        "mqctl \(configuration.endpoint)/\(configuration.database)\(queue.map { " [\($0)]" } ?? "")> "
+    }
+
+    // MARK: - Completion
+
+    /// Candidates for the word being typed: subcommand names along the
+    /// command tree, then the command's options and live queue and stream
+    /// names.
+    func candidates(_ before: String) -> [String] {
+        let words = (try? LineTokenizer.split(before)) ?? before.split(separator: " ").map(String.init)
+        let complete = before.hasSuffix(" ") ? words : Array(words.dropLast())
+        switch complete.first {
+        case "use": return complete.count == 1 ? liveNames() : []
+        case "connect", "exit", "quit": return []
+        default: break
+        }
+        var command: ParsableCommand.Type = MQCtl.self
+        for word in complete {
+            guard let next = command.configuration.subcommands.first(where: { $0._commandName == word }) else { break }
+            command = next
+        }
+        let subcommands = command.configuration.subcommands.map { $0._commandName }
+        if !subcommands.isEmpty {
+            return subcommands + (command == MQCtl.self ? ["use", "connect", "help", "exit", "quit"] : [])
+        }
+        let help = MQCtl.helpMessage(for: command)
+        let options = help.split(whereSeparator: { " ,\n[]<>|".contains($0) })
+            .filter { $0.hasPrefix("--") && $0.count > 2 }.map(String.init)
+        return Array(Set(options)) + liveNames()
+    }
+
+    /// Queue and stream names, cached for a few seconds; nothing when
+    /// Redis does not answer.
+    private func liveNames() -> [String] {
+        let now = Date().timeIntervalSince1970
+        if let nameCache, now - nameCache.at < 5 { return nameCache.names }
+        var names: [String] = []
+        if let connection = try? sharedConnection() {
+            let broker = Broker(connection: connection, prefix: context.prefix)
+            names += ((try? broker.queueNames()) ?? []).map(\.rawValue)
+            names += ((try? MQCore.Streams(connection: connection).list(matching: "*")) ?? []).map(\.key)
+        }
+        nameCache = (names, now)
+        return names
+    }
+
+    // MARK: - History
+
+    static func historyPath() -> String? {
+        let environment = ProcessInfo.processInfo.environment
+        guard let base = environment["XDG_STATE_HOME"].map({ $0 }) ?? environment["HOME"].map({ $0 + "/.local/state" }) else { return nil }
+        let folder = base + "/mqctl"
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        return folder + "/history"
+    }
+
+    /// A URL with user:password@, or anything naming a password.
+    static func holdsSecret(_ line: String) -> Bool {
+        line.range(of: #"://[^/\s@]*:[^/\s@]*@"#, options: .regularExpression) != nil
+            || line.lowercased().contains("password") || line.lowercased().hasPrefix("auth ")
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import MQTestSupport
+import XCTest
+
+/// The REPL in script mode (stdin not a terminal), in process.
+final class ReplScriptTests: CommandTestCase {
+    func testScriptModeRunsLinesSkipsCommentsAndUsesTheDefaultQueue() throws {
+        let script = """
+            # set up
+            enqueue orders 'hello world'
+
+            use orders
+            peek --json
+            queues pause orders
+            """
+        let result = run("repl", stdin: script)
+        XCTAssertEqual(result.code, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("\"payload\":\"hello world\""), result.stdout)
+        XCTAssertEqual(try redis("HGET", "mq:{orders}:config", "paused").string(), "1", "`use` gave pause its queue")
+    }
+
+    func testFailuresAndFailFast() {
+        let lines = "show orders nope\nenqueue orders 'open\nenqueue orders ok\n"
+        let keepsGoing = run("repl", stdin: lines)
+        XCTAssertEqual(keepsGoing.code, 64, "the last failure's code: the unbalanced quote")
+        XCTAssertTrue(keepsGoing.stderr.contains("unbalanced single quote"), keepsGoing.stderr)
+        XCTAssertEqual(keepsGoing.stdout.split(separator: "\n").count, 1, "the third line still ran")
+        let stops = run("repl", "--fail-fast", stdin: lines)
+        XCTAssertEqual(stops.code, 1)
+        XCTAssertEqual(stops.stdout, "")
+        XCTAssertEqual(run("repl", stdin: "ping -q\nexit\nshow orders nope\n").code, 0, "exit ends the script")
+    }
+}
+
+/// The interactive REPL through a pseudo-terminal: completion, Ctrl-C,
+/// history, one connection.
+final class ReplTerminalTests: RedisTestCase {
+    func testInteractiveSession() throws {
+        guard let python = RedisServer.findExecutable("python3") else {
+            return XCTFail("python3 drives the pseudo-terminal and is missing: run Scripts/bootstrap")
+        }
+        let redis = try connect()
+        try redis.send("SADD", "mq:queues", "orders")
+        try redis.send("RPUSH", "mq:{orders}:ready:normal", "x")
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("mqctl-repl-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: home) }
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mqctl").path
+        let driver = home.appendingPathComponent("drive.py")
+        try """
+            import os, pty, select, subprocess, sys, time
+            binary, url, home = sys.argv[1:4]
+            def mqctl_clients():
+                listing = subprocess.run(["redis-cli", "-u", url, "CLIENT", "LIST"], capture_output=True, text=True).stdout
+                return listing.count("name=mqctl ")
+            before = mqctl_clients()
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.environ.update({"MQCTL_URL": url, "HOME": home, "XDG_STATE_HOME": home + "/state", "TERM": "dumb"})
+                os.execv(binary, [binary])
+            out = b""
+            def read_until(marker, timeout=10):
+                global out
+                end = time.time() + timeout
+                while time.time() < end:
+                    r, _, _ = select.select([fd], [], [], 0.1)
+                    if r:
+                        try:
+                            out += os.read(fd, 65536)
+                        except OSError:
+                            return
+                    if marker and out.endswith(marker):
+                        return
+            def send(text, marker=b"> "):
+                os.write(fd, text.encode())
+                read_until(marker, 10 if marker else 0.3)
+            read_until(b"> ")
+            send("sta\\t", None)
+            send("\\r")
+            send("use ord\\t", None)
+            send("\\r")
+            send("stats --watch --interval 200ms\\r", None); time.sleep(0.8)
+            send("\\x03")
+            send("connect redis://:s3cret-pw@127.0.0.1:1/0\\r")
+            for _ in range(100):
+                send("ping -q\\r")
+            sys.stderr.write("MQCTL_CLIENTS=%d\\n" % (mqctl_clients() - before))
+            send("\\x04", None)
+            read_until(None, 2)
+            sys.stdout.write(out.decode(errors="replace"))
+            """.write(to: driver, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [driver.path, binary, server.url, home.path]
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let transcript = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+
+        XCTAssertTrue(transcript.contains("mqctl 127.0.0.1:\(server.port)/0> "), transcript)
+        XCTAssertTrue(transcript.contains("stats "), "sta<TAB> completed to stats: \(transcript)")
+        XCTAssertTrue(transcript.contains("QUEUE"), "the completed stats ran: \(transcript)")
+        XCTAssertTrue(transcript.contains("use orders"), "a live queue name completed: \(transcript)")
+        XCTAssertTrue(transcript.contains("[orders]> "), "the prompt shows the queue: \(transcript)")
+        XCTAssertTrue(transcript.contains("^C"), "Ctrl-C cancelled the watch: \(transcript)")
+        XCTAssertTrue(transcript.contains("could not connect to Redis at 127.0.0.1:1"), transcript)
+        XCTAssertFalse(transcript.contains("s3cret-pw@127.0.0.1:1/0>"), "the failed connect kept the old target")
+        XCTAssertTrue(log.contains("MQCTL_CLIENTS=1\n"), "101 commands over one connection: \(log)")
+
+        let history = try String(contentsOf: home.appendingPathComponent("state/mqctl/history"), encoding: .utf8)
+        XCTAssertTrue(history.contains("stats"), history)
+        XCTAssertTrue(history.contains("ping"), history)
+        XCTAssertFalse(history.contains("s3cret"), "no password in the history: \(history)")
+    }
+}
