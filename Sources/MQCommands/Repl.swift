@@ -12,7 +12,7 @@ extension MQCtl {
             abstract: "Interactive shell: the same commands over one connection, with history and completion.",
             discussion: """
                 Also what `mqctl` with no arguments opens at a terminal. Lines are split like a \
-                shell's ('…', "…", backslash) and run as mqctl commands; the global options given \
+                shell's (single quotes, double quotes with backslash escapes) and run as mqctl commands; the global options given \
                 here apply to every line. Built in: `use QUEUE` (the queue for stats, peek, \
                 dlq list and the like when none is given), `connect URL`, `help [COMMAND]`, \
                 `exit`/`quit`. Ctrl-C cancels a running command or clears the line; Ctrl-D leaves. \
