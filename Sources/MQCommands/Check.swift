@@ -18,7 +18,7 @@ extension MQCtl {
 
         @OptionGroup var globals: GlobalOptions
 
-        @Argument(help: "Queues to check (default: all).")
+        @Argument(help: "Queues to check (default: all).", completion: .queueNames)
         var queues: [String] = []
 
         @Option(help: "CRITICAL when ready messages exceed N.") var maxReady: Int64?

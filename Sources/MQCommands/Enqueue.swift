@@ -21,7 +21,7 @@ extension MQCtl {
 
         @OptionGroup var globals: GlobalOptions
 
-        @Argument(help: "The queue.")
+        @Argument(help: "The queue.", completion: .queueNames)
         var queue: String
 
         @Argument(help: "The payload (or use -f or --stdin).")

@@ -13,7 +13,10 @@ public struct MQCtl: ParsableCommand {
         abstract: "Administer message queues that live in Redis.",
         discussion: """
             Exit codes: 0 ok, 1 failed, 64 usage, 65 bad data, 69 Redis unreachable, \
-            70 internal error, 75 temporary (retry later), 77 permission denied.
+            70 internal error, 75 temporary (retry later), 77 permission denied. \
+            See mqctl(7) for the keyspace and the delivery guarantees.
+
+            Example: mqctl -u redis://127.0.0.1:6379/0 stats
             """,
         version: mqctlVersion,
         subcommands: [

@@ -9,7 +9,7 @@ extension MQCtl {
             discussion: "Example: mqctl peek orders --count 5")
 
         @OptionGroup var globals: GlobalOptions
-        @Argument(help: "The queue.") var queue: String
+        @Argument(help: "The queue.", completion: .queueNames) var queue: String
         @Option(name: [.short, .long], help: "Messages to show.") var count = 10
 
         func validate() throws {

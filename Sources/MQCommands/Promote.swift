@@ -15,7 +15,7 @@ extension MQCtl {
                 """)
 
         @OptionGroup var globals: GlobalOptions
-        @Argument(help: "Queues (default: all).") var queues: [String] = []
+        @Argument(help: "Queues (default: all).", completion: .queueNames) var queues: [String] = []
         @OptionGroup var locking: LockOptions
 
         func run(in context: CommandContext) throws {

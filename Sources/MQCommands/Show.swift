@@ -12,7 +12,7 @@ extension MQCtl {
                 """)
 
         @OptionGroup var globals: GlobalOptions
-        @Argument(help: "The queue.") var queue: String
+        @Argument(help: "The queue.", completion: .queueNames) var queue: String
         @Argument(help: "The message id.") var id: String
 
         func run(in context: CommandContext) throws {

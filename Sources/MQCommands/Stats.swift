@@ -20,7 +20,7 @@ extension MQCtl {
 
         @OptionGroup var globals: GlobalOptions
 
-        @Argument(help: "Queues to show (default: all).")
+        @Argument(help: "Queues to show (default: all).", completion: .queueNames)
         var queues: [String] = []
 
         @Flag(help: "Redraw every --interval until interrupted.")

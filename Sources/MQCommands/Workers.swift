@@ -51,7 +51,7 @@ extension MQCtl {
                 """)
 
         @OptionGroup var globals: GlobalOptions
-        @Argument(help: "Queues to follow.") var queues: [String]
+        @Argument(help: "Queues to follow.", completion: .queueNames) var queues: [String]
         @Option(help: "Stop after N events.") var count: Int?
 
         func run(in context: CommandContext) throws {

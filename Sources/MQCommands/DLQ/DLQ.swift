@@ -9,6 +9,7 @@ extension MQCtl {
         static let configuration = CommandConfiguration(
             commandName: "dlq",
             abstract: "List, show, replay, purge, export and import dead letters.",
+            discussion: "Example: mqctl dlq replay orders --error timeout --older-than 1h --dry-run",
             subcommands: [List.self, Show.self, Replay.self, Purge.self, Export.self, Import.self])
     }
 }

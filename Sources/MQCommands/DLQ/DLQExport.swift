@@ -15,7 +15,7 @@ extension MQCtl.DLQ {
                 """)
 
         @OptionGroup var globals: GlobalOptions
-        @Argument(help: "The queue.") var queue: String
+        @Argument(help: "The queue.", completion: .queueNames) var queue: String
         @OptionGroup var filters: DeadLetterFilterOptions
         @Option(help: "Export at most N.") var limit: Int?
 

@@ -18,7 +18,7 @@ extension MQCtl.DLQ {
                 """)
 
         @OptionGroup var globals: GlobalOptions
-        @Argument(help: "The queue.") var queue: String
+        @Argument(help: "The queue.", completion: .queueNames) var queue: String
         @Option(help: "dead or ready.") var to: String = "dead"
         @OptionGroup var locking: LockOptions
 

@@ -15,7 +15,7 @@ extension MQCtl.DLQ {
                 """)
 
         @OptionGroup var globals: GlobalOptions
-        @Argument(help: "The queue.") var queue: String
+        @Argument(help: "The queue.", completion: .queueNames) var queue: String
         @OptionGroup var filters: DeadLetterFilterOptions
         @Option(help: "At most this many (default: 100 in tables, all otherwise).") var limit: Int?
         @Option(help: "Continue after this position, as printed by a previous page.") var cursor: String?

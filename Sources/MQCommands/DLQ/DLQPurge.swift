@@ -14,7 +14,7 @@ extension MQCtl.DLQ {
                 """)
 
         @OptionGroup var globals: GlobalOptions
-        @Argument(help: "The queue.") var queue: String
+        @Argument(help: "The queue.", completion: .queueNames) var queue: String
         @OptionGroup var selection: DeadLetterSelection
         @Flag(help: "Count the matches and show a sample; change nothing.") var dryRun = false
         @Option(help: "Delete at most N.") var limit: Int?

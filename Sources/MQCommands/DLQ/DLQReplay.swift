@@ -17,7 +17,7 @@ extension MQCtl.DLQ {
                 """)
 
         @OptionGroup var globals: GlobalOptions
-        @Argument(help: "The queue.") var queue: String
+        @Argument(help: "The queue.", completion: .queueNames) var queue: String
         @OptionGroup var selection: DeadLetterSelection
         @Option(help: "Replay into this queue instead.") var toQueue: String?
         @Flag(help: "Keep the attempts count instead of resetting it.") var keepAttempts = false

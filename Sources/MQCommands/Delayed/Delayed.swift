@@ -6,6 +6,7 @@ extension MQCtl {
     struct Delayed: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List, cancel or run now the messages scheduled for later.",
+            discussion: "Example: mqctl delayed list orders",
             subcommands: [List.self, Cancel.self, RunNow.self])
     }
 }
@@ -17,7 +18,7 @@ extension MQCtl.Delayed {
             discussion: "Streams in pages of 1000, so any number of messages lists in constant memory.\n\nExample: mqctl delayed list orders -o ndjson")
 
         @OptionGroup var globals: GlobalOptions
-        @Argument(help: "The queue.") var queue: String
+        @Argument(help: "The queue.", completion: .queueNames) var queue: String
 
         func run(in context: CommandContext) throws {
             let broker = try context.broker()
@@ -41,7 +42,7 @@ extension MQCtl.Delayed {
             discussion: "Ids that are not delayed are reported and exit 1.\n\nExample: mqctl delayed cancel orders ID1 ID2")
 
         @OptionGroup var globals: GlobalOptions
-        @Argument(help: "The queue.") var queue: String
+        @Argument(help: "The queue.", completion: .queueNames) var queue: String
         @Argument(help: "Message ids.") var ids: [String]
 
         func validate() throws {
@@ -61,7 +62,7 @@ extension MQCtl.Delayed {
             discussion: "Ids that are not delayed are reported and exit 1.\n\nExample: mqctl delayed run-now orders ID1")
 
         @OptionGroup var globals: GlobalOptions
-        @Argument(help: "The queue.") var queue: String
+        @Argument(help: "The queue.", completion: .queueNames) var queue: String
         @Argument(help: "Message ids.") var ids: [String]
 
         func validate() throws {

@@ -7,6 +7,7 @@ extension MQCtl {
     struct Queues: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List, create, configure, pause, resume and delete queues.",
+            discussion: "Example: mqctl queues create orders --max-length 100000",
             subcommands: [List.self, Create.self, Config.self, Pause.self, Resume.self, Delete.self])
     }
 }
@@ -72,7 +73,7 @@ extension MQCtl.Queues {
             discussion: "Example: mqctl queues create orders --max-length 100000 --max-attempts 10")
 
         @OptionGroup var globals: GlobalOptions
-        @Argument(help: "The queue.") var queue: String
+        @Argument(help: "The queue.", completion: .queueNames) var queue: String
         @OptionGroup var settings: QueueConfigOptions
 
         func run(in context: CommandContext) throws {
@@ -90,7 +91,7 @@ extension MQCtl.Queues {
             discussion: "Example: mqctl queues config orders --max-length 0   # remove the limit")
 
         @OptionGroup var globals: GlobalOptions
-        @Argument(help: "The queue.") var queue: String
+        @Argument(help: "The queue.", completion: .queueNames) var queue: String
         @OptionGroup var settings: QueueConfigOptions
 
         func run(in context: CommandContext) throws {
@@ -114,7 +115,7 @@ extension MQCtl.Queues {
             discussion: "Example: mqctl queues pause orders")
 
         @OptionGroup var globals: GlobalOptions
-        @Argument(help: "The queue.") var queue: String
+        @Argument(help: "The queue.", completion: .queueNames) var queue: String
 
         func run(in context: CommandContext) throws {
             try setPaused(queue, true, context)
@@ -127,7 +128,7 @@ extension MQCtl.Queues {
             discussion: "Example: mqctl queues resume orders")
 
         @OptionGroup var globals: GlobalOptions
-        @Argument(help: "The queue.") var queue: String
+        @Argument(help: "The queue.", completion: .queueNames) var queue: String
 
         func run(in context: CommandContext) throws {
             try setPaused(queue, false, context)
@@ -145,7 +146,7 @@ extension MQCtl.Queues {
                 """)
 
         @OptionGroup var globals: GlobalOptions
-        @Argument(help: "The queue.") var queue: String
+        @Argument(help: "The queue.", completion: .queueNames) var queue: String
         @Flag(help: "Delete the queue's messages too.") var force = false
 
         func run(in context: CommandContext) throws {

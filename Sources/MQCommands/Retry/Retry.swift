@@ -6,6 +6,7 @@ extension MQCtl {
     struct Retry: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List messages waiting to be retried, run them now, or kill them.",
+            discussion: "Example: mqctl retry list orders",
             subcommands: [List.self, RunNow.self, Kill.self])
     }
 }
@@ -41,7 +42,7 @@ extension MQCtl.Retry {
             discussion: "Streams in pages, in constant memory.\n\nExample: mqctl retry list orders -o ndjson")
 
         @OptionGroup var globals: GlobalOptions
-        @Argument(help: "The queue.") var queue: String
+        @Argument(help: "The queue.", completion: .queueNames) var queue: String
 
         func run(in context: CommandContext) throws {
             let queue = try QueueName(queue)
@@ -77,7 +78,7 @@ extension MQCtl.Retry {
             discussion: "Example: mqctl retry run-now orders --all")
 
         @OptionGroup var globals: GlobalOptions
-        @Argument(help: "The queue.") var queue: String
+        @Argument(help: "The queue.", completion: .queueNames) var queue: String
         @OptionGroup var selection: RetrySelection
 
         func run(in context: CommandContext) throws {
@@ -92,7 +93,7 @@ extension MQCtl.Retry {
             discussion: "Their last error is kept; the dead-letter caps apply.\n\nExample: mqctl retry kill orders 01JD3X0Q6T4Z8M2N5P7R9S1V3W")
 
         @OptionGroup var globals: GlobalOptions
-        @Argument(help: "The queue.") var queue: String
+        @Argument(help: "The queue.", completion: .queueNames) var queue: String
         @OptionGroup var selection: RetrySelection
 
         func run(in context: CommandContext) throws {

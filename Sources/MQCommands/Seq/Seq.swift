@@ -8,6 +8,7 @@ extension MQCtl {
         static let configuration = CommandConfiguration(
             commandName: "seq",
             abstract: "Dump, read, advance, set, export and restore INCR sequence counters (seq:*).",
+            discussion: "Example: mqctl seq dump --pattern 'seq:conv-*'",
             subcommands: [Dump.self, Get.self, Next.self, Set.self, Export.self, Restore.self])
     }
 }

@@ -7,6 +7,7 @@ extension MQCtl {
     struct Streams: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Inspect and repair Redis Streams consumer groups.",
+            discussion: "Example: mqctl streams groups events:orders",
             subcommands: [List.self, Groups.self, Consumers.self, Pending.self, Claim.self, Dead.self, DelConsumer.self])
     }
 }
