@@ -26,6 +26,8 @@ extension Broker {
             RedisCommand(["HSET", key, "last_seen", Int(now)] + fields.flatMap { [$0.0, $0.1] as [any RedisArgument] }),
             RedisCommand("PEXPIRE", key, Int(Self.heartbeatTTL)),
             RedisCommand("ZADD", keys.workers, Int(now), id),
+            // Workers gone a day are forgotten here, so that listing them stays read-only.
+            RedisCommand("ZREMRANGEBYSCORE", keys.workers, "-inf", Int(now - 86_400_000)),
         ]).map { try $0.throwingError() }
     }
 
@@ -34,10 +36,10 @@ extension Broker {
     }
 
     /// Registered workers, newest heartbeat first; those whose heartbeats
-    /// stopped are marked stale (and forgotten after a day). Two round trips.
+    /// stopped are marked stale (heartbeats forget them after a day). Two
+    /// round trips, reads only.
     public func workers() throws -> [WorkerInfo] {
         let now = time.nowMilliseconds()
-        try connection.send("ZREMRANGEBYSCORE", keys.workers, "-inf", Int(now - 86_400_000))
         let items = try connection.send("ZRANGE", keys.workers, "+inf", "-inf", "BYSCORE", "REV", "WITHSCORES").array()
         let entries = try stride(from: 0, to: items.count - 1, by: 2).map {
             (id: try items[$0].string(), seen: Int64(Double(try items[$0 + 1].string()) ?? 0))
