@@ -52,17 +52,25 @@ extension Broker {
         }
     }
 
-    /// Publishes lifecycle events on the queues' channels. Pub/sub keeps
-    /// nothing, so events for a channel nobody listens to are not even
-    /// built: one PUBSUB NUMSUB first, then one pipeline of PUBLISH.
-    public func publish(_ events: [(queue: QueueName, event: String, id: String, fields: [String: String])]) throws {
-        guard !events.isEmpty else { return }
-        let channels = Array(Set(events.map { keys.queue($0.queue).events }))
-        let counts = try connection.send(RedisCommand(["PUBSUB", "NUMSUB"] + channels)).array()
+    /// The event channels of `queues` that someone listens to (PUBSUB
+    /// NUMSUB). One round trip.
+    public func listenedChannels(_ queues: [QueueName]) throws -> Set<String> {
+        let counts = try connection.send(RedisCommand(["PUBSUB", "NUMSUB"] + queues.map { keys.queue($0).events })).array()
         var listened: Set<String> = []
         for index in stride(from: 0, to: counts.count - 1, by: 2) where try counts[index + 1].int() > 0 {
             listened.insert(try counts[index].string())
         }
+        return listened
+    }
+
+    /// Publishes lifecycle events on the queues' channels. Pub/sub keeps
+    /// nothing, so events for a channel nobody listens to are not even
+    /// built: the listened channels are asked first (or given by a caller
+    /// that keeps them), then one pipeline of PUBLISH.
+    public func publish(_ events: [(queue: QueueName, event: String, id: String, fields: [String: String])],
+                        listened known: Set<String>? = nil) throws {
+        guard !events.isEmpty else { return }
+        let listened = try known ?? listenedChannels(Array(Set(events.map(\.queue))))
         guard !listened.isEmpty else { return }
         let now = String(time.nowMilliseconds())
         _ = try connection.pipeline(events.compactMap { item in

@@ -188,6 +188,16 @@ public final class Worker: @unchecked Sendable {
             return
         }
         var sequence = 0
+        // Who listens to events, asked at most once a second rather than
+        // before every publish.
+        var listening: (channels: Set<String>, at: Double) = ([], -1)
+        func listened() -> Set<String> {
+            let now = monotonicSeconds()
+            if now - listening.at >= 1 {
+                listening = (withRedis(broker) { try broker.listenedChannels(options.queues) } ?? [], now)
+            }
+            return listening.channels
+        }
         while !state.withLock({ stopping }) {
             guard let allowed = admit() else {
                 usleep(100_000)
@@ -210,13 +220,16 @@ public final class Worker: @unchecked Sendable {
             for delivery in deliveries {
                 log.log(.debug, "started", [("queue", delivery.source), ("id", delivery.envelope.id), ("attempt", String(delivery.envelope.attempts))])
             }
-            _ = withRedis(broker) {
-                try broker.publish(deliveries.compactMap { delivery in
-                    delivery.queue.map { ($0, "started", delivery.envelope.id, ["attempt": String(delivery.envelope.attempts), "worker": id]) }
-                })
+            let channels = listened()
+            if !channels.isEmpty {
+                _ = withRedis(broker) {
+                    try broker.publish(deliveries.compactMap { delivery in
+                        delivery.queue.map { ($0, "started", delivery.envelope.id, ["attempt": String(delivery.envelope.attempts), "worker": id]) }
+                    }, listened: channels)
+                }
             }
             let results = handler.process(deliveries) { state.withLock { forced } }
-            settle(broker, deliveries, results)
+            settle(broker, deliveries, results, listened: listened())
             state.withLock { inHand[slot] = nil }
         }
     }
@@ -236,7 +249,7 @@ public final class Worker: @unchecked Sendable {
         }
     }
 
-    private func settle(_ broker: Broker, _ deliveries: [Delivery], _ results: [AttemptResult]) {
+    private func settle(_ broker: Broker, _ deliveries: [Delivery], _ results: [AttemptResult], listened: Set<String>) {
         let now = time.nowMilliseconds()
         var outcomes: [(delivery: Delivery, result: AttemptResult, retryAt: Int64?)] = []
         var events: [(queue: QueueName, event: String, id: String, fields: [String: String])] = []
@@ -277,7 +290,9 @@ public final class Worker: @unchecked Sendable {
         if lost > 0 {
             log.log(.warn, "lease lost before the result was recorded; the message will run again", [("count", String(lost))])
         }
-        _ = withRedis(broker) { try broker.publish(events) }
+        if !listened.isEmpty {
+            _ = withRedis(broker) { try broker.publish(events, listened: listened) }
+        }
         recordForBreaker(results)
     }
 
