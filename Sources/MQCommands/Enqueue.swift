@@ -130,7 +130,7 @@ extension MQCtl {
                     if chunk.count == 10_000 { try flush() }
                     continue
                 }
-                if line.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
+                if InputSource.isBlank(line) { continue }
                 do {
                     chunk.append(try Self.parseJSONLine(line, template: template, now: broker.time.nowMilliseconds()))
                 } catch {

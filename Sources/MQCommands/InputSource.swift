@@ -37,6 +37,11 @@ public final class InputSource {
         }
     }
 
+    /// True for a line of spaces, tabs and carriage returns only.
+    public static func isBlank(_ line: [UInt8]) -> Bool {
+        line.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\r") }
+    }
+
     /// Everything left.
     public func readAll() -> [UInt8] {
         while !ended { fill() }

@@ -133,6 +133,11 @@ struct RateLimiter {
     }
 }
 
+/// The first line of an error, for tables; JSON keeps the whole text.
+func firstLine(_ text: String) -> String {
+    String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
+}
+
 enum DeadLetterRecords {
     static let columns = [
         Column("id"), Column("failed_at"), Column("age_seconds", title: "AGE", rightAligned: true),
@@ -147,7 +152,7 @@ enum DeadLetterRecords {
             "age_seconds": .seconds(Double(now - letter.failedAt) / 1000),
             "attempts": letter.envelope.map { .int($0.attempts) } ?? .null,
             "priority": letter.envelope.map { .string($0.priority.rawValue) } ?? .null,
-            "error": .string(table ? String(error.split(separator: "\n", omittingEmptySubsequences: false).first ?? "") : error),
+            "error": .string(table ? firstLine(error) : error),
         ]
     }
 }

@@ -44,7 +44,7 @@ extension MQCtl.DLQ {
                 }
                 while let line = context.stdin.readLine() {
                     lineNumber += 1
-                    if line.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
+                    if InputSource.isBlank(line) { continue }
                     do {
                         batch.append(try ExportedMessage.parse(line, now: broker.time.nowMilliseconds()))
                     } catch {

@@ -62,7 +62,7 @@ extension MQCtl.Retry {
                         "id": .string(item.id), "retry_at": .time(item.score),
                         "due_in_seconds": .seconds(Double(item.score - now) / 1000),
                         "attempts": read.envelope.map { .int($0.attempts) } ?? .null,
-                        "error": .string(table ? String(error.split(separator: "\n", omittingEmptySubsequences: false).first ?? "") : error),
+                        "error": .string(table ? firstLine(error) : error),
                     ])
                 }
                 context.stdout.flushIfLarge()

@@ -183,7 +183,7 @@ extension MQCtl.Seq {
             }
             while let line = context.stdin.readLine() {
                 lineNumber += 1
-                if line.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
+                if InputSource.isBlank(line) { continue }
                 guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any],
                       let key = object["key"] as? String, let value = (object["value"] as? NSNumber)?.int64Value else {
                     invalidLines += 1
