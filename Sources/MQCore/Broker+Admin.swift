@@ -26,15 +26,27 @@ extension Broker {
         try connection.send("HSET", keys.queue(queue).config, QueueConfig.Field.paused.rawValue, paused ? "1" : "0")
     }
 
-    /// Deletes a queue with every key it owns. A queue that still holds
-    /// messages is refused unless `force`. Keys are found with SCAN and
-    /// removed with UNLINK a batch at a time; returns how many keys went.
-    public func deleteQueue(_ queue: QueueName, force: Bool) throws -> Int {
+    /// Checks that a queue may be deleted: it exists, and holds no
+    /// messages unless `force`. Returns how many it holds.
+    public func checkDeletable(_ queue: QueueName, force: Bool) throws -> Int64 {
         try requireQueue(queue)
         let held = try messageCount(queue)
         if held > 0 && !force {
             throw MQError.queueNotEmpty(queue: queue.rawValue, messages: held)
         }
+        return held
+    }
+
+    /// Deletes a queue with every key it owns, after `checkDeletable`.
+    /// Keys are found with SCAN and removed with UNLINK a batch at a time;
+    /// returns how many keys went.
+    public func deleteQueue(_ queue: QueueName, force: Bool) throws -> Int {
+        _ = try checkDeletable(queue, force: force)
+        return try removeQueue(queue)
+    }
+
+    /// Deletes the queue's keys without checking; see `deleteQueue`.
+    public func removeQueue(_ queue: QueueName) throws -> Int {
         var deleted = 0
         let scanner = connection.scan(match: keys.queue(queue).scanPattern, count: Self.batchSize)
         while let batch = try scanner.nextBatch() {

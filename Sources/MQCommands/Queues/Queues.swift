@@ -152,13 +152,11 @@ extension MQCtl.Queues {
         func run(in context: CommandContext) throws {
             let queue = try QueueName(queue)
             let broker = try context.broker()
-            try broker.requireQueue(queue)
-            let messages = try broker.messageCount(queue)
-            if messages > 0 && !force {
-                throw MQError.queueNotEmpty(queue: queue.rawValue, messages: messages)
-            }
+            // Refused before asking, and checked once: the confirmation
+            // names the count.
+            let messages = try broker.checkDeletable(queue, force: force)
             try context.confirm("Delete queue '\(queue)' and its \(messages) messages?")
-            let keys = try broker.deleteQueue(queue, force: force)
+            let keys = try broker.removeQueue(queue)
             try broker.audit(AuditEntry(command: "queues delete", queue: queue.rawValue, counts: [("messages", Int(messages)), ("keys", keys)]))
             try context.output { $0.single(["name": .string(queue.rawValue), "deleted_messages": .int(messages), "deleted_keys": .int(Int64(keys))]) }
         }

@@ -199,7 +199,7 @@ public final class Worker: @unchecked Sendable {
             return listening.channels
         }
         while !state.withLock({ stopping }) {
-            guard let allowed = admit() else {
+            guard let (allowed, trial) = admit() else {
                 usleep(100_000)
                 continue
             }
@@ -207,7 +207,8 @@ public final class Worker: @unchecked Sendable {
             let token = "\(id):\(slot):\(sequence)"
             let deliveries = withRedis(broker) { try source.fetch(broker, count: allowed, token: token) } ?? []
             guard !deliveries.isEmpty else {
-                if allowed == 1 { state.withLock { halfOpenTrial = false } }
+                // An empty trial fetch gives the trial back for the next one.
+                if trial { state.withLock { halfOpenTrial = false } }
                 if options.burst, withRedis(broker, { try source.drained(broker) && state.withLock { inHand.values.allSatisfy(\.isEmpty) } }) == true {
                     log.log(.info, "queues drained (burst mode): stopping")
                     state.withLock { requestStop() }
@@ -236,16 +237,16 @@ public final class Worker: @unchecked Sendable {
 
     /// How many messages the slot may take now: none while the circuit
     /// breaker is open, one as its trial, else a batch; nil to wait.
-    private func admit() -> Int? {
+    private func admit() -> (count: Int, trial: Bool)? {
         state.withLock {
             if let limit = options.maxJobs, jobsDone >= limit {
                 requestStop()
                 return nil
             }
-            guard let openUntil = breakerOpenUntil else { return options.batch }
+            guard let openUntil = breakerOpenUntil else { return (options.batch, false) }
             guard monotonicSeconds() >= openUntil, !halfOpenTrial else { return nil }
             halfOpenTrial = true
-            return 1
+            return (1, true)
         }
     }
 
