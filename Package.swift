@@ -26,6 +26,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mqctl", dependencies: ["MQCommands"]),
+        // Feeds the input parsers mutated bytes (Scripts/chaos).
+        .executableTarget(name: "mqctl-fuzz", dependencies: ["MQParsing", "MQCore", "MQCommands"]),
 
         // Starts real redis-server processes for the tests.
         .target(name: "MQTestSupport", dependencies: ["MQRedis"], path: "Tests/MQTestSupport"),

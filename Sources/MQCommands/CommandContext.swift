@@ -66,6 +66,14 @@ public final class CommandContext {
         Broker(connection: try connection(), prefix: prefix)
     }
 
+    /// A WRONGTYPE reply named as the key that holds the wrong type, when
+    /// Redis can still tell; any other error as it is.
+    func explained(_ error: Error) -> Error {
+        guard let error = error as? RedisServerError, error.kind == .wrongType,
+              let explanation = try? broker().explain(error) else { return error }
+        return explanation
+    }
+
     /// Asks before a destructive change. `--yes` answers for the user;
     /// without it a terminal is asked, and anything else is refused with
     /// nothing changed.

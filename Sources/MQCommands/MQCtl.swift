@@ -97,6 +97,7 @@ extension MQCtl {
         } catch let error as ValidationError {
             return reportParseError(error, stdout: stdout, stderr: stderr)
         } catch {
+            let error = context?.explained(error) ?? error
             let report = ErrorReport.message(for: error, configuration: context?.configuration)
             stderr.write("mqctl: error: \(report.message)\n")
             if let hint = report.hint { stderr.write("hint: \(hint)\n") }

@@ -84,7 +84,7 @@ extension Broker {
                 guard !fields.isEmpty else { return (nil, "envelope missing") }
                 return (try Envelope(id: id, key: k.message(id), fields: fields), nil)
             } catch {
-                return (nil, "\(error)")
+                return (nil, "\((error as? RedisServerError).flatMap(explain) ?? error)")
             }
         }
     }

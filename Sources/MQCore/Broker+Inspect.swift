@@ -100,7 +100,7 @@ extension Broker {
             func next() throws -> RedisReply { try reply.next()!.throwingError() }
             func count(_ key: String, _ type: String) throws -> Int64 {
                 do { return try next().int() } catch let error as RedisServerError where error.kind == .wrongType {
-                    throw MQError.wrongKeyType(key: key, expected: type, actual: "value of another type")
+                    throw explain(error) ?? MQError.wrongKeyType(key: key, expected: type, actual: "value of another type")
                 }
             }
             var byPriority: [Priority: Int64] = [:]
@@ -126,7 +126,9 @@ extension Broker {
         if !heads.isEmpty {
             let runAts = try connection.pipeline(heads.map { RedisCommand("HGET", $0.key, "run_at") })
             for (head, reply) in zip(heads, runAts) {
-                guard let runAt = try reply.throwingError().optionalString().flatMap({ Int64($0) }) else { continue }
+                // An unreadable head envelope is the worker's to dead-letter;
+                // stats only lose that queue's latency meanwhile.
+                guard let runAt = try? reply.throwingError().optionalString().flatMap({ Int64($0) }) else { continue }
                 stats[head.queue].latencySeconds = max(stats[head.queue].latencySeconds, Double(now - runAt) / 1000)
             }
         }
@@ -166,5 +168,40 @@ extension Broker {
             guard !fields.isEmpty else { throw MQError.corruptEnvelope(key: key, reason: "the id is ready but its envelope is missing") }
             return MessageView(queue: queue, envelope: try Envelope(id: id, key: key, fields: fields), score: nil)
         }
+    }
+}
+
+extension Broker {
+    /// Which key a WRONGTYPE error is about: the first key its command
+    /// named that holds another type than mqctl keeps there. Nil when
+    /// none can be found (the key changed since, or is not mqctl's).
+    public func explain(_ error: RedisServerError) -> MQError? {
+        for key in error.keys {
+            guard let expected = keys.expectedType(of: key),
+                  let actual = try? connection.send("TYPE", key).string(),
+                  actual != "none", actual != expected else { continue }
+            return .wrongKeyType(key: key, expected: Self.typeName(expected), actual: Self.typeName(actual))
+        }
+        return nil
+    }
+
+    /// Throws for the first of the queues' own keys that holds another type
+    /// than mqctl keeps there (the envelopes are checked as they are read).
+    public func checkKeyTypes(_ queues: [QueueName]) throws {
+        let names = queues.flatMap { queue -> [String] in
+            let k = keys.queue(queue)
+            return k.readyTiers + [k.delayed, k.retry, k.inflight, k.dead, k.wake, k.config]
+        }
+        let types = try connection.pipeline(names.map { RedisCommand("TYPE", $0) }).map { try $0.throwingError().string() }
+        for (key, actual) in zip(names, types) where actual != "none" {
+            if let expected = keys.expectedType(of: key), actual != expected {
+                throw MQError.wrongKeyType(key: key, expected: Self.typeName(expected), actual: Self.typeName(actual))
+            }
+        }
+    }
+
+    /// TYPE's names, as an operator reads them.
+    static func typeName(_ type: String) -> String {
+        type == "zset" ? "sorted set" : type
     }
 }

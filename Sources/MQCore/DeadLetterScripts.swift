@@ -50,7 +50,8 @@ extension QueueScripts {
           local id, msg_key = ARGV[4 + i], KEYS[6 + i]
           if redis.call('ZREM', KEYS[1], id) == 1 then
             redis.call('ZADD', KEYS[2], now, id)
-            if redis.call('EXISTS', msg_key) == 1 then
+            -- An envelope that is not a hash cannot take the reason: only its id moves.
+            if redis.call('TYPE', msg_key).ok == 'hash' then
               redis.call('HSET', msg_key, 'state', 'dead', 'failed_at', ARGV[1])
               if ARGV[2] ~= '' then redis.call('HSET', msg_key, 'last_error', ARGV[2]) end
             end

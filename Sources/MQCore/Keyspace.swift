@@ -71,6 +71,31 @@ public enum Counter: String, CaseIterable, Sendable {
 }
 
 extension Keyspace {
+    /// The Redis type (as TYPE names it) mqctl keeps at `key`, or nil for a
+    /// key that is not mqctl's.
+    public func expectedType(of key: String) -> String? {
+        guard key.hasPrefix(prefix + ":") else { return nil }
+        let rest = key.dropFirst(prefix.count + 1)
+        if rest.hasPrefix("{"), let close = rest.firstIndex(of: "}") {
+            let part = rest[rest.index(after: close)...].split(separator: ":").first.map(String.init) ?? ""
+            switch part {
+            case "ready", "wake": return "list"
+            case "delayed", "retry", "inflight", "dead": return "zset"
+            case "config", "msg": return "hash"
+            case "idem", "count": return "string"
+            default: return nil
+            }
+        }
+        switch rest.split(separator: ":").first.map(String.init) ?? "" {
+        case "queues": return "set"
+        case "audit": return "stream"
+        case "workers": return "zset"
+        case "worker": return "hash"
+        case "lock": return "string"
+        default: return nil
+        }
+    }
+
     /// Seconds a per-minute counter bucket lives.
     static let minuteBucketTTL = 86_400
 

@@ -43,16 +43,21 @@ extension QueueScripts {
     /// ARGV[1] -> the lease token
     ///
     /// Returns: per message its HGETALL after the update ({} when the
-    ///   envelope is missing: nothing is written then).
+    ///   envelope is missing, an error when its key is not a hash: nothing
+    ///   is written then). A corrupt envelope must not fail the batch, so
+    ///   a count that will not increment is left for the reader to report.
     static let start = RedisScript("""
         local result = {}
         for i = 1, #KEYS do
-          if redis.call('EXISTS', KEYS[i]) == 1 then
-            redis.call('HINCRBY', KEYS[i], 'attempts', 1)
+          local type = redis.call('TYPE', KEYS[i]).ok
+          if type == 'hash' then
+            redis.pcall('HINCRBY', KEYS[i], 'attempts', 1)
             redis.call('HSET', KEYS[i], 'state', 'inflight', 'worker', ARGV[1])
             result[i] = redis.call('HGETALL', KEYS[i])
-          else
+          elseif type == 'none' then
             result[i] = {}
+          else
+            result[i] = {err = 'the envelope ' .. KEYS[i] .. ' is a ' .. type .. ', not a hash'}
           end
         end
         return result

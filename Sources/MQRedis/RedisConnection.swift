@@ -134,7 +134,7 @@ public final class RedisConnection {
             replies.reserveCapacity(commands.count)
             while replies.count < commands.count {
                 if let reply = try reader.next() {
-                    replies.append(reply)
+                    replies.append(reply.namingKeys(of: commands[replies.count]))
                     continue
                 }
                 let count = try readBuffer.withUnsafeMutableBytes { try transport.read(into: $0) }

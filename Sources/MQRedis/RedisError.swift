@@ -21,6 +21,9 @@ public struct RedisServerError: Error, Equatable, Sendable, CustomStringConverti
     }
 
     public let message: String
+    /// For WRONGTYPE: the keys the failing command named (its first
+    /// argument, or a script's KEYS), so the caller can say which one.
+    public internal(set) var keys: [String] = []
 
     public init(message: String) {
         self.message = message

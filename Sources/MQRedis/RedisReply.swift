@@ -81,3 +81,20 @@ extension RedisReply: CustomStringConvertible {
         }
     }
 }
+
+extension RedisReply {
+    /// A WRONGTYPE error learns which keys its command named; other replies
+    /// pass through untouched.
+    func namingKeys(of command: RedisCommand) -> RedisReply {
+        guard case .error(var error) = self, error.kind == .wrongType else { return self }
+        let arguments = command.arguments.map { String(decoding: $0, as: UTF8.self) }
+        switch command.name {
+        case "EVALSHA", "EVAL", "EVALSHA_RO", "EVAL_RO", "FCALL":
+            let count = arguments.count > 2 ? Int(arguments[2]) ?? 0 : 0
+            error.keys = Array(arguments.dropFirst(3).prefix(count))
+        default:
+            error.keys = Array(arguments.dropFirst().prefix(1))
+        }
+        return .error(error)
+    }
+}

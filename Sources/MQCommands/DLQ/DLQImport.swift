@@ -69,8 +69,8 @@ extension MQCtl.DLQ {
 }
 
 /// Reads one line of `dlq export` back into an envelope.
-enum ExportedMessage {
-    static func parse(_ line: [UInt8], now: Int64) throws -> Envelope {
+public enum ExportedMessage {
+    public static func parse(_ line: [UInt8], now: Int64) throws -> Envelope {
         guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
             throw UsageError("not a JSON object")
         }

@@ -101,6 +101,8 @@ public final class Worker: @unchecked Sendable {
         signal(SIGPIPE, SIG_IGN)
 
         let maintenance = try Broker(connection: RedisConnection(configuration: configuration), prefix: prefix, time: time)
+        // A key of the wrong type will not mend itself: refuse to start.
+        if options.stream == nil { try maintenance.checkKeyTypes(options.queues) }
         try maintenance.heartbeat(id, fields: registration())
         log.log(.info, "worker started", [
             ("id", id), ("queues", source.names.joined(separator: ",")),
@@ -363,7 +365,7 @@ public final class Worker: @unchecked Sendable {
                 if state.withLock({ forced || finished }) { return nil }
                 usleep(200_000)
             } catch {
-                log.log(.error, "\(error)")
+                log.log(.error, "\((error as? RedisServerError).flatMap(broker.explain) ?? error)")
                 usleep(200_000)
                 return nil
             }

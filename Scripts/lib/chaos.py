@@ -1,0 +1,407 @@
+"""Fault injection for mqctl (run by Scripts/chaos; see its header).
+
+Each scenario owns a redis-server (AOF, appendfsync everysec) on a free port,
+enqueues messages with known ids, injects its fault, waits until the queue
+is drained, and accounts for every id: handled by the handler, dead, still
+waiting, or lost. A scenario fails when anything is lost or stuck, or when
+what it expects of mqctl (an exit code, an error message) does not happen.
+Duplicates are counted and printed: delivery is at least once.
+"""
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+MQCTL = os.environ["MQCTL"]
+QUICK = os.environ.get("CHAOS_QUICK") == "1"
+SEED = int(os.environ.get("CHAOS_SEED") or time.time())
+rng = random.Random(SEED)
+
+# A pipe handler: logs each id (one os.write, so appends never interleave)
+# and answers ok at once.
+PIPE_HANDLER = r'''
+import json, os, sys
+log = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+for line in sys.stdin:
+    message = json.loads(line)
+    os.write(log, (message["id"] + "\n").encode())
+    sys.stdout.write(json.dumps({"id": message["id"], "ok": True}) + "\n")
+    sys.stdout.flush()
+'''
+
+# An exec handler whose behaviour the payload chooses.
+EXEC_HANDLER = r'''#!/bin/sh
+payload=$(cat)
+case "$payload" in
+  hang*) exec sleep 600 ;;
+  crash*) kill -SEGV $$ ;;
+  flood*) head -c 4194304 /dev/zero | tr '\0' x >&2 ;;
+esac
+echo "$MQ_ID" >> "$HANDLED_LOG"
+'''
+
+
+class Failure(Exception):
+    pass
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Redis:
+    """A redis-server this scenario starts, stops, pauses and restarts."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.port = free_port()
+        self.process = None
+        self.start()
+
+    def start(self):
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.folder,
+             "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--logfile", "redis.log"],
+            stdout=subprocess.DEVNULL)
+        for _ in range(100):
+            if self.cli("PING") == "PONG":
+                return
+            time.sleep(0.05)
+        raise Failure("redis-server did not start; see %s/redis.log" % self.folder)
+
+    def restart(self):
+        """A clean restart: SHUTDOWN writes the AOF, the new server loads it."""
+        self.cli("SHUTDOWN")
+        self.process.wait(10)
+        self.start()
+
+    def cli(self, *args):
+        done = subprocess.run(["redis-cli", "-p", str(self.port), "--raw", *args],
+                              capture_output=True, timeout=30)
+        return done.stdout.decode(errors="replace").strip()
+
+    def set_bytes(self, key, field, value):
+        """HSET with a binary value (redis-cli -x reads it from stdin)."""
+        subprocess.run(["redis-cli", "-p", str(self.port), "-x", "HSET", key, field],
+                       input=value, capture_output=True, timeout=30, check=True)
+
+    def members(self, *args):
+        text = self.cli(*args)
+        return set(text.split("\n")) if text else set()
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
+            self.process.kill()
+            self.process.wait()
+
+    @property
+    def url(self):
+        return "redis://127.0.0.1:%d/0" % self.port
+
+
+class Scenario:
+    """One fault, one Redis, one ledger of ids."""
+
+    def __init__(self, name):
+        self.name = name
+        self.folder = tempfile.mkdtemp(prefix="mqctl-chaos-")
+        self.redis = Redis(self.folder)
+        self.log = os.path.join(self.folder, "handled.log")
+        self.env = dict(os.environ, MQCTL_URL=self.redis.url, HANDLED_LOG=self.log)
+        self.enqueued = {}  # queue -> ids
+        self.notes = []
+        self.workers = []
+
+    def mqctl(self, *args, stdin=None, check=True):
+        done = subprocess.run([MQCTL, *args], input=stdin, capture_output=True, env=self.env, timeout=120)
+        if check and done.returncode != 0:
+            raise Failure("mqctl %s exited %d: %s" % (" ".join(args), done.returncode, done.stderr.decode(errors="replace")))
+        return done
+
+    def enqueue(self, queue, payloads, max_attempts=None):
+        ids = ["%s-%06d" % (queue, i) for i in range(len(payloads))]
+        lines = "".join('{"id":"%s","payload":"%s"}\n' % pair for pair in zip(ids, payloads))
+        args = ["enqueue", queue, "--stdin", "--ndjson", "-q"]
+        if max_attempts:
+            args += ["--max-attempts", str(max_attempts)]
+        self.mqctl(*args, stdin=lines.encode())
+        self.enqueued.setdefault(queue, set()).update(ids)
+        return ids
+
+    def pipe_worker(self, queue, *options):
+        handler = os.path.join(self.folder, "handler.py")
+        with open(handler, "w") as f:
+            f.write(PIPE_HANDLER)
+        return self.worker(queue, "--pipe", *options, "--", sys.executable, handler, self.log)
+
+    def worker(self, queue, *args):
+        stderr = open(os.path.join(self.folder, "worker-%d.log" % len(self.workers)), "wb")
+        process = subprocess.Popen([MQCTL, "work", queue, "--log-level", "warn", *args], env=self.env,
+                                   stdout=subprocess.DEVNULL, stderr=stderr)
+        self.workers.append(process)
+        return process
+
+    def waiting(self, queue):
+        base = "mq:{%s}" % queue
+        total = 0
+        for tier in ("express", "urgent", "normal"):
+            total += int(self.redis.cli("LLEN", "%s:ready:%s" % (base, tier)) or 0)
+        for zset in ("delayed", "retry", "inflight"):
+            total += int(self.redis.cli("ZCARD", "%s:%s" % (base, zset)) or 0)
+        return total
+
+    def expect_waiting(self, queue):
+        """A fault must land while there is work, or it tests nothing."""
+        if self.waiting(queue) == 0:
+            raise Failure("%s drained before the fault: enqueue more messages" % queue)
+
+    def drain(self, queue, timeout=120):
+        deadline = time.time() + timeout
+        while self.waiting(queue) > 0:
+            if time.time() > deadline:
+                raise Failure("%s: %d messages still waiting after %ds" % (queue, self.waiting(queue), timeout))
+            time.sleep(0.1)
+
+    def handled(self):
+        if not os.path.exists(self.log):
+            return []
+        with open(self.log) as f:
+            return [line.strip() for line in f if line.strip()]
+
+    def account(self, queue):
+        """Counts for the summary line; raises when a message is lost."""
+        base = "mq:{%s}" % queue
+        ids = self.enqueued[queue]
+        handled = [i for i in self.handled() if i in ids]
+        dead = self.redis.members("ZRANGE", base + ":dead", "0", "-1") & ids
+        waiting = set()
+        for tier in ("express", "urgent", "normal"):
+            waiting |= self.redis.members("LRANGE", "%s:ready:%s" % (base, tier), "0", "-1")
+        for zset in ("delayed", "retry", "inflight"):
+            waiting |= self.redis.members("ZRANGE", "%s:%s" % (base, zset), "0", "-1")
+        lost = ids - set(handled) - dead - waiting
+        acked = int(self.redis.cli("GET", base + ":count:processed") or 0)
+        return {"enqueued": len(ids), "acked": acked, "dead": len(dead), "lost": len(lost),
+                "duplicated": len(handled) - len(set(handled)), "waiting": len(waiting), "lost_ids": sorted(lost)[:5]}
+
+    def finish(self):
+        for process in self.workers:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        self.redis.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def wait_until_signals_blocked(process, timeout=30):
+    """A worker takes SIGTERM gracefully once it has blocked it for its
+    sigwait thread; before that (process start-up) SIGTERM kills it."""
+    deadline = time.time() + timeout
+    while time.time() < deadline and process.poll() is None:
+        with open("/proc/%d/status" % process.pid) as f:
+            blocked = next(int(l.split()[1], 16) for l in f if l.startswith("SigBlk:"))
+        if blocked & (1 << (signal.SIGTERM - 1)):
+            return
+        time.sleep(0.01)
+
+
+def stop_worker(process, timeout=30):
+    wait_until_signals_blocked(process)
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise Failure("worker did not stop within %ds of SIGTERM" % timeout)
+
+
+# --- scenarios ---------------------------------------------------------------
+
+def worker_killed(s):
+    """The worker SIGKILLed at random moments under load, then restarted."""
+    count, kills = (10000, 6) if QUICK else (60000, 20)
+    s.enqueue("jobs", ["job %d" % i for i in range(count)])
+    options = ("--batch", "20", "--concurrency", "2", "--lease", "1s", "--backoff", "fixed", "--backoff-base", "10ms")
+    under_load = 0
+    for _ in range(kills):
+        process = s.pipe_worker("jobs", *options)
+        time.sleep(rng.uniform(0.05, 0.4))
+        process.kill()
+        process.wait()
+        under_load += s.waiting("jobs") > 0  # counted after the kill
+    if under_load == 0:
+        raise Failure("the queue drained before the first kill: enqueue more messages")
+    s.notes.append("%d SIGKILLs, %d with messages waiting" % (kills, under_load))
+    finisher = s.pipe_worker("jobs", *options)
+    s.drain("jobs")
+    code = stop_worker(finisher)
+    if code != 0:
+        raise Failure("the last worker exited %d after SIGTERM" % code)
+    return s.account("jobs")
+
+
+def redis_paused(s):
+    """Redis SIGSTOPped for longer than --timeout, then SIGCONT, twice."""
+    count = 10000 if QUICK else 60000
+    s.enqueue("jobs", ["job %d" % i for i in range(count)])
+    worker = s.pipe_worker("jobs", "--timeout", "500ms", "--batch", "20", "--lease", "2s",
+                           "--backoff", "fixed", "--backoff-base", "10ms")
+    for _ in range(2):
+        time.sleep(0.3)
+        s.expect_waiting("jobs")
+        s.redis.process.send_signal(signal.SIGSTOP)
+        time.sleep(1.5)
+        s.redis.process.send_signal(signal.SIGCONT)
+    s.notes.append("2 pauses of 1.5s with --timeout 500ms")
+    s.drain("jobs")
+    if worker.poll() is not None:
+        raise Failure("the worker exited (%d) instead of riding out the pause" % worker.returncode)
+    stop_worker(worker)
+    return s.account("jobs")
+
+
+def redis_restarted(s):
+    """Redis (AOF everysec) shut down and started again twice mid-run."""
+    count = 10000 if QUICK else 60000
+    s.enqueue("jobs", ["job %d" % i for i in range(count)])
+    worker = s.pipe_worker("jobs", "--batch", "20", "--lease", "2s", "--backoff", "fixed", "--backoff-base", "10ms")
+    for _ in range(2):
+        time.sleep(0.3)
+        s.expect_waiting("jobs")
+        s.redis.restart()
+    s.notes.append("2 restarts")
+    s.drain("jobs")
+    if worker.poll() is not None:
+        raise Failure("the worker exited (%d) instead of reconnecting" % worker.returncode)
+    stop_worker(worker)
+    return s.account("jobs")
+
+
+def bad_handlers(s):
+    """Handlers that hang, crash on a signal, or write megabytes to stderr."""
+    handler = os.path.join(s.folder, "handler.sh")
+    with open(handler, "w") as f:
+        f.write(EXEC_HANDLER)
+    os.chmod(handler, 0o755)
+    kinds = ["hang", "crash", "flood"] + ["fine"] * 7
+    count = 40 if QUICK else 200
+    payloads = ["%s %d" % (kinds[i % len(kinds)], i) for i in range(count)]
+    ids = s.enqueue("jobs", payloads, max_attempts=2)
+    worker = s.worker("jobs", "--concurrency", "8", "--handler-timeout", "1s", "--backoff", "fixed",
+                      "--backoff-base", "10ms", "--", handler)
+    s.drain("jobs", timeout=180)
+    stop_worker(worker)
+    counts = s.account("jobs")
+    doomed = {i for i, p in zip(ids, payloads) if p.startswith(("hang", "crash"))}
+    dead = s.redis.members("ZRANGE", "mq:{jobs}:dead", "0", "-1")
+    if dead != doomed:
+        raise Failure("dead letters are not exactly the hanging and crashing messages (%d dead, %d expected)"
+                      % (len(dead), len(doomed)))
+    hung = sorted(i for i, p in zip(ids, payloads) if p.startswith("hang"))[0]
+    error = s.redis.cli("HGET", "mq:{jobs}:msg:" + hung, "last_error")
+    if "timeout" not in error and "timed out" not in error:
+        raise Failure("a hung handler's last_error does not say it timed out: %r" % error)
+    s.notes.append("hang, crash, 4 MiB of stderr")
+    return counts
+
+
+def bad_data(s):
+    """Keys of the wrong type and envelopes with missing or garbage fields:
+    each gets a clear error, and other queues are not disturbed."""
+    good = s.enqueue("good", ["fine %d" % i for i in range(50)])
+    ids = s.enqueue("broken", ["fine %d" % i for i in range(20)])
+    base = "mq:{broken}:msg:"
+    s.redis.cli("HDEL", base + ids[0], "payload")
+    s.redis.set_bytes(base + ids[1], "attempts", b"\xff\xfe")
+    s.redis.cli("HSET", base + ids[2], "headers", "not json")
+    s.redis.set_bytes(base + ids[3], "priority", b"\x00\x01")
+    s.redis.cli("DEL", base + ids[4])
+    s.redis.cli("DEL", base + ids[5])
+    s.redis.cli("SET", base + ids[5], "a string, not a hash")
+    corrupt = set(ids[:6])
+    s.redis.cli("SADD", "mq:queues", "typo")
+    s.redis.cli("SET", "mq:{typo}:ready:normal", "a string, not a list")
+    s.redis.cli("HSET", "mq:{typo}:dead", "a", "hash")
+
+    def expect(args, code, *words):
+        done = s.mqctl(*args, check=False)
+        text = done.stderr.decode(errors="replace")
+        if done.returncode != code or not all(w in text for w in words):
+            raise Failure("mqctl %s: expected exit %d naming %s, got %d: %s"
+                          % (" ".join(args), code, words, done.returncode, text.strip()))
+
+    expect(["stats", "typo"], 65, "mq:{typo}:")
+    expect(["peek", "typo"], 65, "mq:{typo}:ready:normal")
+    expect(["dlq", "list", "typo"], 65, "mq:{typo}:dead")
+    expect(["work", "typo", "--burst", "--", "true"], 65, "mq:{typo}:")
+    s.mqctl("stats", "good")
+
+    worker = s.pipe_worker("broken", "--burst")
+    if worker.wait(60) != 0:
+        raise Failure("the worker on the broken queue exited %d" % worker.returncode)
+    dead = s.redis.members("ZRANGE", "mq:{broken}:dead", "0", "-1")
+    if dead != corrupt:
+        raise Failure("unreadable messages are not exactly the dead letters: %s" % sorted(dead ^ corrupt))
+    reason = s.redis.cli("HGET", base + ids[1], "last_error")
+    listed = s.mqctl("dlq", "list", "broken", "-o", "ndjson", check=False)
+    if listed.returncode not in (0, 65) or b"attempts" not in listed.stdout + listed.stderr:
+        raise Failure("dlq list does not say which field is unreadable (exit %d)" % listed.returncode)
+    if s.waiting("good") != len(good) or int(s.redis.cli("LLEN", "mq:{good}:ready:normal")) != len(good):
+        raise Failure("the good queue was disturbed")
+    if "attempts" not in reason:
+        raise Failure("the dead letter's last_error does not name the bad field: %r" % reason)
+    s.notes.append("wrong types: exit 65 naming the key; 6 unreadable envelopes dead-lettered")
+    return s.account("broken")
+
+
+SCENARIOS = [worker_killed, redis_paused, redis_restarted, bad_handlers, bad_data]
+
+
+def main():
+    names = sys.argv[1:]
+    chosen = [f for f in SCENARIOS if not names or f.__name__ in names]
+    print("chaos: seed %d%s" % (SEED, ", quick" if QUICK else ""))
+    print("%-16s %8s %8s %6s %5s %10s  %s" % ("SCENARIO", "ENQUEUED", "ACKED", "DEAD", "LOST", "DUPLICATED", "NOTES"))
+    failed = []
+    for scenario in chosen:
+        s = Scenario(scenario.__name__)
+        started = time.time()
+        try:
+            c = scenario(s)
+            ok = c["lost"] == 0 and c["waiting"] == 0
+            note = "; ".join(s.notes) + " (%.1fs)" % (time.time() - started)
+            if not ok:
+                note = "LOST %s, waiting %d; " % (c["lost_ids"], c["waiting"]) + note
+            print("%-16s %8d %8d %6d %5d %10d  %s" % (scenario.__name__, c["enqueued"], c["acked"], c["dead"],
+                                                       c["lost"], c["duplicated"], note))
+        except (Failure, subprocess.TimeoutExpired) as error:
+            ok = False
+            print("%-16s FAILED: %s" % (scenario.__name__, error))
+            for log in sorted(os.listdir(s.folder)):
+                if log.startswith("worker-") or log == "redis.log":
+                    with open(os.path.join(s.folder, log), errors="replace") as f:
+                        tail = f.read()[-1500:]
+                    if tail.strip():
+                        print("  --- %s (tail)\n%s" % (log, tail))
+        finally:
+            s.finish()
+        sys.stdout.flush()
+        if not ok:
+            failed.append(scenario.__name__)
+    if failed:
+        print("chaos: FAILED: %s (seed %d)" % (", ".join(failed), SEED))
+        sys.exit(1)
+    print("chaos: every scenario lost nothing")
+
+
+if __name__ == "__main__":
+    main()
