@@ -181,3 +181,27 @@ extension CommandResult {
         CommandResult(code: code, stdout: stdout, stderr: stderr)
     }
 }
+
+final class WrongTypeCommandTests: CommandTestCase {
+    /// A key of the wrong type is named, with what it is and what mqctl
+    /// expects, and exits 65; nothing else is touched.
+    func testWrongTypesAreNamedAndExit65() throws {
+        XCTAssertEqual(run("enqueue", "good", "x", "-q").code, 0)
+        try redis("SADD", "mq:queues", "typo")
+        try redis("SET", "mq:{typo}:ready:normal", "not a list")
+        try redis("HSET", "mq:{typo}:dead", "a", "b")
+
+        for (arguments, message) in [
+            (["peek", "typo"], "key mq:{typo}:ready:normal is a string, expected a list"),
+            (["stats", "typo"], "key mq:{typo}:ready:normal is a string, expected a list"),
+            (["dlq", "list", "typo"], "key mq:{typo}:dead is a hash, expected a sorted set"),
+            (["work", "typo", "--burst", "--", "true"], "key mq:{typo}:ready:normal is a string, expected a list"),
+        ] {
+            let result = mqctl(arguments, environment: environment)
+            XCTAssertEqual(result.code, 65, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+        }
+        XCTAssertEqual(try redis("LLEN", "mq:{good}:ready:normal").int(), 1)
+        XCTAssertEqual(try redis("GET", "mq:{typo}:ready:normal").string(), "not a list")
+    }
+}

@@ -39,7 +39,18 @@ final class RedisConnectionTests: RedisTestCase {
         XCTAssertEqual(replies[0], .integer(1))
         guard case .error(let error) = replies[1] else { return XCTFail("expected an error, got \(replies[1])") }
         XCTAssertEqual(error.kind, .wrongType)
+        XCTAssertEqual(error.keys, ["s"], "a wrong-type error names its command's key")
         XCTAssertEqual(replies[2], .integer(2))
+    }
+
+    func testWrongTypeInAScriptNamesTheScriptsKeys() throws {
+        let redis = try connect()
+        try redis.send("SET", "s", "text")
+        let script = RedisScript("return redis.call('LPUSH', KEYS[2], ARGV[1])")
+        XCTAssertThrowsError(try redis.run(script, keys: ["a", "s"], arguments: ["x"])) { error in
+            XCTAssertEqual((error as? RedisServerError)?.kind, .wrongType, "\(error)")
+            XCTAssertEqual((error as? RedisServerError)?.keys, ["a", "s"])
+        }
     }
 
     func testServerErrorKeepsItsTextAndKind() throws {

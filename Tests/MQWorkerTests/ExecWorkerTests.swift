@@ -34,6 +34,28 @@ final class ExecWorkerTests: WorkerTestCase {
         XCTAssertTrue(workerLog().contains("worker started"), workerLog())
     }
 
+    /// Unreadable envelopes fetched in one batch with good ones: the good
+    /// ones run, each bad one goes to the dead letters with its reason,
+    /// and the batch is not retried forever.
+    func testUnreadableEnvelopesAreDeadLetteredWithoutStoppingTheBatch() throws {
+        let handler = try script("log.sh", "echo \"$MQ_ID\" >> \(logPath)\n")
+        for id in ["good1", "badcount", "notahash", "gone", "good2"] { try mqctl("enqueue", "orders", id, "--id", id) }
+        try redis.send("HSET", "mq:{orders}:msg:badcount", "attempts", "many")
+        try redis.send("DEL", "mq:{orders}:msg:notahash")
+        try redis.send("SET", "mq:{orders}:msg:notahash", "text")
+        try redis.send("DEL", "mq:{orders}:msg:gone")
+        let worker = try startWorker(["orders", "--batch", "5", "--burst", "--", handler])
+        XCTAssertEqual(wait(worker), 0, workerLog())
+
+        XCTAssertEqual(Set(handled()), ["good1", "good2"])
+        let dead = try redis.send("ZRANGE", "mq:{orders}:dead", "0", "-1").array().map { try $0.string() }
+        XCTAssertEqual(Set(dead), ["badcount", "notahash", "gone"])
+        XCTAssertEqual(try redis.send("HGET", "mq:{orders}:msg:badcount", "last_error").string(),
+                       "unreadable message: corrupt envelope at mq:{orders}:msg:badcount: field 'attempts' is not an integer")
+        XCTAssertEqual(try redis.send("GET", "mq:{orders}:msg:notahash").string(), "text", "a key of another type is left as it is")
+        XCTAssertEqual(try count("ZCARD", "mq:{orders}:inflight"), 0)
+    }
+
     func testTimeoutKillsTheWholeProcessGroup() throws {
         let pidFile = folder.appendingPathComponent("grandchild.pid").path
         let handler = try script("slow.sh", """
