@@ -15,9 +15,11 @@ let package = Package(
         .systemLibrary(name: "CLibEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         // Wrappers for libedit's variadic calls, which Swift cannot make.
         .target(name: "CLineEditShim", dependencies: ["CLibEdit"]),
+        // TLS over OpenSSL (Debian libssl-dev), whose API is partly macros.
+        .target(name: "CTLSShim", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
 
         .target(name: "MQLineEditor", dependencies: ["CLibEdit", "CLineEditShim"]),
-        .target(name: "MQRedis", dependencies: ["CHiredis"]),
+        .target(name: "MQRedis", dependencies: ["CHiredis", "CTLSShim"]),
         .target(name: "MQParsing", dependencies: ["MQRedis"]),
         .target(name: "MQFormat"),
         .target(name: "MQCore", dependencies: ["MQRedis", "MQFormat"]),

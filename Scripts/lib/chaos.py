@@ -150,13 +150,14 @@ class Scenario:
         return process
 
     def waiting(self, queue):
+        """Messages not yet acked or dead, counted in one script so that a
+        message moving between sets (a lease expiring) is never missed."""
         base = "mq:{%s}" % queue
-        total = 0
-        for tier in ("express", "urgent", "normal"):
-            total += int(self.redis.cli("LLEN", "%s:ready:%s" % (base, tier)) or 0)
-        for zset in ("delayed", "retry", "inflight"):
-            total += int(self.redis.cli("ZCARD", "%s:%s" % (base, zset)) or 0)
-        return total
+        script = ("local n = 0 for i = 1, 3 do n = n + redis.call('LLEN', KEYS[i]) end "
+                  "for i = 4, 6 do n = n + redis.call('ZCARD', KEYS[i]) end return n")
+        keys = ["%s:ready:%s" % (base, t) for t in ("express", "urgent", "normal")]
+        keys += ["%s:%s" % (base, z) for z in ("delayed", "retry", "inflight")]
+        return int(self.redis.cli("EVAL", script, "6", *keys) or 0)
 
     def expect_waiting(self, queue):
         """A fault must land while there is work, or it tests nothing."""

@@ -37,6 +37,15 @@ public final class CommandContext {
         if let user = globals.user {
             configuration.username = user
         }
+        if let tls = globals.tlsOptions {
+            guard case .tcp = configuration.endpoint else {
+                throw UsageError("TLS needs a redis:// or rediss:// address, not a Unix socket")
+            }
+            configuration.tls = tls
+        }
+        if configuration.tls?.insecure == true {
+            stderr.write("mqctl: warning: --insecure: the server's certificate and name are not checked\n")
+        }
         if let path = globals.passwordFile {
             configuration.password = try Self.readPassword(path)
         } else if configuration.password == nil {

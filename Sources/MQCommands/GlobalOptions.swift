@@ -1,12 +1,13 @@
 import ArgumentParser
 import MQFormat
 import MQParsing
+import MQRedis
 
 /// Options every command takes (DESIGN.md §4). They may also stand before
 /// the command name: `mqctl -u URL ping` (see `MQCtl.hoistGlobalOptions`).
 public struct GlobalOptions: ParsableArguments {
     @Option(name: [.short, .long], help: ArgumentHelp(
-        "Redis URL: redis://[user[:password]@]host[:port][/db] or unix:///path.sock[?db=N].",
+        "Redis URL: redis://[user[:password]@]host[:port][/db], rediss://... (TLS), redis-sentinel://host:port[,host:port...]/MASTER[/db] or unix:///path.sock[?db=N].",
         discussion: "Default: $MQCTL_URL, then $REDIS_URL, then redis://127.0.0.1:6379/0.",
         valueName: "url"))
     var url: String?
@@ -43,6 +44,33 @@ public struct GlobalOptions: ParsableArguments {
     @Flag(help: "No colour in output (also when $NO_COLOR is set).")
     var noColor = false
 
+    @Flag(help: "Connect with TLS (as a rediss:// URL does); the TLS options below imply it.")
+    var tls = false
+
+    @Option(help: ArgumentHelp("Trust the CAs in this PEM file instead of the system's.", valueName: "file"))
+    var cacert: String?
+
+    @Option(help: ArgumentHelp("Trust the CAs in this directory (c_rehash layout).", valueName: "dir"))
+    var cacertdir: String?
+
+    @Option(help: ArgumentHelp("Client certificate (PEM) for servers that ask for one.", valueName: "file"))
+    var cert: String?
+
+    @Option(help: ArgumentHelp("Private key (PEM) of --cert.", valueName: "file"))
+    var key: String?
+
+    @Option(help: ArgumentHelp("Server name to send (SNI) and to check the certificate against.", valueName: "name"))
+    var sni: String?
+
+    @Flag(help: "Do not check the server's certificate or name (warned each time).")
+    var insecure = false
+
+    /// TLS options to apply, or nil when none was given.
+    var tlsOptions: TLSOptions? {
+        guard tls || cacert != nil || cacertdir != nil || cert != nil || key != nil || sni != nil || insecure else { return nil }
+        return TLSOptions(caFile: cacert, caDirectory: cacertdir, certificate: cert, key: key, serverName: sni, insecure: insecure)
+    }
+
     public init() {}
 
     public func validate() throws {
@@ -52,9 +80,15 @@ public struct GlobalOptions: ParsableArguments {
         if timeout.milliseconds <= 0 {
             throw ValidationError("--timeout must be above zero")
         }
+        if key != nil, cert == nil {
+            throw ValidationError("--key needs --cert")
+        }
     }
 
     /// Options that take a value, long and short spellings, for hoisting.
-    static let valueOptions: Set<String> = ["--url", "-u", "--user", "--password-file", "--prefix", "--format", "-o", "--timeout"]
-    static let flagOptions: Set<String> = ["--json", "--quiet", "-q", "--yes", "-y", "--no-color"]
+    static let valueOptions: Set<String> = [
+        "--url", "-u", "--user", "--password-file", "--prefix", "--format", "-o", "--timeout",
+        "--cacert", "--cacertdir", "--cert", "--key", "--sni",
+    ]
+    static let flagOptions: Set<String> = ["--json", "--quiet", "-q", "--yes", "-y", "--no-color", "--tls", "--insecure"]
 }

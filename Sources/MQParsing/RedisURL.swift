@@ -15,9 +15,13 @@ public struct RedisURLError: Error, Equatable, CustomStringConvertible {
 ///   IPv6 hosts in brackets)
 /// - `unix://[[user]:password@]/path/to.sock[?db=N]`
 ///
-/// User and password are percent-decoded. `rediss://` is refused until mqctl
-/// has a TLS transport: it is never quietly downgraded to plaintext. Error
-/// messages never repeat the password.
+/// - `redis-sentinel://[[user]:password@]host[:port][,host[:port]...]/MASTER[/db]`:
+///   the master the sentinels name (port 26379 by default)
+/// - `rediss://...`: as redis://, over TLS (certificate and host name
+///   checked against the system's CAs unless options say otherwise)
+///
+/// User and password are percent-decoded. Error messages never repeat the
+/// password.
 public enum RedisURL {
     public static func parse(_ text: String, timeout: Double = 5) throws -> RedisConfiguration {
         guard let schemeEnd = text.range(of: "://") else {
@@ -27,9 +31,8 @@ public enum RedisURL {
         var rest = Substring(text[schemeEnd.upperBound...])
 
         switch scheme {
-        case "redis", "unix": break
-        case "rediss": throw RedisURLError("TLS is not supported yet: mqctl refuses rediss:// rather than connect in plaintext")
-        default: throw RedisURLError("unsupported URL scheme '\(scheme)://': use redis:// or unix://")
+        case "redis", "rediss", "unix", "redis-sentinel": break
+        default: throw RedisURLError("unsupported URL scheme '\(scheme)://': use redis://, rediss://, redis-sentinel:// or unix://")
         }
 
         // Credentials end at the last '@' before the path: a password may
@@ -51,11 +54,12 @@ public enum RedisURL {
         }
 
         var configuration = RedisConfiguration(username: username, password: password, timeout: timeout)
-        if scheme == "unix" {
-            try parseUnix(rest, into: &configuration)
-        } else {
-            try parseTCP(rest, into: &configuration)
+        switch scheme {
+        case "unix": try parseUnix(rest, into: &configuration)
+        case "redis-sentinel": try parseSentinel(rest, into: &configuration)
+        default: try parseTCP(rest, into: &configuration)
         }
+        if scheme == "rediss" { configuration.tls = TLSOptions() }
         return configuration
     }
 
@@ -64,7 +68,16 @@ public enum RedisURL {
             throw RedisURLError("invalid Redis URL: query parameters are not supported in redis:// URLs")
         }
         let slash = text.firstIndex(of: "/") ?? text.endIndex
-        let hostPort = text[..<slash]
+        configuration.endpoint = try endpoint(text[..<slash], defaultPort: 6379)
+
+        let path = text[slash...].drop { $0 == "/" }
+        if !path.isEmpty {
+            configuration.database = try database(path)
+        }
+    }
+
+    /// `host[:port]` or `[v6]:port`.
+    private static func endpoint(_ hostPort: Substring, defaultPort: Int) throws -> RedisEndpoint {
         let host: Substring
         var portText: Substring?
         if hostPort.hasPrefix("[") {
@@ -86,20 +99,29 @@ public enum RedisURL {
             host = hostPort
         }
         guard !host.isEmpty else { throw RedisURLError("invalid Redis URL: the host is missing") }
-
-        var port = 6379
+        var port = defaultPort
         if let portText {
             guard let value = Int(portText), (1...65535).contains(value) else {
                 throw RedisURLError("invalid Redis URL: port '\(portText)' is not a number from 1 to 65535")
             }
             port = value
         }
-        configuration.endpoint = .tcp(host: String(host), port: port)
+        return .tcp(host: String(host), port: port)
+    }
 
-        let path = text[slash...].drop { $0 == "/" }
-        if !path.isEmpty {
-            configuration.database = try database(path)
+    /// `host:port[,host:port...]/MASTER[/db]`: the sentinels to ask, and
+    /// the name of the master they watch.
+    private static func parseSentinel(_ text: Substring, into configuration: inout RedisConfiguration) throws {
+        let slash = text.firstIndex(of: "/") ?? text.endIndex
+        let sentinels = try text[..<slash].split(separator: ",", omittingEmptySubsequences: false)
+            .map { try endpoint($0, defaultPort: 26379) }
+        let path = text[slash...].dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+        guard let master = path.first, !master.isEmpty, path.count <= 2 else {
+            throw RedisURLError("invalid redis-sentinel:// URL: expected redis-sentinel://host:26379[,host:26379...]/MASTER[/db]")
         }
+        if path.count == 2 { configuration.database = try database(path[1]) }
+        configuration.sentinel = SentinelSettings(sentinels: sentinels, masterName: try decode(master, part: "master name"))
+        configuration.endpoint = sentinels[0]
     }
 
     private static func parseUnix(_ text: Substring, into configuration: inout RedisConfiguration) throws {

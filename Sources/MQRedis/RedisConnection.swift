@@ -36,10 +36,17 @@ public final class RedisConnection {
     }
 
     private func open() throws {
-        transport = try SocketTransport(endpoint: configuration.endpoint, timeout: configuration.timeout)
+        let endpoint = try configuration.sentinel.map { try Self.askSentinels($0, configuration: configuration) }
+            ?? configuration.endpoint
+        if let tls = configuration.tls {
+            transport = try TLSTransport(endpoint: endpoint, timeout: configuration.timeout, options: tls)
+        } else {
+            transport = try SocketTransport(endpoint: endpoint, timeout: configuration.timeout)
+        }
         reader = RESPReader()
         do {
             try handshake()
+            if let sentinel = configuration.sentinel { try checkIsMaster(sentinel, endpoint: endpoint) }
         } catch {
             close()
             throw error
@@ -140,6 +147,7 @@ public final class RedisConnection {
                 let count = try readBuffer.withUnsafeMutableBytes { try transport.read(into: $0) }
                 try readBuffer.withUnsafeBytes { try reader.feed(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
             }
+            try checkNotDemoted(replies)
             return replies
         } catch {
             // Half-read replies would be taken for the next command's.

@@ -64,6 +64,12 @@ public enum RedisClientError: Error, Equatable, Sendable, CustomStringConvertibl
     case connectionClosed(endpoint: String)
     /// A socket call failed with errno.
     case io(endpoint: String, operation: String, errno: Int32)
+    /// The TLS handshake or a TLS read or write failed (a refused
+    /// certificate, a server not speaking TLS, a missing client certificate).
+    case tls(endpoint: String, reason: String)
+    /// No sentinel named a master that answers as one (or the master
+    /// became a replica under us: a failover).
+    case noMaster(name: String, reason: String)
     /// The server sent bytes that are not RESP.
     case protocolError(String)
     /// A reply of a different shape than the caller expected.
@@ -81,6 +87,10 @@ public enum RedisClientError: Error, Equatable, Sendable, CustomStringConvertibl
             return "the connection to Redis at \(endpoint) was closed"
         case .io(let endpoint, let operation, let errno):
             return "\(operation) Redis at \(endpoint) failed: \(String(cString: strerror(errno)))"
+        case .tls(let endpoint, let reason):
+            return "TLS to Redis at \(endpoint) failed: \(reason)"
+        case .noMaster(let name, let reason):
+            return "no master for '\(name)': \(reason)"
         case .protocolError(let detail):
             return "Redis protocol error: \(detail)"
         case .unexpectedReply(let expected, let got):
@@ -92,7 +102,7 @@ public enum RedisClientError: Error, Equatable, Sendable, CustomStringConvertibl
     /// reconnect may help.
     public var isConnectionError: Bool {
         switch self {
-        case .connectionRefused, .unknownHost, .timeout, .connectionClosed, .io: return true
+        case .connectionRefused, .unknownHost, .timeout, .connectionClosed, .io, .tls, .noMaster: return true
         case .protocolError, .unexpectedReply: return false
         }
     }

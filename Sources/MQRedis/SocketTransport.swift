@@ -1,8 +1,8 @@
 import Glibc
 
 /// Moves bytes to and from a server. hiredis encodes and decodes RESP above
-/// this, so a TLS transport can later sit beside this one with no second
-/// protocol path.
+/// this, so the TLS transport sits beside this one with no second protocol
+/// path.
 public protocol RedisTransport: AnyObject {
     /// Writes all of `bytes` or throws.
     func write(_ bytes: UnsafeRawBufferPointer) throws
@@ -38,6 +38,9 @@ public final class SocketTransport: RedisTransport {
     deinit {
         close()
     }
+
+    /// The socket, for a layer above (TLS) that drives it itself.
+    var descriptor: Int32 { fd }
 
     public func close() {
         if fd >= 0 {

@@ -24,7 +24,7 @@ final class ProcessExitTests: XCTestCase {
     }
 
     func testMalformedURLExits64() throws {
-        for url in ["redis://h:99999", "127.0.0.1:6379", "rediss://h"] {
+        for url in ["redis://h:99999", "127.0.0.1:6379", "redis-sentinel://h:26379"] {
             let result = try mqctlProcess(["ping", "-u", url], environment: [:])
             XCTAssertEqual(result.code, 64, url)
             XCTAssertTrue(result.stderr.hasPrefix("mqctl: error: "), result.stderr)

@@ -153,7 +153,7 @@ final class QueueCommandTests: CommandTestCase {
         _ = try redis("SET", "mq:{orders}:retry", "not a zset")
         let result = run("stats")
         XCTAssertEqual(result.code, 65)
-        XCTAssertTrue(result.stderr.contains("key mq:{orders}:retry is a value of another type, expected a sorted set"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("key mq:{orders}:retry is a string, expected a sorted set"), result.stderr)
     }
 
     func testDoctor() throws {

@@ -89,7 +89,7 @@ final class StatsTests: CoreTestCase {
         try redis.send("SADD", "mq:queues", "orders")
         try redis.send("SET", k.delayed, "oops")
         XCTAssertThrowsError(try broker.stats([orders])) { error in
-            XCTAssertEqual(error as? MQError, .wrongKeyType(key: k.delayed, expected: "sorted set", actual: "value of another type"))
+            XCTAssertEqual(error as? MQError, .wrongKeyType(key: k.delayed, expected: "sorted set", actual: "string"))
         }
     }
 

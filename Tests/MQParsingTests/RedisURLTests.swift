@@ -25,14 +25,35 @@ final class RedisURLTests: XCTestCase {
             XCTAssertEqual(config.username, item.user, item.url)
             XCTAssertEqual(config.password, item.password, item.url)
             XCTAssertEqual(config.database, item.db, item.url)
+            XCTAssertNil(config.tls, item.url)
         }
+    }
+
+    func testSentinelURLs() throws {
+        let config = try RedisURL.parse("redis-sentinel://app:pw@s1:26380,s2,[::1]:26381/orders-master/3")
+        XCTAssertEqual(config.sentinel, SentinelSettings(
+            sentinels: [.tcp(host: "s1", port: 26380), .tcp(host: "s2", port: 26379), .tcp(host: "::1", port: 26381)],
+            masterName: "orders-master"))
+        XCTAssertEqual(config.username, "app")
+        XCTAssertEqual(config.password, "pw")
+        XCTAssertEqual(config.database, 3)
+        XCTAssertEqual(config.description, "redis-sentinel://app@s1:26380,s2:26379,[::1]:26381/orders-master/3")
+        for bad in ["redis-sentinel://s1:26379", "redis-sentinel://s1:26379/", "redis-sentinel://s1,/m", "redis-sentinel://s1/m/1/2"] {
+            XCTAssertThrowsError(try RedisURL.parse(bad), bad)
+        }
+    }
+
+    func testRedissTurnsOnTLSWithChecksOn() throws {
+        let config = try RedisURL.parse("rediss://app:pw@cache.example.com:6380/2")
+        XCTAssertEqual(config.endpoint, .tcp(host: "cache.example.com", port: 6380))
+        XCTAssertEqual(config.tls, TLSOptions(), "verification on, system CAs")
+        XCTAssertEqual(config.description, "rediss://app@cache.example.com:6380/2")
     }
 
     func testInvalidURLsNameTheProblem() {
         let cases: [(url: String, message: String)] = [
             ("127.0.0.1:6379", "expected redis://"),
             ("http://h", "unsupported URL scheme 'http://'"),
-            ("rediss://h:6380", "TLS is not supported yet"),
             ("redis://", "the host is missing"),
             ("redis://:6379", "the host is missing"),
             ("redis://h:0", "port '0' is not a number from 1 to 65535"),

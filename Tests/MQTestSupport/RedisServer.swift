@@ -12,18 +12,34 @@ public final class RedisServer {
         public var aclUser: (name: String, password: String, permissions: String)?
         public var unixSocket = false
         public var appendOnly = false
+        /// A TLS port beside the plaintext one, with these certificates;
+        /// `clientCertificates` makes it ask for a client certificate.
+        public var tls: TestCertificates?
+        public var clientCertificates = false
+        /// Start as a replica of the server on this port.
+        public var replicaOf: Int?
+        /// Start as a sentinel watching `master` on `port` (quorum 1,
+        /// down after 1 s).
+        public var sentinel: (master: String, port: Int)?
 
         public init(password: String? = nil, aclUser: (name: String, password: String, permissions: String)? = nil,
-                    unixSocket: Bool = false, appendOnly: Bool = false) {
+                    unixSocket: Bool = false, appendOnly: Bool = false, tls: TestCertificates? = nil,
+                    clientCertificates: Bool = false, replicaOf: Int? = nil, sentinel: (master: String, port: Int)? = nil) {
             self.password = password
             self.aclUser = aclUser
             self.unixSocket = unixSocket
             self.appendOnly = appendOnly
+            self.tls = tls
+            self.clientCertificates = clientCertificates
+            self.replicaOf = replicaOf
+            self.sentinel = sentinel
         }
     }
 
     public let options: Options
     public let port: Int
+    /// The TLS port when `options.tls` is set, else 0.
+    public let tlsPort: Int
     public let directory: URL
     /// The running server's pid, 0 when stopped.
     public private(set) var pid: pid_t = 0
@@ -34,6 +50,7 @@ public final class RedisServer {
     public init(_ options: Options = Options()) throws {
         self.options = options
         self.port = try Self.freePort()
+        self.tlsPort = options.tls == nil ? 0 : try Self.freePort()
         self.directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("mqctl-redis-\(getpid())-\(port)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -73,7 +90,7 @@ public final class RedisServer {
         }
         let config = directory.appendingPathComponent("redis.conf")
         try configText().write(to: config, atomically: true, encoding: .utf8)
-        pid = try Self.spawn(executable, arguments: [config.path])
+        pid = try Self.spawn(executable, arguments: [config.path] + (options.sentinel == nil ? [] : ["--sentinel"]))
         Self.register(pid)
         try waitUntilReady()
     }
@@ -121,16 +138,31 @@ public final class RedisServer {
     }
 
     private func configText() -> String {
+        if let sentinel = options.sentinel {
+            return [
+                "port \(port)", "bind 127.0.0.1", "dir \(directory.path)", "logfile redis.log", "daemonize no",
+                "sentinel monitor \(sentinel.master) 127.0.0.1 \(sentinel.port) 1",
+                "sentinel down-after-milliseconds \(sentinel.master) 1000",
+                "sentinel failover-timeout \(sentinel.master) 5000",
+            ].joined(separator: "\n") + "\n"
+        }
         var lines = [
             "port \(port)", "bind 127.0.0.1", "dir \(directory.path)", "save \"\"",
             "appendonly \(options.appendOnly ? "yes" : "no")", "logfile redis.log", "daemonize no",
         ]
         if let password = options.password { lines.append("requirepass \(password)") }
+        if let master = options.replicaOf { lines.append("replicaof 127.0.0.1 \(master)") }
         if let user = options.aclUser {
             lines.append("user \(user.name) on >\(user.password) \(user.permissions)")
         }
         if options.unixSocket {
             lines += ["unixsocket \(socketPath)", "unixsocketperm 700"]
+        }
+        if let tls = options.tls {
+            lines += [
+                "tls-port \(tlsPort)", "tls-cert-file \(tls.path("server.crt"))", "tls-key-file \(tls.path("server.key"))",
+                "tls-ca-cert-file \(tls.path("ca.crt"))", "tls-auth-clients \(options.clientCertificates ? "yes" : "no")",
+            ]
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -9,6 +9,8 @@ class WorkerTestCase: RedisTestCase {
     var folder: URL!
     var redis: RedisConnection!
     var workers: [Process] = []
+    /// The Redis `mqctl(...)` talks to, when not the shared server.
+    var mqctlURL: String?
 
     override func setUpWithError() throws {
         try super.setUpWithError()
@@ -72,7 +74,7 @@ class WorkerTestCase: RedisTestCase {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
-        process.environment = ["MQCTL_URL": server.url]
+        process.environment = ["MQCTL_URL": mqctlURL ?? server.url]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
