@@ -53,12 +53,16 @@ extension Broker {
     }
 
     /// The event channels of `queues` that someone listens to (PUBSUB
-    /// NUMSUB). One round trip.
+    /// NUMSUB). One round trip; one per master on a cluster, where each
+    /// node counts only its own subscribers.
     public func listenedChannels(_ queues: [QueueName]) throws -> Set<String> {
-        let counts = try connection.send(RedisCommand(["PUBSUB", "NUMSUB"] + queues.map { keys.queue($0).events })).array()
+        let command = RedisCommand(["PUBSUB", "NUMSUB"] + queues.map { keys.queue($0).events })
         var listened: Set<String> = []
-        for index in stride(from: 0, to: counts.count - 1, by: 2) where try counts[index + 1].int() > 0 {
-            listened.insert(try counts[index].string())
+        for node in try connection.everyMaster() {
+            let counts = try node.send(command).array()
+            for index in stride(from: 0, to: counts.count - 1, by: 2) where try counts[index + 1].int() > 0 {
+                listened.insert(try counts[index].string())
+            }
         }
         return listened
     }

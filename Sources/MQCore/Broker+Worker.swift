@@ -1,3 +1,4 @@
+import Glibc
 import MQRedis
 
 /// A message in a worker's hands: its envelope and the lease token that
@@ -61,9 +62,21 @@ extension Broker {
     /// Blocks until one of the queues is woken (something became ready) or
     /// `timeout` seconds pass; the idle worker's wait, instead of polling.
     /// BLPOP on the wake lists (https://redis.io/commands/blpop/).
+    /// On a cluster each queue's wake list lives in its own slot, and one
+    /// BLPOP cannot span slots: several queues are polled every 50 ms.
     public func waitForWork(_ queues: [QueueName], timeout: Double) throws {
-        let arguments: [any RedisArgument] = ["BLPOP"] + queues.map { keys.queue($0).wake } + [String(format: "%.3f", timeout)]
-        _ = try connection.send(RedisCommand(arguments), timeout: timeout + connection.configuration.timeout)
+        let wakes = queues.map { keys.queue($0).wake }
+        guard connection.isCluster, wakes.count > 1 else {
+            let arguments: [any RedisArgument] = ["BLPOP"] + wakes + [String(format: "%.3f", timeout)]
+            _ = try connection.send(RedisCommand(arguments), timeout: timeout + connection.configuration.timeout)
+            return
+        }
+        let deadline = monotonicSeconds() + timeout
+        repeat {
+            let popped = try connection.pipeline(wakes.map { RedisCommand("LPOP", $0) })
+            if popped.contains(where: { !$0.isNull }) { return }
+            usleep(50_000)
+        } while monotonicSeconds() < deadline
     }
 
     /// Settles attempts: acks, and fails to retry or dead. Returns how

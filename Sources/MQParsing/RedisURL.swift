@@ -132,9 +132,9 @@ public enum RedisURL {
         }
         configuration.endpoint = .unix(path: path)
         for parameter in text[question...].dropFirst().split(separator: "&") {
-            let pair = parameter.split(separator: "=", maxSplits: 1)
+            let pair = parameter.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard pair.count == 2, pair[0] == "db" else {
-                throw RedisURLError("invalid unix:// URL: unknown parameter '\(pair[0])' (only db=N is supported)")
+                throw RedisURLError("invalid unix:// URL: unknown parameter '\(pair[0].isEmpty ? parameter : pair[0])' (only db=N is supported)")
             }
             configuration.database = try database(pair[1])
         }

@@ -1,5 +1,5 @@
 /// Where a Redis server listens.
-public enum RedisEndpoint: Equatable, Sendable, CustomStringConvertible {
+public enum RedisEndpoint: Hashable, Sendable, CustomStringConvertible {
     case tcp(host: String, port: Int)
     case unix(path: String)
 

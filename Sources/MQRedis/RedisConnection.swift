@@ -15,18 +15,37 @@ public final class RedisConnection {
     /// made (the handshake included): what "constant round trips" is
     /// measured in.
     public private(set) var roundTrips = 0
+    /// Set when the server is part of a Redis Cluster: commands are then
+    /// routed by slot to the masters.
+    private var cluster: ClusterRouter?
+    private let discoverCluster: Bool
 
-    /// Connects, authenticates, selects the database and names the client.
-    public init(configuration: RedisConfiguration) throws {
+    /// Connects, authenticates, selects the database and names the client;
+    /// finds out whether the server is a cluster node.
+    public convenience init(configuration: RedisConfiguration) throws {
+        try self.init(configuration: configuration, discoverCluster: true)
+    }
+
+    init(configuration: RedisConfiguration, discoverCluster: Bool) throws {
         self.configuration = configuration
+        self.discoverCluster = discoverCluster
         try open()
     }
 
     public var isConnected: Bool { transport != nil }
+    public var isCluster: Bool { cluster != nil }
 
     public func close() {
+        cluster?.close()
+        cluster = nil
         transport?.close()
         transport = nil
+    }
+
+    /// The connections a command over the whole keyspace (SCAN) must visit:
+    /// every master of a cluster, else this one.
+    public func everyMaster() throws -> [RedisConnection] {
+        try cluster?.masterConnections() ?? [self]
     }
 
     /// Drops the current socket, if any, and opens a new one.
@@ -45,16 +64,18 @@ public final class RedisConnection {
         }
         reader = RESPReader()
         do {
-            try handshake()
+            let clusterEnabled = try handshake()
             if let sentinel = configuration.sentinel { try checkIsMaster(sentinel, endpoint: endpoint) }
+            if clusterEnabled { cluster = try ClusterRouter(seed: self) }
         } catch {
             close()
             throw error
         }
     }
 
-    /// AUTH, SELECT and CLIENT SETNAME in one round trip.
-    private func handshake() throws {
+    /// AUTH, SELECT, CLIENT SETNAME and INFO cluster in one round trip;
+    /// true when the server has cluster mode on.
+    private func handshake() throws -> Bool {
         var commands: [RedisCommand] = []
         if let password = configuration.password {
             commands.append(configuration.username.map { RedisCommand("AUTH", $0, password) }
@@ -63,17 +84,22 @@ public final class RedisConnection {
         if configuration.database != 0 {
             commands.append(RedisCommand("SELECT", configuration.database))
         }
+        let required = commands.count
+        // A least-privilege ACL user may not run CLIENT SETNAME or INFO;
+        // that is no reason to refuse the connection.
         if let name = configuration.clientName {
             commands.append(RedisCommand("CLIENT", "SETNAME", name))
         }
-        guard !commands.isEmpty else { return }
-        let replies = try pipeline(commands)
-        // A least-privilege ACL user may not run CLIENT SETNAME; that is no
-        // reason to refuse the connection.
-        let required = configuration.clientName == nil ? replies : replies.dropLast()
-        for reply in required {
+        if discoverCluster {
+            commands.append(RedisCommand("INFO", "cluster"))
+        }
+        guard !commands.isEmpty else { return false }
+        let replies = try exchange(commands)
+        for reply in replies.prefix(required) {
             try reply.throwingError()
         }
+        guard discoverCluster, let info = try? replies.last?.throwingError().string() else { return false }
+        return info.contains("cluster_enabled:1")
     }
 
     /// Sends one command and returns its reply; an error reply is thrown as
@@ -87,10 +113,8 @@ public final class RedisConnection {
     /// to answer (BLPOP, XREAD BLOCK), waiting up to `timeout` seconds.
     @discardableResult
     public func send(_ command: RedisCommand, timeout: Double) throws -> RedisReply {
-        let usual = transport?.timeout ?? configuration.timeout
-        transport?.timeout = timeout
-        defer { transport?.timeout = usual }
-        return try send(command)
+        if let cluster { return try cluster.pipeline([command], timeout: timeout)[0].throwingError() }
+        return try exchange([command], timeout: timeout)[0].throwingError()
     }
 
     @discardableResult
@@ -123,12 +147,23 @@ public final class RedisConnection {
     }
 
     /// Writes every command, then reads every reply: one round trip
-    /// whatever the count. Error replies stay in the array as `.error`, one
-    /// per failed command, so callers see which ones failed.
+    /// whatever the count (one per node on a cluster). Error replies stay
+    /// in the array as `.error`, one per failed command, so callers see
+    /// which ones failed.
     public func pipeline(_ commands: [RedisCommand]) throws -> [RedisReply] {
+        if let cluster { return try cluster.pipeline(commands) }
+        return try exchange(commands)
+    }
+
+    /// The commands over this connection's own socket, with `timeout` for
+    /// each read when given.
+    func exchange(_ commands: [RedisCommand], timeout: Double? = nil) throws -> [RedisReply] {
         guard let transport else {
             throw RedisClientError.connectionClosed(endpoint: configuration.endpoint.description)
         }
+        let usual = transport.timeout
+        if let timeout { transport.timeout = timeout }
+        defer { transport.timeout = usual }
         do {
             writeBuffer.removeAll(keepingCapacity: true)
             for command in commands {

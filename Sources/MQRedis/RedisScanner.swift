@@ -2,8 +2,11 @@
 /// (https://redis.io/commands/scan/): one batch in memory at a time, so a
 /// keyspace of any size costs constant memory. Like SCAN itself, a key may
 /// be returned more than once when the keyspace changes during the scan.
+/// On a cluster every master is scanned in turn.
 public final class RedisScanner {
     private let connection: RedisConnection
+    private var targets: [RedisConnection]?
+    private var target = 0
     private let match: String?
     private let count: Int
     private let type: String?
@@ -22,7 +25,7 @@ public final class RedisScanner {
     /// The next key, or nil when the scan is complete.
     public func next() throws -> [UInt8]? {
         while index == batch.count {
-            if started && cursor == "0" { return nil }
+            if try finished() { return nil }
             try fetchBatch()
         }
         defer { index += 1 }
@@ -34,11 +37,22 @@ public final class RedisScanner {
     /// a command per key.
     public func nextBatch() throws -> [[UInt8]]? {
         while index == batch.count {
-            if started && cursor == "0" { return nil }
+            if try finished() { return nil }
             try fetchBatch()
         }
         defer { index = batch.count }
         return Array(batch[index...])
+    }
+
+    /// True once every target's cursor came back to 0.
+    private func finished() throws -> Bool {
+        guard started && cursor == "0" else { return false }
+        let targets = try self.targets ?? connection.everyMaster()
+        self.targets = targets
+        guard target + 1 < targets.count else { return true }
+        target += 1
+        started = false
+        return false
     }
 
     private func fetchBatch() throws {
@@ -46,7 +60,9 @@ public final class RedisScanner {
         if let match { arguments += ["MATCH", match] }
         arguments += ["COUNT", count]
         if let type { arguments += ["TYPE", type] }
-        let reply = try connection.send(RedisCommand(arguments)).array()
+        let targets = try self.targets ?? connection.everyMaster()
+        self.targets = targets
+        let reply = try targets[target].send(RedisCommand(arguments)).array()
         guard reply.count == 2 else {
             throw RedisClientError.unexpectedReply(expected: "a SCAN cursor and keys", got: .array(reply))
         }

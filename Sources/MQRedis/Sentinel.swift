@@ -10,7 +10,7 @@ extension RedisConnection {
             var asking = RedisConfiguration(endpoint: sentinel, timeout: configuration.timeout, clientName: nil)
             asking.tls = configuration.tls
             do {
-                let reply = try RedisConnection(configuration: asking)
+                let reply = try RedisConnection(configuration: asking, discoverCluster: false)
                     .send("SENTINEL", "GET-MASTER-ADDR-BY-NAME", settings.masterName)
                 guard !reply.isNull else {
                     problems.append("\(sentinel) does not know it")

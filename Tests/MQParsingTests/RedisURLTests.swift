@@ -68,6 +68,9 @@ final class RedisURLTests: XCTestCase {
             ("unix://relative.sock", "must be absolute"),
             ("unix:///r.sock?database=1", "unknown parameter 'database'"),
             ("unix:///r.sock?db=one", "database 'one'"),
+            // Found by Scripts/chaos's property run: an empty parameter trapped.
+            ("unix:///r.sock?=", "unknown parameter '='"),
+            ("unix:///r.sock?db", "unknown parameter 'db'"),
         ]
         for item in cases {
             XCTAssertThrowsError(try RedisURL.parse(item.url), item.url) { error in

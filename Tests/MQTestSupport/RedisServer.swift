@@ -21,6 +21,8 @@ public final class RedisServer {
         /// Start as a sentinel watching `master` on `port` (quorum 1,
         /// down after 1 s).
         public var sentinel: (master: String, port: Int)?
+        /// Cluster mode on (`RedisCluster` joins the nodes).
+        public var cluster = false
 
         public init(password: String? = nil, aclUser: (name: String, password: String, permissions: String)? = nil,
                     unixSocket: Bool = false, appendOnly: Bool = false, tls: TestCertificates? = nil,
@@ -40,6 +42,9 @@ public final class RedisServer {
     public let port: Int
     /// The TLS port when `options.tls` is set, else 0.
     public let tlsPort: Int
+    /// The cluster bus port in cluster mode (by default it would be
+    /// port + 10000, which may not exist), else 0.
+    public let busPort: Int
     public let directory: URL
     /// The running server's pid, 0 when stopped.
     public private(set) var pid: pid_t = 0
@@ -51,6 +56,7 @@ public final class RedisServer {
         self.options = options
         self.port = try Self.freePort()
         self.tlsPort = options.tls == nil ? 0 : try Self.freePort()
+        self.busPort = options.cluster ? try Self.freePort() : 0
         self.directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("mqctl-redis-\(getpid())-\(port)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -152,6 +158,9 @@ public final class RedisServer {
         ]
         if let password = options.password { lines.append("requirepass \(password)") }
         if let master = options.replicaOf { lines.append("replicaof 127.0.0.1 \(master)") }
+        if options.cluster {
+            lines += ["cluster-enabled yes", "cluster-config-file nodes.conf", "cluster-node-timeout 5000", "cluster-port \(busPort)"]
+        }
         if let user = options.aclUser {
             lines.append("user \(user.name) on >\(user.password) \(user.permissions)")
         }
