@@ -250,41 +250,37 @@ def worker_killed(s):
     return s.account("jobs")
 
 
-def redis_paused(s):
-    """Redis SIGSTOPped for longer than --timeout, then SIGCONT, twice."""
+def redis_fault(s, inject, *options):
+    """Drains a queue with a pipe worker while `inject` hits Redis twice;
+    the worker must ride it out without exiting."""
     count = 10000 if QUICK else 60000
     s.enqueue("jobs", ["job %d" % i for i in range(count)])
-    worker = s.pipe_worker("jobs", "--timeout", "500ms", "--batch", "20", "--lease", "2s",
-                           "--backoff", "fixed", "--backoff-base", "10ms")
+    worker = s.pipe_worker("jobs", *options, "--batch", "20", "--lease", "2s", "--backoff", "fixed", "--backoff-base", "10ms")
     for _ in range(2):
         time.sleep(0.3)
         s.expect_waiting("jobs")
-        s.redis.process.send_signal(signal.SIGSTOP)
-        time.sleep(1.5)
-        s.redis.process.send_signal(signal.SIGCONT)
-    s.notes.append("2 pauses of 1.5s with --timeout 500ms")
-    s.drain("jobs")
-    if worker.poll() is not None:
-        raise Failure("the worker exited (%d) instead of riding out the pause" % worker.returncode)
-    stop_worker(worker)
-    return s.account("jobs")
-
-
-def redis_restarted(s):
-    """Redis (AOF everysec) shut down and started again twice mid-run."""
-    count = 10000 if QUICK else 60000
-    s.enqueue("jobs", ["job %d" % i for i in range(count)])
-    worker = s.pipe_worker("jobs", "--batch", "20", "--lease", "2s", "--backoff", "fixed", "--backoff-base", "10ms")
-    for _ in range(2):
-        time.sleep(0.3)
-        s.expect_waiting("jobs")
-        s.redis.restart()
-    s.notes.append("2 restarts")
+        inject()
     s.drain("jobs")
     if worker.poll() is not None:
         raise Failure("the worker exited (%d) instead of reconnecting" % worker.returncode)
     stop_worker(worker)
     return s.account("jobs")
+
+
+def redis_paused(s):
+    """Redis SIGSTOPped for longer than --timeout, then SIGCONT, twice."""
+    def pause():
+        s.redis.process.send_signal(signal.SIGSTOP)
+        time.sleep(1.5)
+        s.redis.process.send_signal(signal.SIGCONT)
+    s.notes.append("2 pauses of 1.5s with --timeout 500ms")
+    return redis_fault(s, pause, "--timeout", "500ms")
+
+
+def redis_restarted(s):
+    """Redis (AOF everysec) shut down and started again twice mid-run."""
+    s.notes.append("2 restarts")
+    return redis_fault(s, s.redis.restart)
 
 
 def bad_handlers(s):

@@ -179,6 +179,12 @@ final class ReplSession {
         do {
             var target = try RedisURL.parse(url, timeout: configuration.timeout)
             if target.password == nil { target.password = environment["MQCTL_PASSWORD"] ?? environment["REDISCLI_AUTH"] }
+            // The session's CAs and client certificate stay in force for
+            // another TLS server; the name to check is the new host's.
+            if target.tls != nil, var tls = configuration.tls {
+                tls.serverName = nil
+                target.tls = tls
+            }
             let fresh = try RedisConnection(configuration: target)
             connection?.close()
             connection = fresh

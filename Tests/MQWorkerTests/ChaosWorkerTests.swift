@@ -4,20 +4,6 @@ import MQTestSupport
 import XCTest
 
 final class ChaosWorkerTests: WorkerTestCase {
-    /// A pipe handler in sh: appends each id to the log, answers ok.
-    func pipeHandler(failing: String? = nil) throws -> String {
-        try script("pipe.sh", """
-            while IFS= read -r line; do
-              id=$(printf '%s' "$line" | sed -n 's/.*"id":"\\([^"]*\\)".*/\\1/p')
-              echo "$id" >> \(logPath)
-              case "$line" in
-                *\(failing ?? "never-matches")*) printf '{"id":"%s","ok":false,"error":"nope","permanent":true}\\n' "$id" ;;
-                *) printf '{"id":"%s","ok":true}\\n' "$id" ;;
-              esac
-            done
-            """)
-    }
-
     func testPipeModeHandlesBatchesAndReportsFailures() throws {
         let handler = try pipeHandler(failing: "bad")
         let lines = (0..<300).map { "message \($0)" } + ["a bad one"]

@@ -39,13 +39,7 @@ final class ClusterTests: WorkerTestCase {
         for name in ["orders", "invoices", "refunds", "users", "carts"] { try redis.send("SET", "seq:\(name)", 7) }
         XCTAssertEqual(try mqctl("seq", "dump", "-o", "ndjson").stdout.split(separator: "\n").count, 5)
 
-        let handler = try script("pipe.sh", """
-            while IFS= read -r line; do
-              id=$(printf '%s' "$line" | sed -n 's/.*"id":"\\([^"]*\\)".*/\\1/p')
-              echo "$id" >> \(logPath)
-              printf '{"id":"%s","ok":true}\\n' "$id"
-            done
-            """)
+        let handler = try pipeHandler()
         let worker = try startWorker(queues + ["--pipe", "--batch", "5", "--lease", "2s", "--", handler], url: cluster.url)
         try eventually("the worker is under way") { self.handled().count >= 20 }
         let source = try cluster.owner(of: slots[0])

@@ -17,7 +17,8 @@ final class SentinelTests: WorkerTestCase {
         try eventually("the sentinel sees the replica") {
             try !sentinel.send("SENTINEL", "REPLICAS", "orders-master").array().isEmpty
         }
-        mqctlURL = "redis-sentinel://127.0.0.1:\(sentinelServer.port),127.0.0.1:1/orders-master"
+        // The first sentinel named is down: the next one is asked.
+        mqctlURL = "redis-sentinel://127.0.0.1:1,127.0.0.1:\(sentinelServer.port)/orders-master"
 
         let total = 1_500
         XCTAssertEqual(try mqctl("enqueue", "orders", "--stdin", "-q",
@@ -26,13 +27,7 @@ final class SentinelTests: WorkerTestCase {
         XCTAssertEqual(try master.connect().send("WAIT", 1, 5000).int(), 1)
         XCTAssertEqual(try replica.connect().send("LLEN", "mq:{orders}:ready:normal").int(), Int64(total))
 
-        let handler = try script("pipe.sh", """
-            while IFS= read -r line; do
-              id=$(printf '%s' "$line" | sed -n 's/.*"id":"\\([^"]*\\)".*/\\1/p')
-              echo "$id" >> \(logPath)
-              printf '{"id":"%s","ok":true}\\n' "$id"
-            done
-            """)
+        let handler = try pipeHandler()
         let worker = try startWorker(["orders", "--pipe", "--batch", "10", "--lease", "2s", "--", handler], url: mqctlURL)
         try eventually("the worker is under way") { self.handled().count >= 300 }
         XCTAssertEqual(try sentinel.send("SENTINEL", "FAILOVER", "orders-master"), .status("OK"))

@@ -42,6 +42,20 @@ class WorkerTestCase: RedisTestCase {
 
     var logPath: String { folder.appendingPathComponent("handled.log").path }
 
+    /// A pipe handler in sh: appends each id to the log, answers ok.
+    func pipeHandler(failing: String? = nil) throws -> String {
+        try script("pipe.sh", """
+            while IFS= read -r line; do
+              id=$(printf '%s' "$line" | sed -n 's/.*"id":"\\([^"]*\\)".*/\\1/p')
+              echo "$id" >> \(logPath)
+              case "$line" in
+                *\(failing ?? "never-matches")*) printf '{"id":"%s","ok":false,"error":"nope","permanent":true}\\n' "$id" ;;
+                *) printf '{"id":"%s","ok":true}\\n' "$id" ;;
+              esac
+            done
+            """)
+    }
+
     /// The lines the handlers appended to the log.
     func handled() -> [String] {
         ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
