@@ -43,6 +43,9 @@ public final class TLSTransport: RedisTransport {
         }
         self.endpoint = endpoint
         self.timeout = timeout
+        // OpenSSL writes with write(2), not send(MSG_NOSIGNAL): a server
+        // that hangs up mid-write must give an error, not kill the process.
+        signal(SIGPIPE, SIG_IGN)
         socket = try SocketTransport(endpoint: endpoint, timeout: timeout)
         let name = options.serverName ?? host
         let strings: [UnsafeMutablePointer<CChar>?] = [options.caFile, options.caDirectory, options.certificate, options.key, name]
