@@ -82,6 +82,13 @@ class Redis:
         self.process.wait(10)
         self.start()
 
+    def crash(self):
+        """SIGKILL and start again from the AOF: up to the last second of
+        writes (appendfsync everysec) may be gone."""
+        self.process.kill()
+        self.process.wait(10)
+        self.start()
+
     def cli(self, *args):
         done = subprocess.run(["redis-cli", "-p", str(self.port), "--raw", *args],
                               capture_output=True, timeout=30)
@@ -250,11 +257,13 @@ def worker_killed(s):
     return s.account("jobs")
 
 
-def redis_fault(s, inject, *options):
+def redis_fault(s, inject, *options, settle=0):
     """Drains a queue with a pipe worker while `inject` hits Redis twice;
-    the worker must ride it out without exiting."""
+    the worker must ride it out without exiting. `settle`: seconds between
+    enqueueing and starting, so the messages reach the disk first."""
     count = 10000 if QUICK else 60000
     s.enqueue("jobs", ["job %d" % i for i in range(count)])
+    time.sleep(settle)
     worker = s.pipe_worker("jobs", *options, "--batch", "20", "--lease", "2s", "--backoff", "fixed", "--backoff-base", "10ms")
     for _ in range(2):
         time.sleep(0.3)
@@ -281,6 +290,14 @@ def redis_restarted(s):
     """Redis (AOF everysec) shut down and started again twice mid-run."""
     s.notes.append("2 restarts")
     return redis_fault(s, s.redis.restart)
+
+
+def redis_crashed(s):
+    """Redis SIGKILLed twice mid-run and started from its AOF (everysec).
+    Acks of the last second may vanish (those messages run again); the
+    messages were enqueued over a second before, so none may be lost."""
+    s.notes.append("2 SIGKILLs of Redis, restarted from the AOF")
+    return redis_fault(s, s.redis.crash, settle=1.5)
 
 
 def bad_handlers(s):
@@ -360,7 +377,7 @@ def bad_data(s):
     return s.account("broken")
 
 
-SCENARIOS = [worker_killed, redis_paused, redis_restarted, bad_handlers, bad_data]
+SCENARIOS = [worker_killed, redis_paused, redis_restarted, redis_crashed, bad_handlers, bad_data]
 
 
 def main():
