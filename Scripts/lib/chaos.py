@@ -83,8 +83,7 @@ class Redis:
         self.start()
 
     def crash(self):
-        """SIGKILL and start again from the AOF: up to the last second of
-        writes (appendfsync everysec) may be gone."""
+        """SIGKILL, no shutdown, and start again from the AOF."""
         self.process.kill()
         self.process.wait(10)
         self.start()
@@ -294,8 +293,9 @@ def redis_restarted(s):
 
 def redis_crashed(s):
     """Redis SIGKILLed twice mid-run and started from its AOF (everysec).
-    Acks of the last second may vanish (those messages run again); the
-    messages were enqueued over a second before, so none may be lost."""
+    Were the machine to crash, acks of the last second could vanish (those
+    messages run again); the messages were enqueued over a second before,
+    so none may be lost either way."""
     s.notes.append("2 SIGKILLs of Redis, restarted from the AOF")
     return redis_fault(s, s.redis.crash, settle=1.5)
 
