@@ -61,11 +61,7 @@ extension QueueScripts {
             result[i + 1] = 0
           end
         end
-        if killed > 0 then
-          redis.call('INCRBY', KEYS[4], killed)
-          redis.call('INCRBY', KEYS[5], killed)
-          redis.call('EXPIRE', KEYS[5], ARGV[4])
-        end
+        \(QueueScripts.count("killed", total: "KEYS[4]", minute: "KEYS[5]", ttl: "ARGV[4]"))
         local trimmed = trim_dead(KEYS[2], KEYS[3], now, 7 + n, 5 + n, #ARGV - 4 - n)
         if trimmed > 0 then redis.call('INCRBY', KEYS[6], trimmed) end
         result[1] = trimmed

@@ -11,6 +11,18 @@ enum QueueScripts {
         "redis.call('LPUSH', \(key), '1') redis.call('LTRIM', \(key), 0, 99)"
     }
 
+    /// Lua that adds `count` to a counter's running total and to its
+    /// minute bucket, which expires after `ttl` seconds.
+    static func count(_ count: String, total: String, minute: String, ttl: String) -> String {
+        """
+        if \(count) > 0 then
+          redis.call('INCRBY', \(total), \(count))
+          redis.call('INCRBY', \(minute), \(count))
+          redis.call('EXPIRE', \(minute), \(ttl))
+        end
+        """
+    }
+
     /// Enqueues a batch of messages into one queue.
     ///
     /// KEYS[1..3] -> P:{Q}:ready:express, :ready:urgent, :ready:normal
@@ -89,11 +101,7 @@ enum QueueScripts {
           end
         end
         if woken then \(wake("KEYS[8]")) end
-        if added > 0 then
-          redis.call('INCRBY', KEYS[6], added)
-          redis.call('INCRBY', KEYS[7], added)
-          redis.call('EXPIRE', KEYS[7], ARGV[3])
-        end
+        \(count("added", total: "KEYS[6]", minute: "KEYS[7]", ttl: "ARGV[3]"))
         return results
         """)
 

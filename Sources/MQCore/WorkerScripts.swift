@@ -84,11 +84,7 @@ extension QueueScripts {
             result[i - 2] = 0
           end
         end
-        if done > 0 then
-          redis.call('INCRBY', KEYS[2], done)
-          redis.call('INCRBY', KEYS[3], done)
-          redis.call('EXPIRE', KEYS[3], ARGV[2])
-        end
+        \(QueueScripts.count("done", total: "KEYS[2]", minute: "KEYS[3]", ttl: "ARGV[2]"))
         return result
         """)
 
@@ -111,16 +107,8 @@ extension QueueScripts {
           redis.call('HDEL', msg_key, 'worker')
         end
         local function count_failed(minute_ttl)
-          if failed > 0 then
-            redis.call('INCRBY', KEYS[5], failed)
-            redis.call('INCRBY', KEYS[6], failed)
-            redis.call('EXPIRE', KEYS[6], minute_ttl)
-          end
-          if dead > 0 then
-            redis.call('INCRBY', KEYS[7], dead)
-            redis.call('INCRBY', KEYS[8], dead)
-            redis.call('EXPIRE', KEYS[8], minute_ttl)
-          end
+          \(QueueScripts.count("failed", total: "KEYS[5]", minute: "KEYS[6]", ttl: "minute_ttl"))
+          \(QueueScripts.count("dead", total: "KEYS[7]", minute: "KEYS[8]", ttl: "minute_ttl"))
         end
         """
 
