@@ -125,8 +125,8 @@ enum ClusterSlot {
         key(of: command).map(slot)
     }
 
-    static func slot(_ key: [UInt8]) -> Int {
-        var hashed = key[...]
+    static func slot(_ key: ArraySlice<UInt8>) -> Int {
+        var hashed = key
         if let open = key.firstIndex(of: UInt8(ascii: "{")),
            let close = key[(open + 1)...].firstIndex(of: UInt8(ascii: "}")), close > open + 1 {
             hashed = key[(open + 1)..<close]
@@ -140,24 +140,25 @@ enum ClusterSlot {
     }
 
     /// The key that decides a command's slot, nil for keyless commands.
-    static func key(of command: RedisCommand) -> [UInt8]? {
-        let arguments = command.arguments
+    /// Reads only the arguments it needs: commands carry whole payloads.
+    static func key(of command: RedisCommand) -> ArraySlice<UInt8>? {
+        func text(_ index: Int) -> String { String(decoding: command.argument(index), as: UTF8.self) }
         switch command.name {
         case "EVALSHA", "EVAL", "EVALSHA_RO", "EVAL_RO", "FCALL", "FCALL_RO":
-            guard arguments.count > 3, let keys = Int(String(decoding: arguments[2], as: UTF8.self)), keys > 0 else { return nil }
-            return arguments[3]
+            guard command.count > 3, let keys = Int(text(2)), keys > 0 else { return nil }
+            return command.argument(3)
         case "XREAD", "XREADGROUP":
-            guard let streams = arguments.firstIndex(where: { String(decoding: $0, as: UTF8.self).uppercased() == "STREAMS" }),
-                  streams + 1 < arguments.count else { return nil }
-            return arguments[streams + 1]
+            guard let streams = (1..<command.count).first(where: { text($0).uppercased() == "STREAMS" }),
+                  streams + 1 < command.count else { return nil }
+            return command.argument(streams + 1)
         case "XINFO", "XGROUP", "OBJECT", "MEMORY":
-            return arguments.count > 2 ? arguments[2] : nil
+            return command.count > 2 ? command.argument(2) : nil
         case "PING", "INFO", "CLIENT", "AUTH", "SELECT", "ROLE", "CLUSTER", "ASKING", "PUBLISH", "SUBSCRIBE",
              "PSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "PUBSUB", "SCAN", "DBSIZE", "TIME", "CONFIG", "SENTINEL",
              "SLOWLOG", "LATENCY", "ACL", "COMMAND", "WAIT", "SCRIPT", "FLUSHALL", "FLUSHDB", "HELLO", "ECHO", "MIGRATE":
             return nil
         default:
-            return arguments.count > 1 ? arguments[1] : nil
+            return command.count > 1 ? command.argument(1) : nil
         }
     }
 

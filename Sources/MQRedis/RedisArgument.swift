@@ -58,7 +58,15 @@ public struct RedisCommand: Sendable, Equatable {
 
     /// The arguments, each as bytes.
     public var arguments: [[UInt8]] {
-        zip([0] + ends.dropLast(), ends).map { Array(bytes[$0..<$1]) }
+        ends.indices.map { Array(argument($0)) }
+    }
+
+    /// How many arguments, the name included.
+    var count: Int { ends.count }
+
+    /// Argument `index` (0 is the name), without copying the others.
+    func argument(_ index: Int) -> ArraySlice<UInt8> {
+        bytes[(index == 0 ? 0 : ends[index - 1])..<ends[index]]
     }
 
     /// The command's name, for messages (never its arguments, which may
