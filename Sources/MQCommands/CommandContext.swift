@@ -78,8 +78,9 @@ public final class CommandContext {
     /// A WRONGTYPE reply named as the key that holds the wrong type, when
     /// Redis can still tell; any other error as it is.
     func explained(_ error: Error) -> Error {
-        guard let error = error as? RedisServerError, error.kind == .wrongType,
-              let explanation = try? broker().explain(error) else { return error }
+        guard let error = error as? RedisServerError else { return error }
+        if let refusal = MQError(scriptRefusal: error) { return refusal }
+        guard error.kind == .wrongType, let explanation = try? broker().explain(error) else { return error }
         return explanation
     }
 

@@ -3,6 +3,7 @@ import Foundation
 import MQCore
 import MQFormat
 import MQParsing
+import MQRedis
 
 extension MQCtl {
     struct Enqueue: MQCommand {
@@ -11,7 +12,8 @@ extension MQCtl {
             discussion: """
                 The payload is the PAYLOAD argument, the bytes of -f FILE, or with --stdin one \
                 message per line (with --ndjson each line a JSON object: payload, \
-                payload_encoding, headers, priority, delay, at, id, idempotency_key). A queue at \
+                payload_encoding, headers, priority, delay, at, id, idempotency_key, max_attempts; \
+                other fields are refused). A queue at \
                 its max_length refuses with exit 75 and writes nothing; an idempotency key seen \
                 in the last 24 hours returns the first message's id and adds nothing. Bulk input \
                 goes 500 messages per script call, 10,000 per round trip, and prints a summary.
@@ -42,7 +44,7 @@ extension MQCtl {
         @Option(help: "Run after this long, e.g. 90s, 10m.", transform: DurationValue.init(parsing:))
         var delay: DurationValue?
 
-        @Option(help: "Run at this time: +10m, RFC 3339 or epoch milliseconds.", transform: TimeValue.init(parsing:))
+        @Option(help: "Run at this time: +10m, RFC 3339, or epoch seconds (1795370400, 1795370400250ms).", transform: TimeValue.init(parsing:))
         var at: TimeValue?
 
         @Option(name: .customLong("header"), help: "A header KEY=VALUE; repeatable.")
@@ -51,7 +53,7 @@ extension MQCtl {
         @Option(help: "The message id (default: a new ULID); an id in use is refused.")
         var id: String?
 
-        @Option(help: "Enqueue at most once per key within 24 hours.")
+        @Option(help: "Enqueue at most once per key within 24 hours (with --stdin: idempotency_key per NDJSON line).")
         var idempotencyKey: String?
 
         @Option(help: "Attempts before the message is dead-lettered (default: the queue's).")
@@ -63,7 +65,14 @@ extension MQCtl {
             guard !(delay != nil && at != nil) else { throw ValidationError("give --delay or --at, not both") }
             guard !ndjson || stdin else { throw ValidationError("--ndjson goes with --stdin") }
             guard !(stdin && id != nil) else { throw ValidationError("--id names one message; it cannot go with --stdin") }
-            if let maxAttempts, maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
+            // One key for every line would keep the first line and drop the rest as duplicates.
+            guard !(stdin && idempotencyKey != nil) else {
+                throw ValidationError("--idempotency-key names one message; with --stdin give idempotency_key per line (--ndjson)")
+            }
+            guard idempotencyKey != "" else { throw ValidationError("--idempotency-key must not be empty") }
+            if let maxAttempts, !(1...QueueConfigChange.largest).contains(maxAttempts) {
+                throw ValidationError("--max-attempts must be from 1 to \(QueueConfigChange.largest)")
+            }
         }
 
         func run(in context: CommandContext) throws {
@@ -85,9 +94,9 @@ extension MQCtl {
                 request.payload = Array(payload!.utf8)
             }
             let outcome = try broker.enqueue(request, to: queue)
-            try broker.audit(AuditEntry(command: "enqueue", queue: queue.rawValue, counts: [("enqueued", outcome.isDuplicate ? 0 : 1)]))
+            context.audit(AuditEntry(command: "enqueue", queue: queue.rawValue, counts: [("enqueued", outcome.isDuplicate ? 0 : 1)]), broker)
             if !outcome.isDuplicate {
-                try broker.publish([(queue, "enqueued", outcome.id, ["state": outcome.state])])
+                try? broker.publish([(queue, "enqueued", outcome.id, ["state": outcome.state])])
             }
             guard !context.quiet else { return }
             if context.format == .table {
@@ -101,60 +110,66 @@ extension MQCtl {
         }
 
         /// Reads lines in chunks of 10,000 so any amount of input takes
-        /// constant memory, then prints a summary.
+        /// constant memory, then prints a summary. What was written is
+        /// said on every way out, a refused or unanswered call included.
         private func enqueueLines(_ queue: QueueName, template: EnqueueRequest, broker: Broker, context: CommandContext) throws {
-            var summary = (enqueued: 0, duplicates: 0, rejected: 0, invalid: 0, full: false)
+            let report = BulkReport("enqueue", queue: queue, verb: "enqueued",
+                                    counts: ["enqueued", "duplicates", "rejected", "invalid", "not_written"])
+            var full = false
             var lineNumber = 0
             var chunk: [EnqueueRequest] = []
             let progress = Progress(context: context, label: "enqueued")
             func flush() throws {
-                for outcome in try broker.enqueue(chunk, to: queue) {
+                let outcomes = try report.call(size: chunk.count) { try broker.enqueue(chunk, to: queue) }
+                var refusal: RedisServerError?
+                for outcome in outcomes {
                     switch outcome {
-                    case .ready, .delayed: summary.enqueued += 1
-                    case .duplicate: summary.duplicates += 1
-                    case .queueFull: summary.rejected += 1; summary.full = true
+                    case .ready, .delayed: report["enqueued"] += 1
+                    case .duplicate: report["duplicates"] += 1
+                    case .queueFull: report["rejected"] += 1; full = true
                     case .idExists(let id):
-                        summary.rejected += 1
+                        report["rejected"] += 1
                         context.stderr.write("mqctl: error: message '\(id)' already exists; not enqueued\n")
+                    case .notWritten(_, let error):
+                        report["not_written"] += 1
+                        refusal = refusal ?? error
                     }
                 }
                 progress.update(done: lineNumber)
+                report.rerun = "\(BulkReport.grouped(lineNumber)) lines were read; ids or idempotency keys (NDJSON) make a re-run safe"
                 chunk.removeAll(keepingCapacity: true)
+                if let refusal { throw refusal }
+                try Interruption.checkpoint()
             }
-            while let line = context.stdin.readLine() {
-                lineNumber += 1
-                guard ndjson else {
-                    var request = template
-                    request.payload = line
-                    chunk.append(request)
+            try report.run(context, broker) {
+                while let line = context.stdin.readLine() {
+                    lineNumber += 1
+                    guard ndjson else {
+                        var request = template
+                        request.payload = line
+                        chunk.append(request)
+                        if chunk.count == 10_000 { try flush() }
+                        continue
+                    }
+                    if InputSource.isBlank(line) { continue }
+                    do {
+                        chunk.append(try EnqueueLine.parse(line, template: template, now: broker.time.nowMilliseconds()))
+                    } catch {
+                        report["invalid"] += 1
+                        context.stderr.write("mqctl: error: line \(lineNumber): \(error)\n")
+                    }
                     if chunk.count == 10_000 { try flush() }
-                    continue
                 }
-                if InputSource.isBlank(line) { continue }
-                do {
-                    chunk.append(try Self.parseJSONLine(line, template: template, now: broker.time.nowMilliseconds()))
-                } catch {
-                    summary.invalid += 1
-                    context.stderr.write("mqctl: error: line \(lineNumber): \(error)\n")
-                }
-                if chunk.count == 10_000 { try flush() }
+                if !chunk.isEmpty { try flush() }
             }
-            if !chunk.isEmpty { try flush() }
             progress.finish()
-            try broker.audit(AuditEntry(command: "enqueue", queue: queue.rawValue, counts: [
-                ("enqueued", summary.enqueued), ("duplicates", summary.duplicates), ("rejected", summary.rejected),
-            ]))
-            try context.output { $0.single([
-                "queue": .string(queue.rawValue), "enqueued": .int(Int64(summary.enqueued)),
-                "duplicates": .int(Int64(summary.duplicates)), "rejected": .int(Int64(summary.rejected)),
-                "invalid": .int(Int64(summary.invalid)),
-            ]) }
-            if summary.invalid > 0 { throw ExitCode(ExitStatus.dataError.rawValue) }
-            if summary.full {
-                context.stderr.write("mqctl: error: queue '\(queue)' reached its max_length; \(summary.rejected) messages were not enqueued\n")
+            try context.output { $0.single(Record([("queue", .string(queue.rawValue))] + report.fields.fields)) }
+            if report["invalid"] > 0 { throw ExitCode(ExitStatus.dataError.rawValue) }
+            if full {
+                context.stderr.write("mqctl: error: queue '\(queue)' reached its max_length; \(report["rejected"]) messages were not enqueued\n")
                 throw ExitCode(ExitStatus.temporary.rawValue)
             }
-            if summary.rejected > 0 { throw ExitCode(ExitStatus.failure.rawValue) }
+            if report["rejected"] > 0 { throw ExitCode(ExitStatus.failure.rawValue) }
         }
 
         static func parseHeaders(_ pairs: [String]) throws -> [String: String] {
@@ -165,43 +180,13 @@ extension MQCtl {
             }
             return headers
         }
-
-        /// One NDJSON line: its fields override the command line's.
-        static func parseJSONLine(_ line: [UInt8], template: EnqueueRequest, now: Int64) throws -> EnqueueRequest {
-            guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
-                throw UsageError("not a JSON object")
-            }
-            var request = template
-            guard let payload = object["payload"] as? String else { throw UsageError("\"payload\" must be a string") }
-            switch object["payload_encoding"] as? String {
-            case nil: request.payload = Array(payload.utf8)
-            case "base64":
-                guard let bytes = Base64.decode(payload) else { throw UsageError("\"payload\" is not valid base64") }
-                request.payload = bytes
-            case let other?: throw UsageError("unknown payload_encoding '\(other)' (only base64)")
-            }
-            if let headers = object["headers"] {
-                guard let headers = headers as? [String: String] else { throw UsageError("\"headers\" must be an object of strings") }
-                request.headers = headers
-            }
-            if let priority = object["priority"] as? String { request.priority = try Priority(parsing: priority) }
-            if let delay = object["delay"] as? String { request.runAt = now + (try DurationValue(parsing: delay)).milliseconds }
-            if let at = object["at"] {
-                let text = (at as? String) ?? (at as? NSNumber)?.stringValue ?? ""
-                request.runAt = try TimeValue(parsing: text).epochMilliseconds(now: now)
-            }
-            if let id = object["id"] as? String { request.id = try MessageID.validate(id) }
-            if let key = object["idempotency_key"] as? String { request.idempotencyKey = key }
-            if let attempts = object["max_attempts"] as? Int { request.maxAttempts = Int64(attempts) }
-            return request
-        }
     }
 }
 
 extension EnqueueOutcome {
     var id: String {
         switch self {
-        case .ready(let id), .delayed(let id), .duplicate(let id), .idExists(let id), .queueFull(let id): return id
+        case .ready(let id), .delayed(let id), .duplicate(let id), .idExists(let id), .queueFull(let id), .notWritten(let id, _): return id
         }
     }
 

@@ -24,7 +24,7 @@ public enum ExitStatus: Int32 {
                 self = .permission
             } else if error.isTemporary {
                 self = .temporary
-            } else if error.kind == .wrongType {
+            } else if error.kind == .wrongType || MQError(scriptRefusal: error) != nil {
                 self = .dataError
             } else {
                 self = .failure
@@ -39,7 +39,7 @@ public enum ExitStatus: Int32 {
                 self = .usage
             case .queueFull, .lockHeld:
                 self = .temporary
-            case .corruptEnvelope, .wrongKeyType, .notACounter:
+            case .corruptEnvelope, .wrongKeyType, .notACounter, .corruptSetting:
                 self = .dataError
             case .messageExists, .messageNotFound, .queueNotFound, .queueNotEmpty, .consumerBusy:
                 self = .failure

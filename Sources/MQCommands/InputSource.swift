@@ -1,37 +1,106 @@
 import Glibc
 
 /// Standard input as commands see it: the process's descriptor 0, or bytes
-/// given by a test or the REPL. Read in blocks, split into lines here.
+/// given by a test or the REPL. Read in blocks, split into lines here, in
+/// time linear in the input however long its lines are.
 public final class InputSource {
+    /// The longest line `nextLine` returns: 512 MiB, the largest string
+    /// Redis takes (its proto-max-bulk-len default), so a longer line could
+    /// not be stored anyway.
+    public static let defaultMaximumLineLength = 512 * 1024 * 1024
+
+    /// A line longer than the maximum. It has been read past and dropped,
+    /// so the next read goes on with the line after it.
+    public struct LineTooLong: Error, Equatable, CustomStringConvertible {
+        public let maximum: Int
+
+        public init(maximum: Int) {
+            self.maximum = maximum
+        }
+
+        public var description: String {
+            let size = maximum % (1024 * 1024) == 0 ? "\(maximum / (1024 * 1024)) MiB" : "\(maximum) bytes"
+            return "the line is longer than \(size), the most a line may hold"
+        }
+    }
+
     private let fd: Int32?
+    private let maximumLineLength: Int
     private var buffer: [UInt8]
+    /// Where the unread bytes start.
     private var position = 0
+    /// How far from `position` the bytes are known to hold no newline, so
+    /// each block read is searched once.
+    private var scanned = 0
+    /// Set while dropping the rest of an over-long line.
+    private var skipping = false
     private var ended: Bool
 
-    private init(fd: Int32?, bytes: [UInt8]) {
+    private init(fd: Int32?, bytes: [UInt8], maximumLineLength: Int) {
         self.fd = fd
         self.buffer = bytes
         self.ended = fd == nil
+        self.maximumLineLength = maximumLineLength
     }
 
-    public static func descriptor(_ fd: Int32) -> InputSource { InputSource(fd: fd, bytes: []) }
-    public static func memory(_ bytes: [UInt8]) -> InputSource { InputSource(fd: nil, bytes: bytes) }
+    public static func descriptor(_ fd: Int32, maximumLineLength: Int = defaultMaximumLineLength) -> InputSource {
+        InputSource(fd: fd, bytes: [], maximumLineLength: maximumLineLength)
+    }
+
+    public static func memory(_ bytes: [UInt8], maximumLineLength: Int = defaultMaximumLineLength) -> InputSource {
+        InputSource(fd: nil, bytes: bytes, maximumLineLength: maximumLineLength)
+    }
+
     public static func memory(_ text: String) -> InputSource { memory(Array(text.utf8)) }
 
     public var isTerminal: Bool { fd.map { isatty($0) == 1 } ?? false }
 
     /// The next line without its "\n" (other bytes, "\r" included, kept as
     /// they are), or nil at end of input. A last line without "\n" counts.
+    /// A line over the maximum length is a failure for that line alone, so
+    /// a caller reports it by its number and reads on.
+    public func nextLine() -> Result<[UInt8], LineTooLong>? {
+        line(upTo: maximumLineLength)
+    }
+
+    /// The next line with no length limit, for what a person types (the
+    /// shell's commands, answers to confirmations). Input of any size goes
+    /// through `nextLine`.
     public func readLine() -> [UInt8]? {
+        // No line is longer than Int.max bytes, so this is never a failure.
+        guard case .success(let line)? = line(upTo: .max) else { return nil }
+        return line
+    }
+
+    private func line(upTo limit: Int) -> Result<[UInt8], LineTooLong>? {
         while true {
-            if let newline = buffer[position...].firstIndex(of: UInt8(ascii: "\n")) {
-                defer { position = newline + 1 }
-                return Array(buffer[position..<newline])
+            if let newline = firstNewline() {
+                let start = position
+                position = newline + 1
+                scanned = position
+                if skipping || newline - start > limit {
+                    skipping = false
+                    return .failure(LineTooLong(maximum: limit))
+                }
+                return .success(Array(buffer[start..<newline]))
+            }
+            scanned = buffer.count
+            if buffer.count - position > limit {
+                // Keep none of it: memory stays near the limit whatever comes.
+                skipping = true
+                position = buffer.count
+                scanned = position
             }
             if ended {
-                guard position < buffer.count else { return nil }
-                defer { position = buffer.count }
-                return Array(buffer[position...])
+                guard position < buffer.count || skipping else { return nil }
+                let start = position
+                position = buffer.count
+                scanned = position
+                if skipping {
+                    skipping = false
+                    return .failure(LineTooLong(maximum: limit))
+                }
+                return .success(Array(buffer[start...]))
             }
             fill()
         }
@@ -45,21 +114,36 @@ public final class InputSource {
     /// Everything left.
     public func readAll() -> [UInt8] {
         while !ended { fill() }
-        defer { position = buffer.count }
+        defer { position = buffer.count; scanned = position }
         return Array(buffer[position...])
     }
 
+    /// The index of the first "\n" at or after `scanned`.
+    private func firstNewline() -> Int? {
+        buffer.withUnsafeBufferPointer { bytes in
+            guard scanned < bytes.count,
+                  let found = memchr(bytes.baseAddress! + scanned, Int32(UInt8(ascii: "\n")), bytes.count - scanned) else { return nil }
+            return UnsafeRawPointer(bytes.baseAddress!).distance(to: UnsafeRawPointer(found))
+        }
+    }
+
+    private static let blockSize = 64 * 1024
+
+    /// Reads one block onto the end of the buffer, first dropping the bytes
+    /// already returned once they are at least half of it: each byte is
+    /// moved a bounded number of times on average.
     private func fill() {
         guard let fd else { ended = true; return }
-        if position > 0 {
+        if position > 0, position >= buffer.count / 2 {
             buffer.removeFirst(position)
+            scanned -= position
             position = 0
         }
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-        if count > 0 {
-            buffer.append(contentsOf: chunk[..<count])
-        } else if count == 0 || errno != EINTR {
+        let start = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: Self.blockSize))
+        let count = buffer.withUnsafeMutableBufferPointer { read(fd, $0.baseAddress! + start, Self.blockSize) }
+        buffer.removeLast(Self.blockSize - max(count, 0))
+        if count == 0 || (count < 0 && errno != EINTR) {
             ended = true
         }
     }

@@ -22,20 +22,28 @@ extension MQCtl {
             let broker = try context.broker()
             let names = queues.isEmpty ? try broker.queueNames() : try queues.map(QueueName.init)
             let results = try names.map { queue in
-                try locking.withLock("promote", queue, broker, context) { _ in try broker.promote(queue) }
-            }
-            for result in results where result.moved > 0 {
-                try broker.audit(AuditEntry(command: "promote", queue: result.queue.rawValue, counts: [
-                    ("from_delayed", result.fromDelayed), ("from_retry", result.fromRetry),
-                ]))
+                let report = BulkReport("promote", queue: queue, verb: "moved", counts: ["from_delayed", "from_retry", "dead_lettered"])
+                var total = PromoteResult(queue: queue)
+                try report.run(context, broker) {
+                    try locking.withLock("promote", queue, broker, context) { lock in
+                        total = try broker.promote(queue) { batch in
+                            report["moved"] += batch.moved
+                            report["from_delayed"] += batch.fromDelayed
+                            report["from_retry"] += batch.fromRetry
+                            report["dead_lettered"] += batch.deadLettered
+                        }
+                    }
+                }
+                return total
             }
             try context.output { renderer in
                 renderer.beginList(key: "queues", columns: [
                     Column("name"), Column("from_delayed", rightAligned: true), Column("from_retry", rightAligned: true),
+                    Column("dead_lettered", rightAligned: true),
                 ])
                 for result in results {
                     renderer.row(["name": .string(result.queue.rawValue), "from_delayed": .int(Int64(result.fromDelayed)),
-                                  "from_retry": .int(Int64(result.fromRetry))])
+                                  "from_retry": .int(Int64(result.fromRetry)), "dead_lettered": .int(Int64(result.deadLettered))])
                 }
                 renderer.endList()
             }

@@ -20,14 +20,18 @@ extension MQCtl {
         func run(in context: CommandContext) throws {
             let broker = try context.broker()
             let names = queues.isEmpty ? try broker.queueNames() : try queues.map(QueueName.init)
-            let results = try names.map { queue in
-                try locking.withLock("reap", queue, broker, context) { _ -> (QueueName, Int, Int, Int) in
-                    let reaped = try broker.reap(queue)
-                    return (queue, reaped.retried, reaped.dead, try broker.trimDead(queue))
+            let results = try names.map { queue -> (QueueName, Int, Int, Int) in
+                let report = BulkReport("reap", queue: queue, verb: "retried", counts: ["retried", "dead", "trimmed"])
+                try report.run(context, broker) {
+                    try locking.withLock("reap", queue, broker, context) { _ in
+                        try broker.reap(queue) { batch in
+                            report["retried"] += batch.retried
+                            report["dead"] += batch.dead
+                        }
+                        report["trimmed"] += try broker.trimDead(queue)
+                    }
                 }
-            }
-            for (queue, retried, dead, trimmed) in results where retried + dead + trimmed > 0 {
-                try broker.audit(AuditEntry(command: "reap", queue: queue.rawValue, counts: [("retried", retried), ("dead", dead), ("trimmed", trimmed)]))
+                return (queue, report["retried"], report["dead"], report["trimmed"])
             }
             try context.output { renderer in
                 renderer.beginList(key: "queues", columns: [

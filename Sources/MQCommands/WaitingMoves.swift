@@ -2,25 +2,34 @@ import MQCore
 import MQFormat
 
 /// Moves chosen messages out of a waiting set (delayed, retry), batch by
-/// batch, then writes the audit entry and prints moved and not_found. Ids
-/// that were not there make the exit 1.
+/// batch, then prints moved, dead_lettered (unreadable envelopes sent to
+/// the dead set instead) and not_found. What was done is reported on every
+/// way out (`BulkReport`); ids that were not there make the exit 1.
 func moveWaiting(
     _ command: String, queue name: String, place: String, context: CommandContext,
     batches: (Broker, QueueName, ([String]) throws -> Void) throws -> Void,
-    move: @escaping (Broker, QueueName, [String]) throws -> (moved: Int, notFound: [String])
+    move: @escaping (Broker, QueueName, [String]) throws -> MoveResult
 ) throws {
     let queue = try QueueName(name)
     let broker = try context.broker()
-    var moved = 0
+    let report = BulkReport(command, queue: queue, verb: "moved", counts: ["moved", "dead_lettered", "not_found"])
     var notFound: [String] = []
-    try batches(broker, queue) { ids in
-        let result = try move(broker, queue, ids)
-        moved += result.moved
-        notFound += result.notFound
+    try report.run(context, broker) {
+        try batches(broker, queue) { ids in
+            let result = try report.call(size: ids.count) { try move(broker, queue, ids) }
+            report["moved"] += result.moved
+            report["dead_lettered"] += result.deadLettered
+            report["not_found"] += result.notFound.count
+            notFound += result.notFound
+            try Interruption.checkpoint()
+        }
     }
-    try broker.audit(AuditEntry(command: command, queue: queue.rawValue, counts: [("moved", moved), ("not_found", notFound.count)]))
+    if report["dead_lettered"] > 0 {
+        context.stderr.write("mqctl: warning: \(report["dead_lettered"]) messages had no readable envelope and went to the dead letters; see `mqctl dlq list \(queue)`\n")
+    }
     try context.output { $0.single([
-        "queue": .string(queue.rawValue), "moved": .int(Int64(moved)), "not_found": .list(notFound.map { .string($0) }),
+        "queue": .string(queue.rawValue), "moved": .int(Int64(report["moved"])),
+        "dead_lettered": .int(Int64(report["dead_lettered"])), "not_found": .list(notFound.map { .string($0) }),
     ]) }
     if !notFound.isEmpty {
         throw CommandFailure("not \(place) in '\(queue)': \(notFound.joined(separator: ", "))")

@@ -135,8 +135,9 @@ extension Broker {
             RedisCommand("ZRANGE", k.dead, 0, Self.batchSize - 1, "WITHSCORES"),
         ])
         let config = try QueueConfig(fields: Self.stringPairs(replies[0], key: k.config), key: k.config)
-        let excess = Int(try replies[1].int()) + incoming - Int(config.deadMax)
-        let cutoff = time.nowMilliseconds() - config.deadMaxAge
+        // A cap of 0 is no cap.
+        let excess = config.deadMax == 0 ? 0 : Int(try replies[1].int()) + incoming - Int(config.deadMax)
+        let cutoff = config.deadMaxAge == 0 ? Int64.min : time.nowMilliseconds() - config.deadMaxAge
         let oldest = try replies[2].array()
         var candidates: [String] = []
         for index in stride(from: 0, to: oldest.count - 1, by: 2) {
@@ -154,7 +155,7 @@ extension Broker {
         guard !ids.isEmpty else { return [] }
         let k = keys.queue(queue)
         let reply = try connection.run(
-            QueueScripts.replay, keys: k.readyTiers + [k.dead, k.wake] + ids.map(k.message),
+            QueueScripts.replay, keys: k.readyTiers + [k.dead, k.wake, k.transfers] + ids.map(k.message),
             arguments: [Int(time.nowMilliseconds()), keepAttempts ? "1" : "0"] + ids)
         return try reply.array().map {
             switch try $0.int() {
@@ -165,32 +166,85 @@ extension Broker {
         }
     }
 
-    /// Replays dead letters into another queue: each envelope is written
-    /// there (ready, attempts reset unless `keepAttempts`), then removed
-    /// from this queue's dead set. The two queues live in different
-    /// cluster slots, so this is two scripts: a crash between them leaves
-    /// the message ready in the target and still dead here; a re-run finds
-    /// its id taken in the target and skips it, so it is never delivered
-    /// twice.
+    /// How long a target keeps the receipt of a transfer: a replay cut
+    /// short and re-run within this time finishes without doubling.
+    public static let transferReceiptTTL: Int64 = 30 * 86_400_000
+
+    /// Replays dead letters into another queue, ready, attempts reset
+    /// unless `keepAttempts`. The queues live in different cluster slots,
+    /// so this is three scripts around a journal here and a receipt there
+    /// (`TransferScripts`): a run cut short at any point leaves each letter
+    /// dead here, or journaled, or delivered, and the next run to the same
+    /// target finishes what is journaled without delivering it twice. Three
+    /// round trips per batch.
     public func replay(_ queue: QueueName, ids: [String], to target: QueueName, keepAttempts: Bool) throws -> [ReplayOutcome] {
         guard !ids.isEmpty else { return [] }
-        let envelopes = try readEnvelopes(queue, ids: ids)
+        let k = keys.queue(queue)
+        let token = MessageID.generate(nowMilliseconds: time.nowMilliseconds())
+        let out = try connection.run(QueueScripts.transferOut, keys: [k.dead, k.transfers] + ids.map(k.message),
+                                     arguments: [target.rawValue, token] + ids).array()
         var outcomes = [ReplayOutcome](repeating: .skipped, count: ids.count)
-        var present: [Int] = []
-        for (index, item) in envelopes.enumerated() {
-            if item.envelope != nil { present.append(index) } else if item.problem == "envelope missing" { outcomes[index] = .notFound }
+        var moving: [(index: Int, token: String, envelope: Envelope)] = []
+        var unreadable: [String] = []
+        for (index, reply) in out.enumerated() {
+            let parts = try reply.array()
+            switch try parts[0].int() {
+            case 0: outcomes[index] = .notFound
+            case 1:
+                let fields = try Self.bytePairs(parts[2], key: k.message(ids[index]))
+                if var envelope = try? Envelope(id: ids[index], key: k.message(ids[index]), fields: fields) {
+                    if !keepAttempts { envelope.attempts = 0 }
+                    moving.append((index, try parts[1].string(), envelope))
+                } else {
+                    unreadable.append(ids[index])
+                }
+            default: break
+            }
         }
-        let written = try importMessages(target, present.map { index -> Envelope in
-            var envelope = envelopes[index].envelope!
-            if !keepAttempts { envelope.attempts = 0 }
-            return envelope
-        }, to: .ready, resetAttempts: false)
-        let toRemove = zip(present, written).filter(\.1).map { ids[$0.0] }
-        let removed = try purgeDead(queue, ids: toRemove)
-        for (id, gone) in zip(toRemove, removed) {
-            outcomes[ids.firstIndex(of: id)!] = gone ? .moved : .notFound
+        if !unreadable.isEmpty {
+            // Not sent: they stay dead, out of the journal.
+            _ = try connection.run(QueueScripts.transferDone, keys: [k.dead, k.transfers] + unreadable.map(k.message),
+                                   arguments: unreadable.flatMap { [$0, "0"] as [any RedisArgument] })
         }
+        guard !moving.isEmpty else { return outcomes }
+        let t = keys.queue(target)
+        var arguments: [any RedisArgument] = [Int(time.nowMilliseconds()), Int(Self.transferReceiptTTL)]
+        var targetKeys: [any RedisArgument] = t.readyTiers + [t.wake]
+        for item in moving {
+            let e = item.envelope
+            targetKeys += [t.message(e.id), t.receipt(from: queue, id: e.id)]
+            arguments += [item.token, e.payload, Envelope.encodeHeaders(e.headers), e.priority.rawValue, Int(e.attempts),
+                          Int(e.maxAttempts), Int(e.enqueuedAt), e.lastError ?? "", e.lastError == nil ? "0" : "1"]
+        }
+        try connection.send("SADD", keys.queues, target.rawValue)
+        let written = try connection.run(QueueScripts.transferIn, keys: targetKeys, arguments: arguments).array().map { try $0.string() }
+        let delivered = written.map { $0 != "x" }
+        let done = try connection.run(
+            QueueScripts.transferDone, keys: [k.dead, k.transfers] + moving.map { k.message($0.envelope.id) },
+            arguments: zip(moving, delivered).flatMap { [$0.0.envelope.id, $0.1 ? "1" : "0"] as [any RedisArgument] }).array()
+        for ((item, wasDelivered), _) in zip(zip(moving, delivered), done) {
+            outcomes[item.index] = wasDelivered ? .moved : .skipped
+        }
+        // The receipts have done their job; they would expire anyway.
+        _ = try? connection.pipeline(zip(moving, delivered).filter(\.1).map { RedisCommand("DEL", t.receipt(from: queue, id: $0.0.envelope.id)) })
         return outcomes
+    }
+
+    /// Ids of this queue's dead letters journaled on their way to `target`
+    /// by a replay that was cut short, at most a batch; finish them with
+    /// `replay(_:ids:to:keepAttempts:)`. One round trip.
+    public func pendingTransfers(_ queue: QueueName, to target: QueueName) throws -> [String] {
+        let items = try connection.send("HGETALL", keys.queue(queue).transfers).array()
+        var ids: [String] = []
+        for index in stride(from: 0, to: items.count - 1, by: 2) where ids.count < Self.batchSize {
+            if try items[index + 1].string().hasPrefix(target.rawValue + " ") { ids.append(try items[index].string()) }
+        }
+        return ids
+    }
+
+    /// How many dead letters the queue holds. One round trip.
+    public func deadLetterCount(_ queue: QueueName) throws -> Int {
+        Int(try connection.send("ZCARD", keys.queue(queue).dead).int())
     }
 
     /// Per id whether it is a dead letter. One round trip.
@@ -213,8 +267,9 @@ extension Broker {
 
     /// Writes whole envelopes, as exported. An id that exists in the queue
     /// is refused (false in the result) and nothing of it written. Into
-    /// `dead` the caps are applied afterwards; into `ready` attempts reset
-    /// when `resetAttempts`. One script call per 500 messages, pipelined.
+    /// `ready` attempts reset when `resetAttempts`. The dead-letter caps
+    /// are not applied here: see `deadLettersOverCaps` and `trimDead`.
+    /// One script call per 500 messages, pipelined.
     public func importMessages(_ queue: QueueName, _ envelopes: [Envelope], to target: ImportTarget, resetAttempts: Bool = true) throws -> [Bool] {
         guard !envelopes.isEmpty else { return [] }
         let k = keys.queue(queue)
@@ -238,8 +293,23 @@ extension Broker {
         for reply in try connection.runPipelined(QueueScripts.importMessages, calls) {
             imported += try reply.array().map { try $0.int() == 1 }
         }
-        if target == .dead && imported.contains(true) { try trimDead(queue) }
         return imported
+    }
+
+    /// How many dead letters the caps would remove, at most, once
+    /// `incoming` are added: those beyond dead_max, and those of
+    /// `incoming` older than dead_max_age. Two round trips.
+    public func deadLettersOverCaps(_ queue: QueueName, adding incoming: [Envelope]) throws -> Int {
+        let config = try config(queue)
+        let now = time.nowMilliseconds()
+        var over = 0
+        if config.deadMax > 0 {
+            over += max(0, try deadLetterCount(queue) + incoming.count - Int(config.deadMax))
+        }
+        if config.deadMaxAge > 0 {
+            over += incoming.filter { ($0.failedAt ?? now) < now - config.deadMaxAge }.count
+        }
+        return over
     }
 
     /// Waiting messages in a sorted set (retry, delayed, inflight) by

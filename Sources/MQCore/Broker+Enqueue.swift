@@ -36,6 +36,9 @@ public enum EnqueueOutcome: Equatable, Sendable {
     case idExists(id: String)
     /// The queue is at max_length; nothing was written.
     case queueFull(id: String)
+    /// Redis refused the script call that carried it (out of memory, a
+    /// key of the wrong type...); nothing of that call was written.
+    case notWritten(id: String, error: RedisServerError)
 }
 
 extension Broker {
@@ -47,6 +50,8 @@ extension Broker {
     public func enqueue(_ request: EnqueueRequest, to queue: QueueName) throws -> EnqueueOutcome {
         let outcome = try enqueue([request], to: queue)[0]
         switch outcome {
+        case .notWritten(_, let error):
+            throw error
         case .queueFull:
             throw MQError.queueFull(queue: queue.rawValue, maxLength: try config(queue).maxLength ?? 0)
         case .idExists(let id):
@@ -57,8 +62,9 @@ extension Broker {
     }
 
     /// Enqueues many messages: one script call per `batchSize` messages,
-    /// up to 20 calls in one pipeline. Outcomes in request order.
-    /// 1 + n / 10,000 round trips.
+    /// up to 20 calls in one pipeline. Outcomes in request order; a call
+    /// Redis refused gives `notWritten` for each of its messages, so the
+    /// caller knows exactly what was written. 1 + n / 10,000 round trips.
     public func enqueue(_ requests: [EnqueueRequest], to queue: QueueName) throws -> [EnqueueOutcome] {
         let queueKeys = keys.queue(queue)
         let now = time.nowMilliseconds()
@@ -91,9 +97,15 @@ extension Broker {
         var outcomes: [EnqueueOutcome] = []
         for chunk in stride(from: 0, to: calls.count, by: 20) {
             let part = Array(calls[chunk..<min(chunk + 20, calls.count)])
-            for reply in try connection.runPipelined(QueueScripts.enqueue, part) {
-                for item in try reply.throwingError().array() {
-                    outcomes.append(try Self.outcome(item, id: ids[outcomes.count]))
+            for (reply, call) in zip(try connection.runPipelined(QueueScripts.enqueue, part), part) {
+                guard case .error(let error) = reply else {
+                    for item in try reply.array() {
+                        outcomes.append(try Self.outcome(item, id: ids[outcomes.count]))
+                    }
+                    continue
+                }
+                for _ in 0..<((call.arguments.count - 4) / 7) {
+                    outcomes.append(.notWritten(id: ids[outcomes.count], error: error))
                 }
             }
         }

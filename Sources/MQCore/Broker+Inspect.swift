@@ -176,6 +176,7 @@ extension Broker {
     /// named that holds another type than mqctl keeps there. Nil when
     /// none can be found (the key changed since, or is not mqctl's).
     public func explain(_ error: RedisServerError) -> MQError? {
+        if let refusal = MQError(scriptRefusal: error) { return refusal }
         for key in error.keys {
             guard let expected = keys.expectedType(of: key),
                   let actual = try? connection.send("TYPE", key).string(),

@@ -141,10 +141,12 @@ extension Broker {
     }
 
     /// One pass of the reaper: expired leases go back to retry (after
-    /// `retryDelay` ms) or, with attempts used up, to dead. Two round
-    /// trips per 500 expired leases. Returns (retried, dead).
+    /// `retryDelay` ms) or, with attempts used up or an unreadable
+    /// envelope, to dead. Two round trips per 500 expired leases, each
+    /// batch reported to `onBatch` as it is done. Returns (retried, dead).
     @discardableResult
-    public func reap(_ queue: QueueName, retryDelay: Int64 = 0) throws -> (retried: Int, dead: Int) {
+    public func reap(_ queue: QueueName, retryDelay: Int64 = 0,
+                     onBatch: ((retried: Int, dead: Int)) -> Void = { _ in }) throws -> (retried: Int, dead: Int) {
         let k = keys.queue(queue)
         var total = (retried: 0, dead: 0)
         while true {
@@ -161,8 +163,10 @@ extension Broker {
                     + (expired + candidates).map(k.message),
                 arguments: [Int(now), Int(now + retryDelay), Keyspace.minuteBucketTTL, expired.count] + expired + candidates
             ).array()
-            total.retried += Int(try reply[1].int())
-            total.dead += Int(try reply[2].int())
+            let batch = (retried: Int(try reply[1].int()), dead: Int(try reply[2].int()))
+            total.retried += batch.retried
+            total.dead += batch.dead
+            onBatch(batch)
             if expired.count < Self.batchSize { return total }
         }
     }

@@ -3,18 +3,21 @@ import MQRedis
 extension QueueScripts {
     /// Lua shared by the scripts that add dead letters: removes, among the
     /// candidates given (oldest first), those beyond `dead_max` or older
-    /// than `dead_max_age`, with their envelopes. Returns how many went.
+    /// than `dead_max_age` (0 turns either cap off), with their envelopes.
+    /// `dead_caps` reads the caps, raising on a corrupt setting: call it
+    /// before the first write. Returns how many went.
     static let trimDead = """
-        local function trim_dead(dead, config, now, first_key, first_arg, count)
-          local dead_max = tonumber(redis.call('HGET', config, 'dead_max') or '10000')
-          local max_age = tonumber(redis.call('HGET', config, 'dead_max_age') or '15552000000')
+        local function dead_caps(config)
+          return setting(config, 'dead_max', 10000), setting(config, 'dead_max_age', 15552000000)
+        end
+        local function trim_dead(dead, dead_max, max_age, now, first_key, first_arg, count)
           local size = redis.call('ZCARD', dead)
           local cutoff = now - max_age
           local trimmed = 0
           for j = 0, count - 1 do
             local id = ARGV[first_arg + j]
             local score = redis.call('ZSCORE', dead, id)
-            if score and (size > dead_max or tonumber(score) < cutoff) then
+            if score and ((dead_max > 0 and size > dead_max) or (max_age > 0 and tonumber(score) < cutoff)) then
               redis.call('ZREM', dead, id)
               redis.call('DEL', KEYS[first_key + j])
               size = size - 1
@@ -42,7 +45,10 @@ extension QueueScripts {
     ///
     /// Returns: {trimmed, then 1 or 0 per id: killed, or not in the source}
     static let kill = RedisScript("""
+        \(checks)
         \(trimDead)
+        expect(KEYS[1], 'zset') expect(KEYS[2], 'zset') expect(KEYS[3], 'hash') expect_all(4, 6, 'string')
+        local dead_max, max_age = dead_caps(KEYS[3])
         local now, n = tonumber(ARGV[1]), tonumber(ARGV[3])
         local result = {0}
         local killed = 0
@@ -51,7 +57,7 @@ extension QueueScripts {
           if redis.call('ZREM', KEYS[1], id) == 1 then
             redis.call('ZADD', KEYS[2], now, id)
             -- An envelope that is not a hash cannot take the reason: only its id moves.
-            if redis.call('TYPE', msg_key).ok == 'hash' then
+            if is_hash(msg_key) then
               redis.call('HSET', msg_key, 'state', 'dead', 'failed_at', ARGV[1])
               if ARGV[2] ~= '' then redis.call('HSET', msg_key, 'last_error', ARGV[2]) end
             end
@@ -62,7 +68,7 @@ extension QueueScripts {
           end
         end
         \(QueueScripts.count("killed", total: "KEYS[4]", minute: "KEYS[5]", ttl: "ARGV[4]"))
-        local trimmed = trim_dead(KEYS[2], KEYS[3], now, 7 + n, 5 + n, #ARGV - 4 - n)
+        local trimmed = trim_dead(KEYS[2], dead_max, max_age, now, 7 + n, 5 + n, #ARGV - 4 - n)
         if trimmed > 0 then redis.call('INCRBY', KEYS[6], trimmed) end
         result[1] = trimmed
         return result
@@ -73,23 +79,29 @@ extension QueueScripts {
     /// KEYS[1..3] -> P:{Q}:ready:express, :ready:urgent, :ready:normal
     /// KEYS[4]    -> P:{Q}:dead
     /// KEYS[5]    -> P:{Q}:wake
-    /// KEYS[5+i]  -> P:{Q}:msg:ID for ARGV[2+i]
+    /// KEYS[6]    -> P:{Q}:transfers
+    /// KEYS[6+i]  -> P:{Q}:msg:ID for ARGV[2+i]
     /// ARGV[1]    -> now (ms), the new run_at
     /// ARGV[2]    -> "1" keeps attempts, "0" resets them
     /// ARGV[2+i]  -> id i
     ///
     /// Returns: per id 1 replayed, 0 not a dead letter, 2 skipped: its
-    ///   envelope is missing, so it stays dead rather than reach a worker
-    ///   as an id with no message.
+    ///   envelope is missing or not a hash, so it stays dead rather than
+    ///   reach a worker as an id with no message, or it is on its way to
+    ///   another queue (`transferOut`).
     static let replay = RedisScript("""
+        \(checks)
+        expect_all(1, 3, 'list') expect(KEYS[4], 'zset') expect(KEYS[5], 'list') expect(KEYS[6], 'hash')
         local tiers = {express = KEYS[1], urgent = KEYS[2], normal = KEYS[3]}
         local ready = {express = {}, urgent = {}, normal = {}}
         local reset = ARGV[2] ~= '1'
         local result = {}
         for i = 3, #ARGV do
-          local id, msg_key = ARGV[i], KEYS[i + 3]
-          if redis.call('EXISTS', msg_key) == 0 then
-            -- No envelope: leave the id dead (2), or it was never dead (0).
+          local id, msg_key = ARGV[i], KEYS[i + 4]
+          if redis.call('HEXISTS', KEYS[6], id) == 1 then
+            result[i - 2] = 2
+          elseif not is_hash(msg_key) then
+            -- No readable envelope: leave the id dead (2), or it was never dead (0).
             if redis.call('ZSCORE', KEYS[4], id) then result[i - 2] = 2 else result[i - 2] = 0 end
           elseif redis.call('ZREM', KEYS[4], id) == 0 then
             result[i - 2] = 0
@@ -123,6 +135,8 @@ extension QueueScripts {
     ///
     /// Returns: 1 or 0 per id: deleted, or not a dead letter.
     static let purge = RedisScript("""
+        \(checks)
+        expect(KEYS[1], 'zset')
         local result = {}
         for i = 1, #ARGV do
           if redis.call('ZREM', KEYS[1], ARGV[i]) == 1 then
@@ -151,6 +165,8 @@ extension QueueScripts {
     ///
     /// Returns: 1 or 0 per message: imported, or the id exists.
     static let importMessages = RedisScript("""
+        \(checks)
+        expect_all(1, 3, 'list') expect(KEYS[4], 'zset') expect(KEYS[5], 'list')
         local tiers = {express = KEYS[1], urgent = KEYS[2], normal = KEYS[3]}
         local to_dead = ARGV[2] == 'dead'
         local result = {}
@@ -177,18 +193,5 @@ extension QueueScripts {
           end
         end
         return result
-        """)
-
-    /// Takes a lock only when its token still matches: renews (PEXPIRE)
-    /// or releases (DEL) it.
-    ///
-    /// KEYS[1] -> P:lock:NAME
-    /// ARGV[1] -> the token; ARGV[2] -> a TTL (ms) to renew, or "" to release
-    ///
-    /// Returns: 1 when the token matched, 0 otherwise.
-    static let lock = RedisScript("""
-        if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-        if ARGV[2] == '' then return redis.call('DEL', KEYS[1]) end
-        return redis.call('PEXPIRE', KEYS[1], ARGV[2])
         """)
 }

@@ -53,6 +53,13 @@ public struct QueueKeys: Sendable {
     public var config: String { "\(base):config" }
     /// HASH: the envelope of message `id`.
     public func message(_ id: String) -> String { "\(base):msg:\(id)" }
+    /// HASH: dead letters on their way to another queue (`dlq replay
+    /// --to-queue`): id → "TARGET TOKEN". Cleared once the letter is gone
+    /// from here, so a cut-short replay can be finished without doubling.
+    public var transfers: String { "\(base):transfers" }
+    /// STRING: the token of a transfer from queue `source` that this queue
+    /// received, with a TTL: proof of delivery for the source's re-run.
+    public func receipt(from source: QueueName, id: String) -> String { "\(base):receipt:\(source.rawValue):\(id)" }
     /// STRING: the id enqueued under an idempotency key, with a TTL.
     public func idempotency(_ key: String) -> String { "\(base):idem:\(key)" }
     /// STRING: a running total.
@@ -81,8 +88,8 @@ extension Keyspace {
             switch part {
             case "ready", "wake": return "list"
             case "delayed", "retry", "inflight", "dead": return "zset"
-            case "config", "msg": return "hash"
-            case "idem", "count": return "string"
+            case "config", "msg", "transfers": return "hash"
+            case "idem", "count", "receipt": return "string"
             default: return nil
             }
         }

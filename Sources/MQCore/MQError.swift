@@ -1,3 +1,6 @@
+import Foundation
+import MQRedis
+
 /// Outcomes of queue operations that callers must handle; scripts signal
 /// them with explicit replies, mapped here.
 public enum MQError: Error, Equatable, CustomStringConvertible {
@@ -22,6 +25,8 @@ public enum MQError: Error, Equatable, CustomStringConvertible {
     case lockHeld(name: String, holder: String)
     /// A key holds another Redis type than the layout expects.
     case wrongKeyType(key: String, expected: String, actual: String)
+    /// A queue setting in Redis that is not a whole number 0 or above.
+    case corruptSetting(key: String, field: String, value: String)
 
     public var description: String {
         switch self {
@@ -55,6 +60,35 @@ public enum MQError: Error, Equatable, CustomStringConvertible {
             return "another run holds the lock '\(name)': \(holder)"
         case .wrongKeyType(let key, let expected, let actual):
             return "key \(key) is a \(actual), expected a \(expected)"
+        case .corruptSetting(let key, let field, let value):
+            return "queue setting \(key) field \(field) is '\(value)', not a whole number 0 or above; fix it with `mqctl queues config` or HSET"
+        }
+    }
+}
+
+extension MQError {
+    /// The refusals the scripts' own checks raise before any write
+    /// (`QueueScripts.checks`): a key of the wrong type, a corrupt setting.
+    /// Nil for any other error.
+    public init?(scriptRefusal error: RedisServerError) {
+        // Redis appends " script: SHA, on @user_script:N." to raised errors.
+        let message = error.message.components(separatedBy: " script: ").first ?? error.message
+        let words = message.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+        if words.count >= 8, words[0] == "WRONGTYPE", words[1] == "key", let comma = message.range(of: ", expected a ") {
+            // WRONGTYPE key K is a T, expected a E
+            let head = message[..<comma.lowerBound]
+            guard let isA = head.range(of: " is a ", options: .backwards) else { return nil }
+            let key = String(head[head.index(head.startIndex, offsetBy: "WRONGTYPE key ".count)..<isA.lowerBound])
+            self = .wrongKeyType(key: key, expected: String(message[comma.upperBound...]), actual: String(head[isA.upperBound...]))
+        } else if words.count >= 6, words[0] == "BADSETTING", words[1] == "key",
+                  let fieldWord = message.range(of: " field "), let isQuote = message.range(of: " is '"),
+                  let end = message.range(of: "', not a whole number", options: .backwards) {
+            // BADSETTING key K field F is 'V', not a whole number 0 or above
+            let key = String(message[message.index(message.startIndex, offsetBy: "BADSETTING key ".count)..<fieldWord.lowerBound])
+            self = .corruptSetting(key: key, field: String(message[fieldWord.upperBound..<isQuote.lowerBound]),
+                                   value: String(message[isQuote.upperBound..<end.lowerBound]))
+        } else {
+            return nil
         }
     }
 }

@@ -4,9 +4,9 @@ public struct QueueConfig: Equatable, Sendable {
     /// Ready plus delayed messages allowed; nil for no limit.
     public var maxLength: Int64?
     public var maxAttempts: Int64 = 25
-    /// Dead letters kept: at most this many...
+    /// Dead letters kept: at most this many (0: no limit)...
     public var deadMax: Int64 = 10_000
-    /// ...and none older than this (milliseconds; 180 days).
+    /// ...and none older than this (milliseconds; 180 days; 0: no limit).
     public var deadMaxAge: Int64 = 180 * 86_400_000
     public var paused = false
 
@@ -23,8 +23,9 @@ public struct QueueConfig: Equatable, Sendable {
     public init(fields: [String: String], key: String) throws {
         func number(_ field: Field) throws -> Int64? {
             guard let text = fields[field.rawValue] else { return nil }
-            guard let value = Int64(text), value >= 0 else {
-                throw MQError.invalidConfig("\(key) field \(field.rawValue) is '\(text)', not a number 0 or above")
+            // The same bound as the scripts' `setting`: 15 digits.
+            guard text.utf8.count <= 15, let value = Int64(text), value >= 0 else {
+                throw MQError.corruptSetting(key: key, field: field.rawValue, value: text)
             }
             return value
         }
@@ -46,9 +47,9 @@ public struct QueueConfig: Equatable, Sendable {
     }
 }
 
-/// Changes to a queue's settings; nil leaves a setting as it is.
+/// Changes to a queue's settings; nil leaves a setting as it is. For
+/// every limit, 0 means no limit.
 public struct QueueConfigChange: Sendable {
-    /// 0 removes the limit.
     public var maxLength: Int64?
     public var maxAttempts: Int64?
     public var deadMax: Int64?
@@ -64,23 +65,23 @@ public struct QueueConfigChange: Sendable {
     public var isEmpty: Bool { maxLength == nil && maxAttempts == nil && deadMax == nil && deadMaxAge == nil }
 
     func applied(to config: QueueConfig) throws -> QueueConfig {
+        // The scripts read settings of at most 15 digits.
+        func checked(_ value: Int64, _ field: QueueConfig.Field, minimum: Int64 = 0) throws -> Int64 {
+            guard (minimum...Self.largest).contains(value) else {
+                throw MQError.invalidConfig("\(field.rawValue) must be from \(minimum)\(minimum == 0 ? " (no limit)" : "") to \(Self.largest)")
+            }
+            return value
+        }
         var config = config
         if let maxLength {
-            guard maxLength >= 0 else { throw MQError.invalidConfig("max_length must be 0 (no limit) or more") }
-            config.maxLength = maxLength == 0 ? nil : maxLength
+            config.maxLength = try checked(maxLength, .maxLength) == 0 ? nil : maxLength
         }
-        if let maxAttempts {
-            guard maxAttempts >= 1 else { throw MQError.invalidConfig("max_attempts must be at least 1") }
-            config.maxAttempts = maxAttempts
-        }
-        if let deadMax {
-            guard deadMax >= 0 else { throw MQError.invalidConfig("dead_max must be 0 or more") }
-            config.deadMax = deadMax
-        }
-        if let deadMaxAge {
-            guard deadMaxAge >= 0 else { throw MQError.invalidConfig("dead_max_age must be 0 or more") }
-            config.deadMaxAge = deadMaxAge
-        }
+        if let maxAttempts { config.maxAttempts = try checked(maxAttempts, .maxAttempts, minimum: 1) }
+        if let deadMax { config.deadMax = try checked(deadMax, .deadMax) }
+        if let deadMaxAge { config.deadMaxAge = try checked(deadMaxAge, .deadMaxAge) }
         return config
     }
+
+    /// The largest value a setting takes: 15 digits.
+    public static let largest: Int64 = 999_999_999_999_999
 }

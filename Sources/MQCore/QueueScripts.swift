@@ -44,11 +44,19 @@ enum QueueScripts {
     /// Returns: one string per message: "r" ready, "d" delayed, "x" the id
     ///   is taken, "f" max_length reached, or "=" followed by the first
     ///   message's id for an idempotency key already seen. Refused messages
-    ///   write nothing.
+    ///   write nothing; a key of the wrong type or a corrupt setting
+    ///   raises an error before anything is written.
     static let enqueue = RedisScript("""
+        \(checks)
+        expect_all(1, 3, 'list') expect(KEYS[4], 'zset') expect(KEYS[5], 'hash')
+        expect_all(6, 7, 'string') expect(KEYS[8], 'list')
         local now = tonumber(ARGV[1])
-        local maxlen = tonumber(redis.call('HGET', KEYS[5], 'max_length') or '0') or 0
-        local default_attempts = redis.call('HGET', KEYS[5], 'max_attempts') or '25'
+        local maxlen = setting(KEYS[5], 'max_length', 0)
+        local default_attempts = tostring(setting(KEYS[5], 'max_attempts', 25))
+        local count = (#ARGV - 4) / 7
+        for i = 1, count do
+          if ARGV[4 + (i - 1) * 7 + 7] == '1' then expect(KEYS[8 + 2 * i], 'string') end
+        end
         local size = 0
         if maxlen > 0 then
           size = redis.call('LLEN', KEYS[1]) + redis.call('LLEN', KEYS[2]) + redis.call('LLEN', KEYS[3])
@@ -59,7 +67,7 @@ enum QueueScripts {
         local tiers = {express = KEYS[1], urgent = KEYS[2], normal = KEYS[3]}
         local results = {}
         local added = 0
-        for i = 1, (#ARGV - 4) / 7 do
+        for i = 1, count do
           local a = 4 + (i - 1) * 7
           local id, priority, run_at = ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
           local msg_key, idem_key = KEYS[7 + 2 * i], KEYS[8 + 2 * i]
@@ -107,38 +115,54 @@ enum QueueScripts {
 
     /// Moves ids from a delayed or retry set to their ready tier, each only
     /// if it is still in the set and due: two promoters racing over the
-    /// same ids move each once.
+    /// same ids move each once. An id whose envelope is missing or not a
+    /// hash cannot run: it goes to the dead set instead (the caller trims
+    /// the set to its caps afterwards), where `dlq list` shows why.
     ///
     /// KEYS[1..3] -> P:{Q}:ready:express, :ready:urgent, :ready:normal
     /// KEYS[4]    -> the source: P:{Q}:delayed or P:{Q}:retry
     /// KEYS[5]    -> P:{Q}:wake
-    /// KEYS[5+i]  -> P:{Q}:msg:ID for ARGV[2+i]
+    /// KEYS[6]    -> P:{Q}:dead
+    /// KEYS[7], KEYS[8] -> P:{Q}:count:dead and its MINUTE bucket
+    /// KEYS[8+i]  -> P:{Q}:msg:ID for ARGV[4+i]
     /// ARGV[1]    -> due cutoff (ms): ids scored above it stay
     /// ARGV[2]    -> new run_at (ms) for the moved messages, or "" to keep it
-    /// ARGV[2+i]  -> id i
+    /// ARGV[3]    -> now (ms), the failed-at of dead-lettered ids
+    /// ARGV[4]    -> minute-bucket TTL (s)
+    /// ARGV[4+i]  -> id i
     ///
-    /// Returns: the number of ids moved.
+    /// Returns: per id 1 moved, 0 not there (or not due), 2 dead-lettered.
     static let promote = RedisScript("""
+        \(checks)
+        expect_all(1, 3, 'list') expect(KEYS[4], 'zset') expect(KEYS[5], 'list') expect(KEYS[6], 'zset')
+        expect_all(7, 8, 'string')
         local cutoff = tonumber(ARGV[1])
         local tiers = {express = KEYS[1], urgent = KEYS[2], normal = KEYS[3]}
-        local moved = 0
-        for i = 3, #ARGV do
+        local result, moved, dead = {}, 0, 0
+        for i = 5, #ARGV do
           local id = ARGV[i]
-          local msg_key = KEYS[i + 3]
+          local msg_key = KEYS[i + 4]
           local score = redis.call('ZSCORE', KEYS[4], id)
+          result[i - 4] = 0
           if score and tonumber(score) <= cutoff then
             redis.call('ZREM', KEYS[4], id)
-            local tier = tiers[redis.call('HGET', msg_key, 'priority') or 'normal'] or KEYS[3]
-            redis.call('RPUSH', tier, id)
-            if redis.call('EXISTS', msg_key) == 1 then
+            if is_hash(msg_key) then
+              local tier = tiers[redis.call('HGET', msg_key, 'priority') or 'normal'] or KEYS[3]
+              redis.call('RPUSH', tier, id)
               redis.call('HSET', msg_key, 'state', 'ready')
               if ARGV[2] ~= '' then redis.call('HSET', msg_key, 'run_at', ARGV[2]) end
+              moved = moved + 1
+              result[i - 4] = 1
+            else
+              redis.call('ZADD', KEYS[6], ARGV[3], id)
+              dead = dead + 1
+              result[i - 4] = 2
             end
-            moved = moved + 1
           end
         end
         if moved > 0 then \(wake("KEYS[5]")) end
-        return moved
+        \(count("dead", total: "KEYS[7]", minute: "KEYS[8]", ttl: "ARGV[4]"))
+        return result
         """)
 
     /// Deletes a message that is still in the delayed set.
@@ -149,6 +173,8 @@ enum QueueScripts {
     ///
     /// Returns: 1 when deleted, 0 when the id is not delayed.
     static let cancelDelayed = RedisScript("""
+        \(checks)
+        expect(KEYS[1], 'zset')
         if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
           redis.call('DEL', KEYS[2])
           return 1

@@ -17,7 +17,9 @@ extension QueueScripts {
     ///
     /// Returns: the ids taken, in fetch order.
     static let fetch = RedisScript("""
-        if redis.call('HGET', KEYS[5], 'paused') == '1' then return {} end
+        \(checks)
+        expect_all(1, 3, 'list') expect(KEYS[4], 'zset') expect(KEYS[5], 'hash') expect(KEYS[6], 'list')
+        if setting(KEYS[5], 'paused', 0) == 1 then return {} end
         local taken = {}
         for tier = 1, 3 do
           local want = tonumber(ARGV[2]) - #taken
@@ -63,6 +65,13 @@ extension QueueScripts {
         return result
         """)
 
+    /// Lua: whether the envelope at `msg_key` is a hash leased to `token`.
+    private static let held = """
+        local function held(msg_key, token)
+          return is_hash(msg_key) and redis.call('HGET', msg_key, 'worker') == token
+        end
+        """
+
     /// Acknowledges handled messages: removes them and counts them.
     ///
     /// KEYS[1] -> P:{Q}:inflight
@@ -72,10 +81,13 @@ extension QueueScripts {
     ///
     /// Returns: 1 or 0 per id: acknowledged, or the lease was lost.
     static let ack = RedisScript("""
+        \(checks)
+        \(held)
+        expect(KEYS[1], 'zset') expect_all(2, 3, 'string')
         local result, done = {}, 0
         for i = 3, #ARGV do
           local msg_key = KEYS[i + 1]
-          if redis.call('HGET', msg_key, 'worker') == ARGV[1] then
+          if held(msg_key, ARGV[1]) then
             redis.call('ZREM', KEYS[1], ARGV[i])
             redis.call('DEL', msg_key)
             done = done + 1
@@ -90,12 +102,23 @@ extension QueueScripts {
 
     /// Lua shared by fail and reap: moves one inflight id to retry (at
     /// `retry_at`) or, when `retry_at` is nil, to dead; counts it failed
-    /// (and dead). Uses KEYS[1..8] as laid out in those scripts.
+    /// (and dead). An envelope that is not a hash only loses its id's
+    /// place: it goes to dead as it is. Uses KEYS[1..9] as laid out in
+    /// those scripts, checked by `check_failed_keys` before any write.
     private static let moveFailed = """
+        local function check_failed_keys()
+          expect_all(1, 3, 'zset') expect(KEYS[4], 'hash') expect_all(5, 9, 'string')
+          return dead_caps(KEYS[4])
+        end
         local failed, dead = 0, 0
         local function move_failed(id, msg_key, retry_at, err, now)
           redis.call('ZREM', KEYS[1], id)
           failed = failed + 1
+          if not is_hash(msg_key) then
+            redis.call('ZADD', KEYS[3], now, id)
+            dead = dead + 1
+            return
+          end
           if retry_at then
             redis.call('ZADD', KEYS[2], retry_at, id)
             redis.call('HSET', msg_key, 'state', 'retry', 'run_at', retry_at, 'last_error', err)
@@ -128,14 +151,17 @@ extension QueueScripts {
     ///
     /// Returns: {trimmed, then 1 or 0 per message: recorded, or the lease was lost}
     static let fail = RedisScript("""
+        \(checks)
         \(trimDead)
+        \(held)
         \(moveFailed)
+        local dead_max, max_age = check_failed_keys()
         local now, n = tonumber(ARGV[1]), tonumber(ARGV[4])
         local result = {0}
         for i = 1, n do
           local a = 4 + (i - 1) * 3
           local msg_key = KEYS[9 + i]
-          if redis.call('HGET', msg_key, 'worker') == ARGV[2] then
+          if held(msg_key, ARGV[2]) then
             local retry_at = nil
             if ARGV[a + 2] ~= '' then retry_at = tonumber(ARGV[a + 2]) end
             move_failed(ARGV[a + 1], msg_key, retry_at, ARGV[a + 3], now)
@@ -146,7 +172,7 @@ extension QueueScripts {
         end
         count_failed(ARGV[3])
         if dead > 0 then
-          local trimmed = trim_dead(KEYS[3], KEYS[4], now, 10 + n, 5 + 3 * n, #ARGV - 4 - 3 * n)
+          local trimmed = trim_dead(KEYS[3], dead_max, max_age, now, 10 + n, 5 + 3 * n, #ARGV - 4 - 3 * n)
           if trimmed > 0 then redis.call('INCRBY', KEYS[9], trimmed) end
           result[1] = trimmed
         end
@@ -167,16 +193,22 @@ extension QueueScripts {
     ///
     /// Returns: {trimmed, retried, dead}
     static let reap = RedisScript("""
+        \(checks)
         \(trimDead)
         \(moveFailed)
+        local dead_max, max_age = check_failed_keys()
         local now, n = tonumber(ARGV[1]), tonumber(ARGV[4])
         local retried = 0
         for i = 1, n do
           local id, msg_key = ARGV[4 + i], KEYS[9 + i]
           local deadline = redis.call('ZSCORE', KEYS[1], id)
           if deadline and tonumber(deadline) <= now then
-            local attempts = tonumber(redis.call('HGET', msg_key, 'attempts') or '0') or 0
-            local max = tonumber(redis.call('HGET', msg_key, 'max_attempts') or '25') or 25
+            -- An unreadable envelope can never run: 0 of 0 attempts left.
+            local attempts, max = 0, 0
+            if is_hash(msg_key) then
+              attempts = tonumber(redis.call('HGET', msg_key, 'attempts') or '0') or 0
+              max = tonumber(redis.call('HGET', msg_key, 'max_attempts') or '25') or 25
+            end
             if attempts >= max then
               move_failed(id, msg_key, nil, 'lease expired: the worker stopped answering (attempts used up)', now)
             else
@@ -188,7 +220,7 @@ extension QueueScripts {
         count_failed(ARGV[3])
         local trimmed = 0
         if dead > 0 then
-          trimmed = trim_dead(KEYS[3], KEYS[4], now, 10 + n, 5 + n, #ARGV - 4 - n)
+          trimmed = trim_dead(KEYS[3], dead_max, max_age, now, 10 + n, 5 + n, #ARGV - 4 - n)
           if trimmed > 0 then redis.call('INCRBY', KEYS[9], trimmed) end
         end
         return {trimmed, retried, dead}
@@ -201,9 +233,12 @@ extension QueueScripts {
     ///
     /// Returns: how many leases were extended.
     static let extend = RedisScript("""
+        \(checks)
+        \(held)
+        expect(KEYS[1], 'zset')
         local extended = 0
         for i = 3, #ARGV do
-          if redis.call('HGET', KEYS[i - 1], 'worker') == ARGV[2] then
+          if held(KEYS[i - 1], ARGV[2]) then
             redis.call('ZADD', KEYS[1], 'XX', ARGV[1], ARGV[i])
             extended = extended + 1
           end
@@ -221,13 +256,16 @@ extension QueueScripts {
     ///
     /// Returns: how many went back.
     static let release = RedisScript("""
+        \(checks)
+        \(held)
+        expect_all(1, 3, 'list') expect(KEYS[4], 'zset') expect(KEYS[5], 'list')
         local tiers = {express = KEYS[1], urgent = KEYS[2], normal = KEYS[3]}
         local released = 0
         for i = #ARGV, 2, -1 do
           local msg_key = KEYS[i + 4]
-          if redis.call('HGET', msg_key, 'worker') == ARGV[1] then
+          if held(msg_key, ARGV[1]) then
             redis.call('ZREM', KEYS[4], ARGV[i])
-            redis.call('HINCRBY', msg_key, 'attempts', -1)
+            redis.pcall('HINCRBY', msg_key, 'attempts', -1)
             redis.call('HSET', msg_key, 'state', 'ready')
             redis.call('HDEL', msg_key, 'worker')
             redis.call('LPUSH', tiers[redis.call('HGET', msg_key, 'priority')] or KEYS[3], ARGV[i])

@@ -1,3 +1,4 @@
+import Foundation
 import MQRedis
 
 /// Why a Redis URL was refused; each case names what to fix.

@@ -100,20 +100,12 @@ struct DeadLetterSelection: ParsableArguments {
     var description: String {
         !ids.isEmpty ? "ids=\(ids.count)" : all ? "all" : filters.description
     }
-}
 
-/// The cron lock: on by default when stdin is not a terminal.
-struct LockOptions: ParsableArguments {
-    @Flag(inversion: .prefixedNo, help: "Take the queue's cron lock for the run (default: on when stdin is not a terminal).")
-    var lock: Bool?
-
-    /// Runs `body` under the lock `command` on `queue` when it applies.
-    func withLock<T>(_ command: String, _ queue: QueueName, _ broker: Broker, _ context: CommandContext,
-                     _ body: (CronLock?) throws -> T) throws -> T {
-        guard lock ?? !context.stdin.isTerminal else { return try body(nil) }
-        let held = try broker.lock(command, queue: queue)
-        defer { held.release() }
-        return try body(held)
+    /// How many a run will work on, when that is known before it starts
+    /// (ids, or --all); nil for filters. One round trip at most.
+    func expectedCount(_ broker: Broker, _ queue: QueueName, limit: Int?) throws -> Int? {
+        let count = !ids.isEmpty ? ids.count : all ? try broker.deadLetterCount(queue) : nil
+        return count.map { min($0, limit ?? $0) }
     }
 }
 

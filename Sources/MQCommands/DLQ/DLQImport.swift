@@ -20,97 +20,112 @@ extension MQCtl.DLQ {
         @OptionGroup var globals: GlobalOptions
         @Argument(help: "The queue.", completion: .queueNames) var queue: String
         @Option(help: "dead or ready.") var to: String = "dead"
+        @Flag(help: "Let the dead-letter caps (dead_max, dead_max_age) remove letters to make room; without it an import the caps would trim is refused.")
+        var allowTrim = false
         @OptionGroup var locking: LockOptions
 
         func run(in context: CommandContext) throws {
             let queue = try QueueName(queue)
             guard let target = Broker.ImportTarget(rawValue: to) else { throw UsageError("--to must be dead or ready") }
             let broker = try context.broker()
-            var tally = (imported: 0, exists: 0, invalid: 0)
+            let report = BulkReport("dlq import", queue: queue, verb: "imported", counts: ["imported", "exists", "invalid", "trimmed"])
+            report.selection = "to=\(target.rawValue)"
             var lineNumber = 0
             var batch: [Envelope] = []
+            var existing: [String] = []
             let progress = Progress(context: context, label: "imported")
-            try locking.withLock("dlq-import", queue, broker, context) { lock in
-                func flush() throws {
-                    for (envelope, imported) in zip(batch, try broker.importMessages(queue, batch, to: target)) {
-                        if imported { tally.imported += 1 } else {
-                            tally.exists += 1
-                            context.stderr.write("mqctl: error: message '\(envelope.id)' already exists in '\(queue)'; not imported\n")
+            try report.run(context, broker) {
+                try locking.withLock("dlq-import", queue, broker, context) { lock in
+                    func flush() throws {
+                        if target == .dead && !allowTrim {
+                            let over = try broker.deadLettersOverCaps(queue, adding: batch)
+                            guard over == 0 else {
+                                throw CommandFailure(
+                                    "importing the next \(batch.count) letters would make the caps of '\(queue)' delete up to \(over) dead letters; "
+                                        + "raise them (mqctl queues config \(queue) --dead-max N --dead-max-age D; 0 for no limit) or pass --allow-trim")
+                            }
                         }
+                        let imported = try report.call(size: batch.count) { try broker.importMessages(queue, batch, to: target) }
+                        for (envelope, written) in zip(batch, imported) {
+                            if written { report["imported"] += 1 } else {
+                                report["exists"] += 1
+                                existing.append(envelope.id)
+                            }
+                        }
+                        if target == .dead && imported.contains(true) { report["trimmed"] += try broker.trimDead(queue) }
+                        batch.removeAll(keepingCapacity: true)
+                        progress.update(done: lineNumber)
+                        report.rerun = "\(BulkReport.grouped(lineNumber)) lines were read; a re-run skips the ids already imported"
+                        try lock?.renewIfDue()
+                        try Interruption.checkpoint()
                     }
-                    batch.removeAll(keepingCapacity: true)
-                    progress.update(done: lineNumber)
-                    try lock?.renewIfDue()
-                }
-                while let line = context.stdin.readLine() {
-                    lineNumber += 1
-                    if InputSource.isBlank(line) { continue }
-                    do {
-                        batch.append(try ExportedMessage.parse(line, now: broker.time.nowMilliseconds()))
-                    } catch {
-                        tally.invalid += 1
-                        context.stderr.write("mqctl: error: line \(lineNumber): \(error)\n")
+                    while let read = context.stdin.nextLine() {
+                        lineNumber += 1
+                        do {
+                            let line = try read.get()
+                            if InputSource.isBlank(line) { continue }
+                            batch.append(try ExportedMessage.parse(line, now: broker.time.nowMilliseconds()))
+                        } catch {
+                            report["invalid"] += 1
+                            context.stderr.write("mqctl: error: line \(lineNumber): \(error)\n")
+                        }
+                        if batch.count == Broker.batchSize { try flush() }
                     }
-                    if batch.count == Broker.batchSize { try flush() }
+                    if !batch.isEmpty { try flush() }
                 }
-                if !batch.isEmpty { try flush() }
             }
             progress.finish()
-            try broker.audit(AuditEntry(command: "dlq import", queue: queue.rawValue, counts: [
-                ("imported", tally.imported), ("exists", tally.exists), ("invalid", tally.invalid),
-            ], detail: "to=\(target.rawValue)"))
-            try context.output { $0.single([
-                "imported": .int(Int64(tally.imported)), "exists": .int(Int64(tally.exists)), "invalid": .int(Int64(tally.invalid)),
-            ]) }
-            if tally.invalid > 0 { throw ExitCode(ExitStatus.dataError.rawValue) }
-            if tally.exists > 0 { throw ExitCode(ExitStatus.failure.rawValue) }
+            for id in existing { context.stderr.write("mqctl: error: message '\(id)' already exists in '\(queue)'; not imported\n") }
+            if report["trimmed"] > 0 {
+                context.stderr.write("mqctl: warning: the dead-letter caps of '\(queue)' removed \(report["trimmed"]) letters (--allow-trim)\n")
+            }
+            try context.output { $0.single(report.fields) }
+            if report["invalid"] > 0 { throw ExitCode(ExitStatus.dataError.rawValue) }
+            if report["exists"] > 0 { throw ExitCode(ExitStatus.failure.rawValue) }
         }
     }
 }
 
-/// Reads one line of `dlq export` back into an envelope.
+/// Reads one line of `dlq export` back into an envelope. Fields are
+/// type- and range-checked as in `enqueue --ndjson`; a field export does not
+/// write is refused, so a line meant for another command is not half read.
 public enum ExportedMessage {
     public static func parse(_ line: [UInt8], now: Int64) throws -> Envelope {
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
-            throw UsageError("not a JSON object")
-        }
-        func text(_ name: String) throws -> String? {
-            guard let value = object[name], !(value is NSNull) else { return nil }
-            guard let text = value as? String else { throw UsageError("\"\(name)\" must be a string") }
-            return text
-        }
-        func integer(_ name: String) throws -> Int64? {
-            guard let value = object[name], !(value is NSNull) else { return nil }
-            guard let number = value as? NSNumber, let exact = Int64(exactly: number.doubleValue) else {
-                throw UsageError("\"\(name)\" must be a whole number")
-            }
-            return exact
-        }
-        func time(_ name: String) throws -> Int64? {
-            if let number = object[name] as? NSNumber { return number.int64Value }
-            return try text(name).map { try TimeValue(parsing: $0).epochMilliseconds(now: now) }
-        }
-        guard let id = try text("id") else { throw UsageError("\"id\" is missing") }
-        guard let payloadText = try text("payload") else { throw UsageError("\"payload\" is missing") }
-        let payload: [UInt8]
-        switch try text("payload_encoding") {
-        case nil: payload = Array(payloadText.utf8)
-        case "base64":
-            guard let bytes = Base64.decode(payloadText) else { throw UsageError("\"payload\" is not valid base64") }
-            payload = bytes
-        case let other?: throw UsageError("unknown payload_encoding '\(other)' (only base64)")
-        }
+        var id: String?
+        var payload: String?
+        var encoding: String?
         var headers: [String: String] = [:]
-        if let value = object["headers"], !(value is NSNull) {
-            guard let object = value as? [String: String] else { throw UsageError("\"headers\" must be an object of strings") }
-            headers = object
+        var priority = Priority.normal
+        var attempts: Int64 = 0
+        var maxAttempts = QueueConfig().maxAttempts
+        var enqueuedAt: Int64?
+        var runAt: Int64?
+        var failedAt: Int64?
+        var lastError: String?
+        for member in try JSONReader.object(line) where member.value != .null {
+            switch member.name {
+            case "id": id = try MessageID.validate(member.string())
+            case "payload": payload = try member.string()
+            case "payload_encoding": encoding = try member.string()
+            case "headers": headers = try member.stringObject()
+            case "priority": priority = try Priority(parsing: member.string())
+            case "attempts": attempts = try member.integer(in: 0...QueueConfigChange.largest)
+            case "max_attempts": maxAttempts = try member.integer(in: 1...QueueConfigChange.largest)
+            case "enqueued_at": enqueuedAt = try member.time().epochMilliseconds(now: now)
+            case "run_at": runAt = try member.time().epochMilliseconds(now: now)
+            case "failed_at": failedAt = try member.time().epochMilliseconds(now: now)
+            case "last_error": lastError = try member.string()
+            // Where and how the letter was when exported; an import decides anew.
+            case "queue", "state", "worker", "lease_until": continue
+            default: throw UsageError("unknown field '\(member.name)'")
+            }
         }
-        let enqueuedAt = try time("enqueued_at") ?? now
+        guard let id else { throw UsageError("\"id\" is missing") }
+        guard let payload else { throw UsageError("\"payload\" is missing") }
+        let enqueued = enqueuedAt ?? now
         return Envelope(
-            id: try MessageID.validate(id), payload: payload, headers: headers,
-            priority: try text("priority").map(Priority.init(parsing:)) ?? .normal,
-            attempts: try integer("attempts") ?? 0, maxAttempts: try integer("max_attempts") ?? QueueConfig().maxAttempts,
-            enqueuedAt: enqueuedAt, runAt: try time("run_at") ?? enqueuedAt, state: .dead,
-            lastError: try text("last_error"), failedAt: try time("failed_at"))
+            id: id, payload: try JSONPayload.decode(payload, encoding: encoding), headers: headers, priority: priority,
+            attempts: attempts, maxAttempts: maxAttempts, enqueuedAt: enqueued, runAt: runAt ?? enqueued, state: .dead,
+            lastError: lastError, failedAt: failedAt)
     }
 }

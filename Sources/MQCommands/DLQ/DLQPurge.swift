@@ -33,26 +33,26 @@ extension MQCtl.DLQ {
                 return try DryRun.report(selection, queue, broker, limit: limit, context: context)
             }
             try context.confirm("Delete \(selection.all ? "all" : "the chosen") dead letters of '\(queue)'?")
-            var tally = (deleted: 0, notFound: 0)
+            let report = BulkReport("dlq purge", queue: queue, verb: "deleted", counts: ["deleted", "not_found"])
+            report.selection = selection.description
+            report.total = try selection.expectedCount(broker, queue, limit: limit)
             let progress = Progress(context: context, label: "deleted")
-            try locking.withLock("dlq-purge", queue, broker, context) { lock in
-                try selection.forEachBatch(broker, queue, batchSize: batch, limit: limit) { ids in
-                    for gone in try broker.purgeDead(queue, ids: ids) {
-                        if gone { tally.deleted += 1 } else { tally.notFound += 1 }
+            try report.run(context, broker) {
+                try locking.withLock("dlq-purge", queue, broker, context) { lock in
+                    try selection.forEachBatch(broker, queue, batchSize: batch, limit: limit) { ids in
+                        for gone in try report.call(size: ids.count, { try broker.purgeDead(queue, ids: ids) }) {
+                            report[gone ? "deleted" : "not_found"] += 1
+                        }
+                        progress.update(done: report["deleted"] + report["not_found"])
+                        try lock?.renewIfDue()
+                        try Interruption.checkpoint()
                     }
-                    progress.update(done: tally.deleted + tally.notFound)
-                    try lock?.renewIfDue()
                 }
             }
             progress.finish()
-            try broker.audit(AuditEntry(command: "dlq purge", queue: queue.rawValue, counts: [
-                ("deleted", tally.deleted), ("not_found", tally.notFound),
-            ], detail: selection.description))
-            try context.output { $0.single([
-                "deleted": .int(Int64(tally.deleted)), "not_found": .int(Int64(tally.notFound)), "dry_run": .bool(false),
-            ]) }
-            if !selection.ids.isEmpty && tally.notFound > 0 {
-                throw CommandFailure("\(tally.notFound) of the ids given are not dead letters in '\(queue)'")
+            try context.output { $0.single(Record(report.fields.fields + [("dry_run", .bool(false))])) }
+            if !selection.ids.isEmpty && report["not_found"] > 0 {
+                throw CommandFailure("\(report["not_found"]) of the ids given are not dead letters in '\(queue)'")
             }
         }
     }

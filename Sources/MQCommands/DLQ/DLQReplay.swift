@@ -40,37 +40,48 @@ extension MQCtl.DLQ {
             if dryRun {
                 return try DryRun.report(selection, queue, broker, limit: limit, context: context)
             }
-            var tally = (moved: 0, skipped: 0, notFound: 0)
+            let report = BulkReport("dlq replay", queue: queue, verb: "moved", counts: ["moved", "skipped", "not_found", "resumed"])
+            report.selection = selection.description + (target.map { " to=\($0)" } ?? "")
+            report.total = try selection.expectedCount(broker, queue, limit: limit)
             let limiter = RateLimiter(rate: rate)
             let progress = Progress(context: context, label: "replayed")
-            try locking.withLock("dlq-replay", queue, broker, context) { lock in
-                try selection.forEachBatch(broker, queue, batchSize: min(batch, rate ?? batch), limit: limit) { ids in
-                    let outcomes = try target.map { try broker.replay(queue, ids: ids, to: $0, keepAttempts: keepAttempts) }
-                        ?? broker.replay(queue, ids: ids, keepAttempts: keepAttempts)
-                    let replayed = zip(ids, outcomes).filter { $0.1 == .moved }.map(\.0)
-                    try broker.publish(replayed.map { (target ?? queue, "replayed", $0, ["from": queue.rawValue]) })
-                    for outcome in outcomes {
-                        switch outcome {
-                        case .moved: tally.moved += 1
-                        case .skipped: tally.skipped += 1
-                        case .notFound: tally.notFound += 1
+            try report.run(context, broker) {
+                try locking.withLock("dlq-replay", queue, broker, context) { lock in
+                    if let target {
+                        // A replay to this target cut short: finish it first.
+                        while case let pending = try broker.pendingTransfers(queue, to: target), !pending.isEmpty {
+                            let outcomes = try report.call(size: pending.count) {
+                                try broker.replay(queue, ids: pending, to: target, keepAttempts: keepAttempts)
+                            }
+                            report["resumed"] += outcomes.filter { $0 == .moved }.count
                         }
                     }
-                    progress.update(done: tally.moved + tally.skipped + tally.notFound)
-                    limiter.pace(done: tally.moved + tally.skipped + tally.notFound)
-                    try lock?.renewIfDue()
+                    try selection.forEachBatch(broker, queue, batchSize: min(batch, rate ?? batch), limit: limit) { ids in
+                        let outcomes = try report.call(size: ids.count) {
+                            try target.map { try broker.replay(queue, ids: ids, to: $0, keepAttempts: keepAttempts) }
+                                ?? broker.replay(queue, ids: ids, keepAttempts: keepAttempts)
+                        }
+                        for outcome in outcomes {
+                            switch outcome {
+                            case .moved: report["moved"] += 1
+                            case .skipped: report["skipped"] += 1
+                            case .notFound: report["not_found"] += 1
+                            }
+                        }
+                        let replayed = zip(ids, outcomes).filter { $0.1 == .moved }.map(\.0)
+                        try? broker.publish(replayed.map { (target ?? queue, "replayed", $0, ["from": queue.rawValue]) })
+                        let done = report["moved"] + report["skipped"] + report["not_found"]
+                        progress.update(done: done)
+                        limiter.pace(done: done)
+                        try lock?.renewIfDue()
+                        try Interruption.checkpoint()
+                    }
                 }
             }
             progress.finish()
-            try broker.audit(AuditEntry(command: "dlq replay", queue: queue.rawValue, counts: [
-                ("moved", tally.moved), ("skipped", tally.skipped), ("not_found", tally.notFound),
-            ], detail: selection.description + (target.map { " to=\($0)" } ?? "")))
-            try context.output { $0.single([
-                "moved": .int(Int64(tally.moved)), "skipped": .int(Int64(tally.skipped)),
-                "not_found": .int(Int64(tally.notFound)), "dry_run": .bool(false),
-            ]) }
-            if !selection.ids.isEmpty && tally.notFound > 0 {
-                throw CommandFailure("\(tally.notFound) of the ids given are not dead letters in '\(queue)'")
+            try context.output { $0.single(Record(report.fields.fields + [("dry_run", .bool(false))])) }
+            if !selection.ids.isEmpty && report["not_found"] > 0 {
+                throw CommandFailure("\(report["not_found"]) of the ids given are not dead letters in '\(queue)'")
             }
         }
     }

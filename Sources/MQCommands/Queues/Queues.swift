@@ -20,10 +20,10 @@ struct QueueConfigOptions: ParsableArguments {
     @Option(help: "Attempts before a message is dead-lettered (default 25).")
     var maxAttempts: Int64?
 
-    @Option(help: "Dead letters kept (default 10000).")
+    @Option(help: "Dead letters kept (default 10000); 0 for no limit.")
     var deadMax: Int64?
 
-    @Option(help: "Age after which dead letters are dropped, e.g. 30d (default 180d).", transform: DurationValue.init(parsing:))
+    @Option(help: "Age after which dead letters are dropped, e.g. 30d (default 180d); 0s for no limit.", transform: DurationValue.init(parsing:))
     var deadMaxAge: DurationValue?
 
     var change: QueueConfigChange {
@@ -35,8 +35,9 @@ enum QueueConfigRecord {
     static func make(_ queue: QueueName, _ config: QueueConfig) -> Record {
         [
             "name": .string(queue.rawValue), "max_length": config.maxLength.map { .int($0) } ?? .null,
-            "max_attempts": .int(config.maxAttempts), "dead_max": .int(config.deadMax),
-            "dead_max_age_seconds": .seconds(Double(config.deadMaxAge) / 1000), "paused": .bool(config.paused),
+            "max_attempts": .int(config.maxAttempts), "dead_max": config.deadMax == 0 ? .null : .int(config.deadMax),
+            "dead_max_age_seconds": config.deadMaxAge == 0 ? .null : .seconds(Double(config.deadMaxAge) / 1000),
+            "paused": .bool(config.paused),
         ]
     }
 }
@@ -80,7 +81,7 @@ extension MQCtl.Queues {
             let queue = try QueueName(queue)
             let broker = try context.broker()
             let config = try broker.createQueue(queue, settings.change)
-            try broker.audit(AuditEntry(command: "queues create", queue: queue.rawValue))
+            context.audit(AuditEntry(command: "queues create", queue: queue.rawValue), broker)
             try context.output { $0.single(QueueConfigRecord.make(queue, config)) }
         }
     }
@@ -103,7 +104,7 @@ extension MQCtl.Queues {
                 config = try broker.config(queue)
             } else {
                 config = try broker.configure(queue, settings.change)
-                try broker.audit(AuditEntry(command: "queues config", queue: queue.rawValue))
+                context.audit(AuditEntry(command: "queues config", queue: queue.rawValue), broker)
             }
             try context.output { $0.single(QueueConfigRecord.make(queue, config)) }
         }
@@ -157,7 +158,7 @@ extension MQCtl.Queues {
             let messages = try broker.checkDeletable(queue, force: force)
             try context.confirm("Delete queue '\(queue)' and its \(messages) messages?")
             let keys = try broker.removeQueue(queue)
-            try broker.audit(AuditEntry(command: "queues delete", queue: queue.rawValue, counts: [("messages", Int(messages)), ("keys", keys)]))
+            context.audit(AuditEntry(command: "queues delete", queue: queue.rawValue, counts: [("messages", Int(messages)), ("keys", keys)]), broker)
             try context.output { $0.single(["name": .string(queue.rawValue), "deleted_messages": .int(messages), "deleted_keys": .int(Int64(keys))]) }
         }
     }
@@ -167,6 +168,6 @@ private func setPaused(_ name: String, _ paused: Bool, _ context: CommandContext
     let queue = try QueueName(name)
     let broker = try context.broker()
     try broker.setPaused(queue, paused)
-    try broker.audit(AuditEntry(command: paused ? "queues pause" : "queues resume", queue: queue.rawValue))
+    context.audit(AuditEntry(command: paused ? "queues pause" : "queues resume", queue: queue.rawValue), broker)
     try context.output { $0.single(["name": .string(queue.rawValue), "paused": .bool(paused)]) }
 }

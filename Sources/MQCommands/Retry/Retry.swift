@@ -101,7 +101,7 @@ extension MQCtl.Retry {
                             batches: selection.forEachBatch) { broker, queue, ids in
                 let ids = try ids.map(MessageID.validate)
                 let killed = try broker.kill(queue, ids: ids, from: .retry, error: nil).killed
-                return (killed.filter { $0 }.count, zip(ids, killed).filter { !$0.1 }.map(\.0))
+                return MoveResult(moved: killed.filter { $0 }.count, notFound: zip(ids, killed).filter { !$0.1 }.map(\.0))
             }
         }
     }

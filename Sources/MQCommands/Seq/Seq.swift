@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MQCore
 import MQFormat
+import MQParsing
 
 extension MQCtl {
     struct Seq: ParsableCommand {
@@ -181,16 +182,17 @@ extension MQCtl.Seq {
                 }
                 batch.removeAll(keepingCapacity: true)
             }
-            while let line = context.stdin.readLine() {
+            while let read = context.stdin.nextLine() {
                 lineNumber += 1
-                if InputSource.isBlank(line) { continue }
-                guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any],
-                      let key = object["key"] as? String, let value = (object["value"] as? NSNumber)?.int64Value else {
+                do {
+                    let line = try read.get()
+                    if InputSource.isBlank(line) { continue }
+                    batch.append(try Self.counter(line))
+                } catch {
                     invalidLines += 1
-                    context.stderr.write("mqctl: error: line \(lineNumber): expected {\"key\": \"...\", \"value\": N}\n")
+                    context.stderr.write("mqctl: error: line \(lineNumber): \(error)\n")
                     continue
                 }
-                batch.append((key, value, (object["ttl"] as? NSNumber)?.int64Value))
                 if batch.count == 1000 { try flush() }
             }
             if !batch.isEmpty { try flush() }
@@ -199,6 +201,29 @@ extension MQCtl.Seq {
             try context.output { $0.single(Record(counts.map { ($0.0, .int(Int64($0.1))) } + [("invalid_lines", .int(Int64(invalidLines)))])) }
             if invalidLines > 0 { throw ExitCode(ExitStatus.dataError.rawValue) }
             if (tally[.invalid] ?? 0) > 0 { throw ExitCode(ExitStatus.failure.rawValue) }
+        }
+
+        /// The most a restored counter's TTL may be: the longest duration.
+        static let maximumTTLSeconds = DurationValue.maximum.milliseconds / 1000
+
+        /// One line of `seq export`: {"key": "...", "value": N, "ttl": seconds or null}.
+        /// The value must be a JSON integer within Int64 (1e30 or 1.5 would
+        /// otherwise become some other number) and the TTL a bounded integer.
+        static func counter(_ line: [UInt8]) throws -> (key: String, value: Int64, ttl: Int64?) {
+            var key: String?
+            var value: Int64?
+            var ttl: Int64?
+            for member in try JSONReader.object(line) where member.value != .null {
+                switch member.name {
+                case "key": key = try member.string()
+                case "value": value = try member.integer(in: .min ... .max)
+                case "ttl": ttl = try member.integer(in: 1...maximumTTLSeconds)
+                // Other columns (`seq dump`'s "problem") say nothing a restore uses.
+                default: continue
+                }
+            }
+            guard let key, let value else { throw UsageError("expected {\"key\": \"...\", \"value\": N}") }
+            return (key, value, ttl)
         }
     }
 }
