@@ -376,8 +376,93 @@ def bad_data(s):
     s.notes.append("wrong types: exit 65 naming the key; 6 unreadable envelopes dead-lettered")
     return s.account("broken")
 
+def corrupted_state(s):
+    """Each key of a queue given each wrong type in turn, and a garbage
+    envelope in every state: every moving command runs on it, and when
+    the key is put back every message is in exactly one state. Nothing
+    is acked here, so a message in no state is lost, in two is doubled."""
+    queue, base = "q", "mq:{q}"
+    keys = ["ready:normal", "ready:express", "delayed", "retry", "inflight", "dead", "wake", "config",
+            "count:enqueued", "count:dead", "transfers"]
+    wrong = {"string": ("SET", "x"), "hash": ("HSET", "f", "v"), "set": ("SADD", "m")}
+    if QUICK:
+        wrong = {"string": wrong["string"]}
+    ids = s.enqueue(queue, ["ready %d" % i for i in range(20)])
+    later = ["%s-later-%d" % (queue, i) for i in range(10)]
+    s.mqctl("enqueue", queue, "--stdin", "--ndjson", "-q", "--delay", "1h",
+            stdin="".join('{"id":"%s","payload":"later"}\n' % i for i in later).encode())
+    s.enqueued[queue].update(later)
+    now = int(time.time() * 1000)
+    for state, count in (("retry", 10), ("inflight", 10), ("dead", 10)):
+        for i in range(count):
+            mid = "%s-%s-%d" % (queue, state, i)
+            s.redis.cli("HSET", "%s:msg:%s" % (base, mid), "payload", "p", "headers", "{}", "priority", "normal",
+                        "attempts", "1", "max_attempts", "3", "enqueued_at", str(now), "run_at", str(now), "state", state,
+                        "failed_at", str(now))
+            s.redis.cli("ZADD", "%s:%s" % (base, state), str(now - 1000), mid)
+            s.enqueued[queue].add(mid)
+    for state, key in (("ready", "ready:urgent"), ("delayed", "delayed"), ("retry", "retry"),
+                       ("inflight", "inflight"), ("dead", "dead")):
+        mid = "%s-garbage-%s" % (queue, state)
+        s.redis.cli("SET", "%s:msg:%s" % (base, mid), "garbage")
+        if key.startswith("ready"):
+            s.redis.cli("RPUSH", "%s:%s" % (base, key), mid)
+        else:
+            s.redis.cli("ZADD", "%s:%s" % (base, key), str(now - 1000), mid)
+        s.enqueued[queue].add(mid)
+    commands = [["promote", queue, "--no-lock"], ["reap", queue, "--no-lock"],
+                ["dlq", "replay", queue, "--all", "--keep-attempts", "--no-lock"],
+                ["retry", "run-now", queue, "--all"], ["delayed", "run-now", queue, later[0], later[1]],
+                ["dlq", "replay", queue, "--all", "--to-queue", "other", "--no-lock"], ["enqueue", queue, "--stdin", "-q"]]
+    runs = 0
+    for key in keys:
+        for kind, (command, *args) in wrong.items():
+            full = "%s:%s" % (base, key)
+            saved = s.redis.cli("EXISTS", full) == "1"
+            if saved:
+                s.redis.cli("RENAME", full, full + ".saved")
+            s.redis.cli(command, full, *args)
+            for line in commands:
+                stdin = b"from stdin\n" if line[0] == "enqueue" else None
+                done = s.mqctl(*line, stdin=stdin, check=False)
+                runs += 1
+                if done.returncode not in (0, 1, 65):
+                    raise Failure("mqctl %s with %s a %s exited %d: %s" % (" ".join(line), full, kind, done.returncode,
+                                                                          done.stderr.decode(errors="replace").strip()))
+            s.redis.cli("DEL", full)
+            if saved:
+                s.redis.cli("RENAME", full + ".saved", full)
+            check_one_state(s, queue, base, "%s as a %s" % (key, kind))
+    s.notes.append("%d moving commands over %d keys x %d wrong types; every message in one state"
+                   % (runs, len(keys), len(wrong)))
+    # Ids that left for `other` are accounted there.
+    counts = s.account(queue)
+    moved = s.redis.members("LRANGE", "mq:{other}:ready:normal", "0", "-1") & s.enqueued[queue]
+    counts["lost"] -= len(moved)
+    # Nothing here runs a worker: waiting is where the messages are meant to be.
+    counts["waiting"] = 0
+    return counts
 
-SCENARIOS = [worker_killed, redis_paused, redis_restarted, redis_crashed, bad_handlers, bad_data]
+
+def check_one_state(s, queue, base, when):
+    """Every id in exactly one state (including a move to `other`); raises otherwise."""
+    seen = {}
+    for tier in ("express", "urgent", "normal"):
+        for mid in s.redis.cli("LRANGE", "%s:ready:%s" % (base, tier), "0", "-1").split():
+            seen.setdefault(mid, []).append(tier)
+    for zset in ("delayed", "retry", "inflight", "dead"):
+        for mid in s.redis.members("ZRANGE", "%s:%s" % (base, zset), "0", "-1"):
+            seen.setdefault(mid, []).append(zset)
+    for mid in s.redis.cli("LRANGE", "mq:{other}:ready:normal", "0", "-1").split():
+        seen.setdefault(mid, []).append("other")
+    ids = s.enqueued[queue]
+    stranded = sorted(i for i in ids if i not in seen)
+    doubled = sorted(i for i, states in seen.items() if i in ids and len(states) > 1)
+    if stranded or doubled:
+        raise Failure("after %s: in no state %s, in two %s" % (when, stranded[:5], [(i, seen[i]) for i in doubled[:5]]))
+
+
+SCENARIOS = [worker_killed, redis_paused, redis_restarted, redis_crashed, bad_handlers, bad_data, corrupted_state]
 
 
 def main():

@@ -70,7 +70,7 @@ final class BulkReport {
             if case MQError.lockHeld = error, names.allSatisfy({ self[$0] == 0 }) { throw error }
             let explained = context.explained(error)
             context.stderr.write("mqctl: \(summary(stoppedBy: explained))\n")
-            audit(broker, context, outcome: "stopped: " + firstLine("\(explained)"))
+            audit(context, broker, outcome: AuditOutcome(ending: explained))
             if context.format != .table && context.format != .prometheus {
                 var record = fields
                 record.fields += [("completed", .bool(false)), ("unconfirmed", .int(Int64(unconfirmed))),
@@ -79,7 +79,7 @@ final class BulkReport {
             }
             throw error
         }
-        audit(broker, context, outcome: "completed")
+        audit(context, broker, outcome: .completed)
     }
 
     /// `moved 11,500 of 150,000; 138,500 left; re-run to continue`
@@ -98,9 +98,9 @@ final class BulkReport {
         return line + "; " + rerun
     }
 
-    private func audit(_ broker: Broker, _ context: CommandContext, outcome: String) {
+    private func audit(_ context: CommandContext, _ broker: Broker, outcome: AuditOutcome) {
         context.audit(AuditEntry(command: command, queue: queue?.rawValue, counts: names.map { ($0, self[$0]) },
-                                 detail: [selection, "outcome=\(outcome)"].compactMap { $0 }.joined(separator: " ")), broker)
+                                 detail: selection, outcome: outcome), broker)
     }
 
     /// 11500 as "11,500".
@@ -120,8 +120,6 @@ extension CommandContext {
     /// warning, since the change is done and failing now would invite a
     /// re-run that does it twice.
     func audit(_ entry: AuditEntry, _ broker: Broker) {
-        do { try broker.audit(entry) } catch {
-            stderr.write("mqctl: warning: the audit entry was not written: \(explained(error))\n")
-        }
+        if let problem = broker.auditReportingFailure(entry) { stderr.write("mqctl: warning: \(problem)\n") }
     }
 }

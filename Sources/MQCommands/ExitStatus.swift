@@ -1,3 +1,4 @@
+import Glibc
 import MQCore
 import MQParsing
 import MQRedis
@@ -14,6 +15,9 @@ public enum ExitStatus: Int32 {
     case software = 70
     case temporary = 75
     case permission = 77
+    /// Stopped by SIGINT or SIGTERM at a checkpoint, after saying what was done.
+    case interrupted = 130
+    case terminated = 143
 
     public init(for error: Error) {
         switch error {
@@ -31,6 +35,9 @@ public enum ExitStatus: Int32 {
             }
         case is CommandFailure:
             self = .failure
+        case let error as Interrupted:
+            // As a shell reports a command killed by the signal.
+            self = error.signal == SIGTERM ? .terminated : .interrupted
         case is RedisURLError, is DurationError, is TimeValueError, is UsageError:
             self = .usage
         case let error as MQError:

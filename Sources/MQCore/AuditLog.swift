@@ -76,10 +76,10 @@ extension Broker {
         var fields: [any RedisArgument] = [
             "time", Int(time.nowMilliseconds()), "command", entry.command, "by", LocalIdentity.actor,
         ]
-        if let redisUser = try redisUser() { fields += ["redis_user", redisUser] }
         if let queue = entry.queue { fields += ["queue", queue] }
         for (name, count) in entry.counts { fields += [name, count] }
         if let detail = entry.detail, !detail.isEmpty { fields += ["selection", detail] }
+        if let redisUser = try redisUser() { fields += ["redis_user", redisUser] }
         fields += ["outcome", entry.outcome.description]
         try connection.send(RedisCommand(["XADD", keys.audit, "MAXLEN", "~", Self.auditLength, "*"] + fields))
     }

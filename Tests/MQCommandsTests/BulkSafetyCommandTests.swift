@@ -35,7 +35,7 @@ final class BulkSafetyCommandTests: CommandTestCase {
         _ = try redis("SET", "mq:audit", "x")
         let result = run("enqueue", "orders", "--stdin", "--json", stdin: lines(10))
         XCTAssertEqual(try json(result)["enqueued"] as? Int, 10)
-        XCTAssertTrue(result.stderr.contains("warning: the audit entry was not written"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("warning: the audit entry for 'enqueue' was not written"), result.stderr)
     }
 
     func testAFullRedisStopsBulkEnqueueWithTheExactCount() throws {
@@ -65,7 +65,7 @@ final class BulkSafetyCommandTests: CommandTestCase {
         XCTAssertTrue(result.stderr.contains("mqctl: moved 0 of 600; 600 left; re-run to continue"), result.stderr)
         XCTAssertEqual(try redis("ZCARD", "mq:{orders}:dead").int(), 600, "nothing left the dead set")
         let entry = try redis("XREVRANGE", "mq:audit", "+", "-", "COUNT", 1).array()[0].array()[1].array().map { try $0.string() }
-        XCTAssertTrue(entry.contains { $0.contains("stopped: key mq:{orders}:ready:normal is a string") }, "\(entry)")
+        XCTAssertTrue(entry.contains { $0.contains("failed: key mq:{orders}:ready:normal is a string") }, "\(entry)")
     }
 
     func testImportRefusesWhatTheCapsWouldDeleteUnlessAllowed() throws {

@@ -73,7 +73,7 @@ final class LockAuditCommandTests: CommandTestCase {
     /// than the lock's TTL: the lock is renewed meanwhile, so both lines are
     /// imported, the run succeeds and the audit entry is written.
     func testASlowStdinKeepsTheLock() throws {
-        let line = { (id: String) in #"{"id":"\#(id)","payload":"p","failed_at":1795370400000}"# + "\n" }
+        let line = { (id: String) in #"{"id":"\#(id)","payload":"p","failed_at":"2026-11-22T18:47:50.735Z"}"# + "\n" }
         let slowImport = try LiveRun(["dlq", "import", "orders", "--json", "--lock-ttl", "600ms", "-u", server.url], stdin: true)
         slowImport.write(line("L1"))
         Thread.sleep(forTimeInterval: 1.5)

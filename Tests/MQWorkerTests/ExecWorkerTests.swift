@@ -34,6 +34,29 @@ final class ExecWorkerTests: WorkerTestCase {
         XCTAssertTrue(workerLog().contains("worker started"), workerLog())
     }
 
+    /// A setting corrupted while the worker runs cannot be worked around:
+    /// the worker stops with exit 65 naming it instead of cycling every
+    /// message, and nothing is lost: the leases it held expire and return.
+    func testACorruptSettingStopsTheWorkerInsteadOfWedgingIt() throws {
+        try mqctl("queues", "create", "orders")
+        _ = try redis.send("HSET", "mq:{orders}:config", "dead_max", "lots")
+        let refused = try startWorker(["orders", "--", "/bin/true"])
+        XCTAssertEqual(wait(refused), 65, "a corrupt setting at start is refused")
+        XCTAssertTrue(workerLog().contains("field dead_max is 'lots'"), workerLog())
+
+        _ = try redis.send("HDEL", "mq:{orders}:config", "dead_max")
+        let handler = try script("fail.sh", "sleep 0.2; exit 1\n")
+        for index in 0..<20 { try mqctl("enqueue", "orders", "m\(index)", "--max-attempts", "1") }
+        let worker = try startWorker(["orders", "--lease", "2s", "--", handler])
+        try eventually("the worker runs") { try count("ZCARD", "mq:{orders}:dead") > 0 }
+        _ = try redis.send("HSET", "mq:{orders}:config", "dead_max", "lots")
+        XCTAssertEqual(wait(worker), 65)
+        XCTAssertTrue(workerLog(1).contains("stopping: queue setting mq:{orders}:config field dead_max is 'lots'"), workerLog(1))
+        let total = try count("LLEN", "mq:{orders}:ready:normal") + count("ZCARD", "mq:{orders}:inflight")
+            + count("ZCARD", "mq:{orders}:retry") + count("ZCARD", "mq:{orders}:dead")
+        XCTAssertEqual(total, 20, "every message is in one state")
+    }
+
     /// Unreadable envelopes fetched in one batch with good ones: the good
     /// ones run, each bad one goes to the dead letters with its reason,
     /// and the batch is not retried forever.

@@ -56,7 +56,7 @@ extension MQCtl.DLQ {
                         batch.removeAll(keepingCapacity: true)
                         progress.update(done: lineNumber)
                         report.rerun = "\(BulkReport.grouped(lineNumber)) lines were read; a re-run skips the ids already imported"
-                        try lock?.renewIfDue()
+                        try lock?.checkpoint()
                         try Interruption.checkpoint()
                     }
                     while let read = context.stdin.nextLine() {

@@ -44,7 +44,7 @@ extension MQCtl.DLQ {
                             report[gone ? "deleted" : "not_found"] += 1
                         }
                         progress.update(done: report["deleted"] + report["not_found"])
-                        try lock?.renewIfDue()
+                        try lock?.checkpoint()
                         try Interruption.checkpoint()
                     }
                 }

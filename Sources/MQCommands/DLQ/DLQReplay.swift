@@ -73,7 +73,7 @@ extension MQCtl.DLQ {
                         let done = report["moved"] + report["skipped"] + report["not_found"]
                         progress.update(done: done)
                         limiter.pace(done: done)
-                        try lock?.renewIfDue()
+                        try lock?.checkpoint()
                         try Interruption.checkpoint()
                     }
                 }

@@ -64,7 +64,7 @@ extension QueueScripts {
         expect_all(1, 3, 'list') expect(KEYS[4], 'list')
         local n = (#ARGV - 2) / 9
         for i = 1, n do expect(KEYS[4 + 2 * i], 'string') end
-        local tiers = {express = KEYS[1], urgent = KEYS[2], normal = KEYS[3]}
+        \(tiers)
         local result, woken = {}, false
         for i = 1, n do
           local a = 2 + (i - 1) * 9

@@ -59,6 +59,9 @@ public final class Worker: @unchecked Sendable {
     private var stoppingSince: Date?
     private var forced = false
     private var finished = false
+    /// Bad data that will not mend itself (a key of the wrong type, a
+    /// corrupt setting): the worker stops and `run` throws it.
+    private var fatal: MQError?
     private var inHand: [Int: [Delivery]] = [:]
     private var jobsDone = 0
     private var consecutiveFailures = 0
@@ -102,7 +105,10 @@ public final class Worker: @unchecked Sendable {
 
         let maintenance = try Broker(connection: RedisConnection(configuration: configuration), prefix: prefix, time: time)
         // A key of the wrong type will not mend itself: refuse to start.
-        if options.stream == nil { try maintenance.checkKeyTypes(options.queues) }
+        if options.stream == nil {
+            try maintenance.checkKeyTypes(options.queues)
+            for queue in options.queues { _ = try maintenance.config(queue) }
+        }
         try maintenance.heartbeat(id, fields: registration())
         log.log(.info, "worker started", [
             ("id", id), ("queues", source.names.joined(separator: ",")),
@@ -152,6 +158,7 @@ public final class Worker: @unchecked Sendable {
         state.withLock { finished = true }
         try? maintenance.connection.withReconnect(ReconnectPolicy(maximumAttempts: 3)) { _ in try maintenance.unregister(id) }
         log.log(.info, "worker stopped", [("id", id), ("handled", String(state.withLock { jobsDone }))])
+        if let fatal = state.withLock({ fatal }) { throw fatal }
     }
 
     /// Stops fetching; call with `state` held.
@@ -288,7 +295,7 @@ public final class Worker: @unchecked Sendable {
                 lost = count
                 break
             }
-            if state.withLock({ forced }) { return }
+            if state.withLock({ forced || fatal != nil }) { return }
         }
         if lost > 0 {
             log.log(.warn, "lease lost before the result was recorded; the message will run again", [("count", String(lost))])
@@ -365,8 +372,21 @@ public final class Worker: @unchecked Sendable {
                 if state.withLock({ forced || finished }) { return nil }
                 usleep(200_000)
             } catch {
-                log.log(.error, "\((error as? RedisServerError).flatMap(broker.explain) ?? error)")
-                usleep(200_000)
+                let explained = (error as? RedisServerError).flatMap(broker.explain) ?? error
+                switch explained as? MQError {
+                case .wrongKeyType?, .corruptSetting?:
+                    // Retrying cannot help, and every message would cycle
+                    // through it: stop; the leases held expire and the
+                    // reaper returns those messages once the data is fixed.
+                    log.log(.error, "stopping: \(explained)")
+                    state.withLock {
+                        if fatal == nil { fatal = explained as? MQError }
+                        requestStop()
+                    }
+                default:
+                    log.log(.error, "\(explained)")
+                    usleep(200_000)
+                }
                 return nil
             }
         }

@@ -92,7 +92,7 @@ extension QueueScripts {
     static let replay = RedisScript("""
         \(checks)
         expect_all(1, 3, 'list') expect(KEYS[4], 'zset') expect(KEYS[5], 'list') expect(KEYS[6], 'hash')
-        local tiers = {express = KEYS[1], urgent = KEYS[2], normal = KEYS[3]}
+        \(tiers)
         local ready = {express = {}, urgent = {}, normal = {}}
         local reset = ARGV[2] ~= '1'
         local result = {}
@@ -167,7 +167,7 @@ extension QueueScripts {
     static let importMessages = RedisScript("""
         \(checks)
         expect_all(1, 3, 'list') expect(KEYS[4], 'zset') expect(KEYS[5], 'list')
-        local tiers = {express = KEYS[1], urgent = KEYS[2], normal = KEYS[3]}
+        \(tiers)
         local to_dead = ARGV[2] == 'dead'
         local result = {}
         for i = 1, (#ARGV - 2) / 11 do

@@ -11,6 +11,10 @@ enum QueueScripts {
         "redis.call('LPUSH', \(key), '1') redis.call('LTRIM', \(key), 0, 99)"
     }
 
+    /// Lua: the ready lists by priority name, for scripts whose KEYS[1..3]
+    /// are the express, urgent and normal tiers.
+    static let tiers = "local tiers = {express = KEYS[1], urgent = KEYS[2], normal = KEYS[3]}"
+
     /// Lua that adds `count` to a counter's running total and to its
     /// minute bucket, which expires after `ttl` seconds.
     static func count(_ count: String, total: String, minute: String, ttl: String) -> String {
@@ -64,7 +68,7 @@ enum QueueScripts {
         end
         -- Ready ids are pushed once per tier at the end, in order.
         local ready = {express = {}, urgent = {}, normal = {}}
-        local tiers = {express = KEYS[1], urgent = KEYS[2], normal = KEYS[3]}
+        \(tiers)
         local results = {}
         local added = 0
         for i = 1, count do
@@ -137,7 +141,7 @@ enum QueueScripts {
         expect_all(1, 3, 'list') expect(KEYS[4], 'zset') expect(KEYS[5], 'list') expect(KEYS[6], 'zset')
         expect_all(7, 8, 'string')
         local cutoff = tonumber(ARGV[1])
-        local tiers = {express = KEYS[1], urgent = KEYS[2], normal = KEYS[3]}
+        \(tiers)
         local result, moved, dead = {}, 0, 0
         for i = 5, #ARGV do
           local id = ARGV[i]

@@ -259,7 +259,7 @@ extension QueueScripts {
         \(checks)
         \(held)
         expect_all(1, 3, 'list') expect(KEYS[4], 'zset') expect(KEYS[5], 'list')
-        local tiers = {express = KEYS[1], urgent = KEYS[2], normal = KEYS[3]}
+        \(tiers)
         local released = 0
         for i = #ARGV, 2, -1 do
           local msg_key = KEYS[i + 4]
