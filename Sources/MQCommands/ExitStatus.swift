@@ -40,6 +40,8 @@ public enum ExitStatus: Int32 {
             self = error.signal == SIGTERM ? .terminated : .interrupted
         case is RedisURLError, is DurationError, is TimeValueError, is UsageError:
             self = .usage
+        case is JSONInputError:
+            self = .dataError
         case let error as MQError:
             switch error {
             case .invalidQueueName, .invalidMessageID, .invalidPriority, .invalidHeader, .invalidConfig:

@@ -127,7 +127,8 @@ public final class InputSource {
         }
     }
 
-    private static let blockSize = 64 * 1024
+    /// Where each read lands before it joins the buffer; one for all reads.
+    private var block = [UInt8](repeating: 0, count: 64 * 1024)
 
     /// Reads one block onto the end of the buffer, first dropping the bytes
     /// already returned once they are at least half of it: each byte is
@@ -139,11 +140,10 @@ public final class InputSource {
             scanned -= position
             position = 0
         }
-        let start = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: Self.blockSize))
-        let count = buffer.withUnsafeMutableBufferPointer { read(fd, $0.baseAddress! + start, Self.blockSize) }
-        buffer.removeLast(Self.blockSize - max(count, 0))
-        if count == 0 || (count < 0 && errno != EINTR) {
+        let count = block.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+        if count > 0 {
+            buffer.append(contentsOf: block[..<count])
+        } else if count == 0 || errno != EINTR {
             ended = true
         }
     }

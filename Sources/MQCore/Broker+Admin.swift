@@ -2,11 +2,13 @@ import MQRedis
 
 extension Broker {
     /// Registers a queue and writes its settings. Creating a queue that
-    /// exists only applies `change`. One round trip.
+    /// exists only applies `change`, which may also mend a corrupt setting
+    /// it replaces. Two round trips.
     @discardableResult
     public func createQueue(_ queue: QueueName, _ change: QueueConfigChange = QueueConfigChange()) throws -> QueueConfig {
-        let config = try change.applied(to: self.config(queue))
         let key = keys.queue(queue).config
+        let current = try Self.stringPairs(connection.send("HGETALL", key), key: key).filter { !change.changes($0.key) }
+        let config = try change.applied(to: QueueConfig(fields: current, key: key))
         _ = try connection.pipeline([
             RedisCommand("SADD", keys.queues, queue.rawValue),
             RedisCommand(["HSET", key] + config.fields.flatMap { [$0.0, $0.1] }),

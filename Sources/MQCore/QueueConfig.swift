@@ -64,6 +64,17 @@ public struct QueueConfigChange: Sendable {
 
     public var isEmpty: Bool { maxLength == nil && maxAttempts == nil && deadMax == nil && deadMaxAge == nil }
 
+    /// Whether this change sets the hash field `field`.
+    func changes(_ field: String) -> Bool {
+        switch QueueConfig.Field(rawValue: field) {
+        case .maxLength: return maxLength != nil
+        case .maxAttempts: return maxAttempts != nil
+        case .deadMax: return deadMax != nil
+        case .deadMaxAge: return deadMaxAge != nil
+        case .paused, nil: return false
+        }
+    }
+
     func applied(to config: QueueConfig) throws -> QueueConfig {
         // The scripts read settings of at most 15 digits.
         func checked(_ value: Int64, _ field: QueueConfig.Field, minimum: Int64 = 0) throws -> Int64 {

@@ -96,6 +96,9 @@ public enum JSONReader {
         mutating func members(depth: Int) throws -> [JSONMember] {
             index += 1
             var members: [JSONMember] = []
+            // Names seen, hashed only for large objects: comparing a dozen
+            // names costs less than hashing them, and a hash keeps a line of
+            // 100,000 names from taking quadratic time.
             var names = Set<String>()
             skipWhitespace()
             if peek == UInt8(ascii: "}") { index += 1; return members }
@@ -103,7 +106,9 @@ public enum JSONReader {
                 skipWhitespace()
                 guard peek == UInt8(ascii: "\"") else { throw error("expected a name in quotes") }
                 let name = try string()
-                guard names.insert(name).inserted else { throw JSONInputError("field '\(name)' is given twice") }
+                if members.count == 16 { names = Set(members.map(\.name)) }
+                let isDuplicate = members.count < 16 ? members.contains { $0.name == name } : !names.insert(name).inserted
+                guard !isDuplicate else { throw JSONInputError("field '\(name)' is given twice") }
                 skipWhitespace()
                 guard peek == UInt8(ascii: ":") else { throw error("expected ':'") }
                 index += 1
@@ -136,11 +141,17 @@ public enum JSONReader {
         mutating func string() throws -> String {
             index += 1
             let start = index
-            // Most strings have no escapes: taken straight from the input.
-            while let byte = peek, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\"), byte >= 0x20 { index += 1 }
+            // Most strings have no escapes, and most are ASCII: those are
+            // taken straight from the input, with no UTF-8 validation to do.
+            var isASCII = true
+            while let byte = peek, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\"), byte >= 0x20 {
+                isASCII = isASCII && byte < 0x80
+                index += 1
+            }
             let text: String?
             if peek == UInt8(ascii: "\"") {
-                text = String(validating: bytes[start..<index], as: UTF8.self)
+                let raw = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                text = isASCII ? String(decoding: raw, as: UTF8.self) : String(validating: raw, as: UTF8.self)
             } else {
                 var unescaped = Array(bytes[start..<index])
                 try unescape(into: &unescaped)

@@ -43,7 +43,7 @@ enum FuzzTarget: String, CaseIterable {
         case .time: expected = error is TimeValueError
         case .tokenizer: expected = error is LineTokenizer.UnbalancedQuote || error is LineTokenizer.TrailingBackslash
         case .envelope: expected = error is MQError
-        case .importLine: expected = error is UsageError || error is MQError || error is TimeValueError
+        case .importLine: expected = error is UsageError || error is MQError || error is TimeValueError || error is JSONInputError
         }
         let message = String(describing: error)
         guard expected, !message.isEmpty else {

@@ -31,6 +31,26 @@ final class BulkSafetyCommandTests: CommandTestCase {
         XCTAssertEqual(try redis("LLEN", "mq:{orders}:ready:normal").int(), 1_000, "a retry gives 1,000, not 2,000")
     }
 
+    func testACorruptSettingIsExit65NamingKeyAndFieldAndQueuesConfigMendsIt() throws {
+        XCTAssertEqual(run("queues", "create", "orders").code, 0)
+        _ = try redis("HSET", "mq:{orders}:config", "dead_max", "lots")
+        for command in [["queues", "list"], ["reap", "orders"]] {
+            let result = mqctl(command, environment: environment)
+            XCTAssertEqual(result.code, 65, "\(command): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("mq:{orders}:config field dead_max is 'lots'"), "\(command): \(result.stderr)")
+        }
+        XCTAssertEqual(run("queues", "config", "orders", "--dead-max", "1000000000000000").code, 64, "settings are range-checked when written")
+        XCTAssertEqual(run("queues", "config", "orders", "--dead-max", "100").code, 0, "a good value replaces the bad one")
+        XCTAssertEqual(run("reap", "orders").code, 0)
+
+        _ = try redis("HSET", "mq:{orders}:config", "max_attempts", "-3")
+        let enqueue = run("enqueue", "orders", "x")
+        XCTAssertEqual(enqueue.code, 65, enqueue.stderr)
+        XCTAssertTrue(enqueue.stderr.contains("field max_attempts is '-3'"), enqueue.stderr)
+        XCTAssertEqual(run("queues", "config", "orders", "--max-attempts", "5").code, 0)
+        XCTAssertEqual(run("enqueue", "orders", "x").code, 0)
+    }
+
     func testAWrongTypeAuditStreamIsAWarningAfterTheWork() throws {
         _ = try redis("SET", "mq:audit", "x")
         let result = run("enqueue", "orders", "--stdin", "--json", stdin: lines(10))
@@ -55,6 +75,37 @@ final class BulkSafetyCommandTests: CommandTestCase {
         XCTAssertTrue(result.stderr.contains("OOM"), result.stderr)
         let partial = try object(result)
         XCTAssertEqual(partial["enqueued"] as? Int, written)
+    }
+
+    /// A stall past --timeout: the calls answered are counted as done, the
+    /// one in flight as unconfirmed (Redis runs it when it wakes up).
+    func testAStalledRedisStopsBulkEnqueueCountingTheUnansweredCall() throws {
+        let server = try RedisServer()
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mqctl")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["enqueue", "orders", "--stdin", "--timeout", "500ms"]
+        process.environment = ["MQCTL_URL": server.url, "PATH": "/usr/bin:/bin"]
+        let input = Pipe()
+        let errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        try process.run()
+        input.fileHandleForWriting.write(Data(lines(20_000).utf8))
+        let redis = try server.connect()
+        let deadline = Date().addingTimeInterval(20)
+        while try redis.send("LLEN", "mq:{orders}:ready:normal").int() < 20_000 && Date() < deadline { usleep(20_000) }
+        server.signal(SIGSTOP)
+        input.fileHandleForWriting.write(Data(lines(10_000).utf8))
+        try input.fileHandleForWriting.close()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        server.signal(SIGCONT)
+        XCTAssertEqual(process.terminationStatus, 69, stderr)
+        XCTAssertTrue(stderr.contains("mqctl: enqueued 20,000 before stopping; 10,000 more were sent without a reply and may or may not have been enqueued"), stderr)
+        let after = try server.connect().send("LLEN", "mq:{orders}:ready:normal").int()
+        XCTAssertTrue((20_000...30_000).contains(after), "\(after)")
     }
 
     func testReplayStopsAtAWrongTypeReadyListHavingMovedNothing() throws {

@@ -74,22 +74,22 @@ final class InputRulesTests: CommandTestCase {
 
     // MARK: durations, times and counts on the command line
 
-    func testDurationsTimesAndCountsOutOfRangeExit64() {
-        // Each of these trapped (exit 132) or wrapped around before.
+    // In a process of its own: before, these trapped (exit 132) or wrapped around.
+    func testDurationsTimesAndCountsOutOfRangeExit64() throws {
         for arguments in [["enqueue", "q", "x", "--delay", "106751991166d"], ["enqueue", "q", "x", "--at", "+106751991166d"],
                           ["enqueue", "q", "x", "--at", "9223372036854775807"], ["enqueue", "q", "x", "--at", "1700000000000"],
                           ["enqueue", "q", "x", "--max-attempts", "0"], ["enqueue", "q", "x", "--max-attempts", "1000000000000000"],
                           ["enqueue", "q", "x", "--delay", "3651d"], ["work", "q", "--lease", "106751991166d", "--", "true"],
                           ["dlq", "list", "q", "--older-than", "9223372036854775807ms"]] {
-            let result = mqctl(arguments, environment: environment)
+            let result = try mqctlProcess(arguments, environment: environment)
             XCTAssertEqual(result.code, 64, "\(arguments): \(result.stderr)")
             XCTAssertTrue(result.stderr.hasPrefix("mqctl: error: "), result.stderr)
         }
     }
 
-    func testTimeoutIsAtMostOneDay() {
+    func testTimeoutIsAtMostOneDay() throws {
         // 25d is past Int32 milliseconds, which poll(2) takes: it trapped.
-        let result = mqctl(["--timeout", "25d", "ping"], environment: environment)
+        let result = try mqctlProcess(["--timeout", "25d", "ping"], environment: environment)
         XCTAssertEqual(result.code, 64, result.stderr)
         XCTAssertTrue(result.stderr.contains("invalid duration '25d': at most 1d"), result.stderr)
         XCTAssertEqual(mqctl(["--timeout", "1d", "ping"], environment: environment).code, 0)
