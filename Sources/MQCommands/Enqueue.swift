@@ -142,8 +142,16 @@ extension MQCtl {
                 try Interruption.checkpoint()
             }
             try report.run(context, broker) {
-                while let line = context.stdin.readLine() {
+                while let read = context.stdin.nextLine() {
                     lineNumber += 1
+                    let line: [UInt8]
+                    switch read {
+                    case .success(let bytes): line = bytes
+                    case .failure(let tooLong):
+                        report["invalid"] += 1
+                        context.stderr.write("mqctl: error: line \(lineNumber): \(tooLong)\n")
+                        continue
+                    }
                     guard ndjson else {
                         var request = template
                         request.payload = line
@@ -161,6 +169,7 @@ extension MQCtl {
                     if chunk.count == 10_000 { try flush() }
                 }
                 if !chunk.isEmpty { try flush() }
+                try Interruption.checkpoint()
             }
             progress.finish()
             try context.output { $0.single(Record([("queue", .string(queue.rawValue))] + report.fields.fields)) }

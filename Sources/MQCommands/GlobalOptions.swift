@@ -32,7 +32,9 @@ public struct GlobalOptions: ParsableArguments {
 
     // Durations and times parse through a transform, not
     // ExpressibleByArgument, so the parser's own message reaches the user.
-    @Option(help: "Limit for connecting and for each reply, e.g. 500ms (default 5s).", transform: DurationValue.init(parsing:))
+    // At most a day: poll(2) takes Int32 milliseconds, which end at 24.8 days.
+    @Option(help: "Limit for connecting and for each reply, e.g. 500ms (default 5s, at most 1d).",
+            transform: { try DurationValue(parsing: $0, upTo: .oneDay) })
     var timeout = DurationValue(milliseconds: 5000)
 
     @Flag(name: [.short, .long], help: "Print nothing but errors.")

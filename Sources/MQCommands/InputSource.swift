@@ -1,4 +1,5 @@
 import Glibc
+import MQCore
 
 /// Standard input as commands see it: the process's descriptor 0, or bytes
 /// given by a test or the REPL. Read in blocks, split into lines here, in
@@ -143,7 +144,9 @@ public final class InputSource {
         let count = block.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
         if count > 0 {
             buffer.append(contentsOf: block[..<count])
-        } else if count == 0 || errno != EINTR {
+        } else if count == 0 || errno != EINTR || Interruption.requested {
+            // A signal a bulk command catches ends the input; the command
+            // then stops at its next checkpoint, saying what it did.
             ended = true
         }
     }

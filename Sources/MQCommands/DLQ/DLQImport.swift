@@ -72,6 +72,7 @@ extension MQCtl.DLQ {
                         if batch.count == Broker.batchSize { try flush() }
                     }
                     if !batch.isEmpty { try flush() }
+                    try Interruption.checkpoint()
                 }
             }
             progress.finish()

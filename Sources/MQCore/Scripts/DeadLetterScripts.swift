@@ -93,6 +93,7 @@ extension QueueScripts {
         \(checks)
         expect_all(1, 3, 'list') expect(KEYS[4], 'zset') expect(KEYS[5], 'list') expect(KEYS[6], 'hash')
         \(tiers)
+        \(pushReady)
         local ready = {express = {}, urgent = {}, normal = {}}
         local reset = ARGV[2] ~= '1'
         local result = {}
@@ -117,13 +118,7 @@ extension QueueScripts {
             result[i - 2] = 1
           end
         end
-        -- One push per tier keeps the replayed ids in order.
-        for priority, ids in pairs(ready) do
-          if #ids > 0 then
-            redis.call('RPUSH', tiers[priority], unpack(ids))
-            \(wake("KEYS[5]"))
-          end
-        end
+        if push_ready(ready) then \(wake("KEYS[5]")) end
         return result
         """)
 
@@ -168,30 +163,38 @@ extension QueueScripts {
         \(checks)
         expect_all(1, 3, 'list') expect(KEYS[4], 'zset') expect(KEYS[5], 'list')
         \(tiers)
+        \(pushReady)
         local to_dead = ARGV[2] == 'dead'
         local result = {}
+        -- One HSET per message and one ZADD or RPUSH per call: the calls,
+        -- not the bytes, are what cost inside Redis.
+        local dead, ready = {}, {express = {}, urgent = {}, normal = {}}
         for i = 1, (#ARGV - 2) / 11 do
           local a = 2 + (i - 1) * 11
           local id, msg_key = ARGV[a + 1], KEYS[5 + i]
           if redis.call('EXISTS', msg_key) == 1 then
             result[i] = 0
           else
-            local state, attempts, run_at = 'dead', ARGV[a + 5], ARGV[a + 8]
+            local state, run_at = 'dead', ARGV[a + 8]
             if not to_dead then state, run_at = 'ready', ARGV[1] end
-            redis.call('HSET', msg_key, 'payload', ARGV[a + 2], 'headers', ARGV[a + 3], 'priority', ARGV[a + 4],
-              'attempts', attempts, 'max_attempts', ARGV[a + 6], 'enqueued_at', ARGV[a + 7], 'run_at', run_at,
-              'state', state)
-            if ARGV[a + 9] ~= '' then redis.call('HSET', msg_key, 'failed_at', ARGV[a + 9]) end
-            if ARGV[a + 11] == '1' then redis.call('HSET', msg_key, 'last_error', ARGV[a + 10]) end
+            local fields = {'payload', ARGV[a + 2], 'headers', ARGV[a + 3], 'priority', ARGV[a + 4],
+              'attempts', ARGV[a + 5], 'max_attempts', ARGV[a + 6], 'enqueued_at', ARGV[a + 7], 'run_at', run_at,
+              'state', state}
+            if ARGV[a + 9] ~= '' then fields[#fields + 1] = 'failed_at' fields[#fields + 1] = ARGV[a + 9] end
+            if ARGV[a + 11] == '1' then fields[#fields + 1] = 'last_error' fields[#fields + 1] = ARGV[a + 10] end
+            redis.call('HSET', msg_key, unpack(fields))
             if to_dead then
-              redis.call('ZADD', KEYS[4], ARGV[a + 9], id)
+              dead[#dead + 1] = ARGV[a + 9]
+              dead[#dead + 1] = id
             else
-              redis.call('RPUSH', tiers[ARGV[a + 4]] or KEYS[3], id)
-              \(wake("KEYS[5]"))
+              local list = ready[ARGV[a + 4]] or ready.normal
+              list[#list + 1] = id
             end
             result[i] = 1
           end
         end
+        if #dead > 0 then redis.call('ZADD', KEYS[4], unpack(dead)) end
+        if push_ready(ready) then \(wake("KEYS[5]")) end
         return result
         """)
 }

@@ -15,6 +15,22 @@ enum QueueScripts {
     /// are the express, urgent and normal tiers.
     static let tiers = "local tiers = {express = KEYS[1], urgent = KEYS[2], normal = KEYS[3]}"
 
+    /// Lua: `push_ready(ready)` appends ids, given per priority name, to
+    /// their tiers with one RPUSH each, so they keep their order, and says
+    /// whether it pushed any. Needs `tiers`.
+    static let pushReady = """
+        local function push_ready(ready)
+          local pushed = false
+          for priority, ids in pairs(ready) do
+            if #ids > 0 then
+              redis.call('RPUSH', tiers[priority], unpack(ids))
+              pushed = true
+            end
+          end
+          return pushed
+        end
+        """
+
     /// Lua that adds `count` to a counter's running total and to its
     /// minute bucket, which expires after `ttl` seconds.
     static func count(_ count: String, total: String, minute: String, ttl: String) -> String {
@@ -69,6 +85,7 @@ enum QueueScripts {
         -- Ready ids are pushed once per tier at the end, in order.
         local ready = {express = {}, urgent = {}, normal = {}}
         \(tiers)
+        \(pushReady)
         local results = {}
         local added = 0
         for i = 1, count do
@@ -105,14 +122,7 @@ enum QueueScripts {
             added = added + 1
           end
         end
-        local woken = false
-        for priority, ids in pairs(ready) do
-          if #ids > 0 then
-            redis.call('RPUSH', tiers[priority], unpack(ids))
-            woken = true
-          end
-        end
-        if woken then \(wake("KEYS[8]")) end
+        if push_ready(ready) then \(wake("KEYS[8]")) end
         \(count("added", total: "KEYS[6]", minute: "KEYS[7]", ttl: "ARGV[3]"))
         return results
         """)
