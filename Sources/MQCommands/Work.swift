@@ -109,7 +109,9 @@ extension MQCtl {
                 return code
             })
             let stderr = context.stderr
-            let log = WorkerLog(level: WorkerLog.Level.allCases.first { $0.name == logLevel }!,
+            // --quiet keeps warnings and errors only.
+            let level = max(WorkerLog.Level.allCases.first { $0.name == logLevel }!, context.quiet ? .warn : .debug)
+            let log = WorkerLog(level: level,
                                 format: WorkerLog.Format(rawValue: logFormat)!) { line in
                 stderr.write(line)
                 stderr.flush()

@@ -27,14 +27,15 @@ extension Broker {
     /// round trips (the ids are popped first, then their envelopes read by
     /// key). A message whose envelope is missing or unreadable goes
     /// straight to the dead letters with the reason.
-    public func fetch(_ queue: QueueName, count: Int, lease: Int64, token: String) throws -> [Delivery] {
+    public func fetch(_ queue: QueueName, count: Int, lease: Int64, token: String, maxAttempts: Int64? = nil) throws -> [Delivery] {
         let k = keys.queue(queue)
         let now = time.nowMilliseconds()
         let ids = try connection.run(
             QueueScripts.fetch, keys: k.readyTiers + [k.inflight, k.config, k.wake], arguments: [Int(now + lease), count]
         ).array().map { try $0.string() }
         guard !ids.isEmpty else { return [] }
-        let replies = try connection.run(QueueScripts.start, keys: ids.map(k.message), arguments: [token]).array()
+        let replies = try connection.run(QueueScripts.start, keys: ids.map(k.message),
+                                         arguments: [token, maxAttempts.map { String($0) } ?? ""]).array()
         var deliveries: [Delivery] = []
         var broken: [(id: String, reason: String)] = []
         for (id, reply) in zip(ids, replies) {

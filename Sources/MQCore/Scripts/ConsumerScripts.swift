@@ -39,10 +39,14 @@ extension QueueScripts {
         """)
 
     /// Starts the attempt of fetched messages: counts it, marks the
-    /// envelope inflight with the lease token, and returns it.
+    /// envelope inflight with the lease token (and the worker's
+    /// --max-attempts, so the handler and `dlq show` see the limit that
+    /// applies), and returns it. Its first write is an HDEL, which Redis
+    /// allows at maxmemory (HSET it refuses until a script has written):
+    /// on a full Redis messages still run, and their acks free memory.
     ///
     /// KEYS[i] -> P:{Q}:msg:ID of message i
-    /// ARGV[1] -> the lease token
+    /// ARGV[1] -> the lease token; ARGV[2] -> max attempts, or "" to keep the envelope's
     ///
     /// Returns: per message its HGETALL after the update ({} when the
     ///   envelope is missing, an error when its key is not a hash: nothing
@@ -53,8 +57,10 @@ extension QueueScripts {
         for i = 1, #KEYS do
           local type = redis.call('TYPE', KEYS[i]).ok
           if type == 'hash' then
+            redis.call('HDEL', KEYS[i], 'settled_by')
             redis.pcall('HINCRBY', KEYS[i], 'attempts', 1)
             redis.call('HSET', KEYS[i], 'state', 'inflight', 'worker', ARGV[1])
+            if ARGV[2] ~= '' then redis.call('HSET', KEYS[i], 'max_attempts', ARGV[2]) end
             result[i] = redis.call('HGETALL', KEYS[i])
           elseif type == 'none' then
             result[i] = {}
@@ -72,14 +78,17 @@ extension QueueScripts {
         end
         """
 
-    /// Acknowledges handled messages: removes them and counts them.
+    /// Acknowledges handled messages: removes them and counts them. Its
+    /// first write is a ZREM, which Redis allows at maxmemory.
     ///
     /// KEYS[1] -> P:{Q}:inflight
     /// KEYS[2] -> P:{Q}:count:processed, KEYS[3] -> P:{Q}:count:processed:MINUTE
     /// KEYS[3+i] -> P:{Q}:msg:ID for ARGV[2+i]
     /// ARGV[1] -> the lease token; ARGV[2] -> minute-bucket TTL (s)
     ///
-    /// Returns: 1 or 0 per id: acknowledged, or the lease was lost.
+    /// Returns: per id 1 acknowledged, 0 the lease was lost (another
+    ///   token holds it, or the reaper took it back), 2 the envelope is
+    ///   gone (an earlier try of this ack, whose reply never came, did it).
     static let ack = RedisScript("""
         \(checks)
         \(held)
@@ -92,6 +101,8 @@ extension QueueScripts {
             redis.call('DEL', msg_key)
             done = done + 1
             result[i - 2] = 1
+          elseif redis.call('EXISTS', msg_key) == 0 then
+            result[i - 2] = 2
           else
             result[i - 2] = 0
           end
@@ -149,7 +160,12 @@ extension QueueScripts {
     /// ARGV[4] -> n; then 3 per message: id, retry-at (ms, or "" for dead),
     ///   error; then the candidate ids
     ///
-    /// Returns: {trimmed, then 1 or 0 per message: recorded, or the lease was lost}
+    /// Each recorded envelope keeps the token in `settled_by` (cleared by
+    /// the next `start`), so a retry of this call whose reply never came
+    /// can tell its own earlier write from a lost lease.
+    ///
+    /// Returns: {trimmed, then per message 1 recorded, 0 the lease was
+    ///   lost, 2 an earlier try of this call recorded it}
     static let fail = RedisScript("""
         \(checks)
         \(trimDead)
@@ -165,7 +181,10 @@ extension QueueScripts {
             local retry_at = nil
             if ARGV[a + 2] ~= '' then retry_at = tonumber(ARGV[a + 2]) end
             move_failed(ARGV[a + 1], msg_key, retry_at, ARGV[a + 3], now)
+            if is_hash(msg_key) then redis.call('HSET', msg_key, 'settled_by', ARGV[2]) end
             result[i + 1] = 1
+          elseif redis.call('EXISTS', msg_key) == 0 or redis.call('HGET', msg_key, 'settled_by') == ARGV[2] then
+            result[i + 1] = 2
           else
             result[i + 1] = 0
           end
