@@ -22,13 +22,15 @@ protocol WorkSource: Sendable {
 struct QueueSource: WorkSource {
     let queues: [QueueName]
     let lease: Int64
+    /// `work --max-attempts`, written into each envelope it fetches.
+    let maxAttempts: Int64?
     let retryDelay: @Sendable () -> Int64
 
     var names: [String] { queues.map(\.rawValue) }
 
     func fetch(_ broker: Broker, count: Int, token: String) throws -> [Delivery] {
         for queue in queues {
-            let deliveries = try broker.fetch(queue, count: count, lease: lease, token: token)
+            let deliveries = try broker.fetch(queue, count: count, lease: lease, token: token, maxAttempts: maxAttempts)
             if !deliveries.isEmpty { return deliveries }
         }
         return []
