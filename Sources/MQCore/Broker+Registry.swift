@@ -16,6 +16,10 @@ extension Broker {
     /// without it a worker counts as gone.
     public static let heartbeatInterval: Int64 = 2_000
     static let heartbeatTTL: Int64 = 10_000
+    /// How long a worker whose heartbeats stopped is still listed (as
+    /// stale), so an operator sees that it died; then it is forgotten, as
+    /// Sidekiq and asynq forget dead processes.
+    public static let forgetWorkersAfter: Int64 = 300_000
 
     /// Registers or renews a worker: `P:worker:{id}` with a TTL and its
     /// last-seen time in `P:workers`. One round trip.
@@ -26,8 +30,8 @@ extension Broker {
             RedisCommand(["HSET", key, "last_seen", Int(now)] + fields.flatMap { [$0.0, $0.1] as [any RedisArgument] }),
             RedisCommand("PEXPIRE", key, Int(Self.heartbeatTTL)),
             RedisCommand("ZADD", keys.workers, Int(now), id),
-            // Workers gone a day are forgotten here, so that listing them stays read-only.
-            RedisCommand("ZREMRANGEBYSCORE", keys.workers, "-inf", Int(now - 86_400_000)),
+            // Every live worker forgets the long-gone ones, so that listing stays read-only.
+            RedisCommand("ZREMRANGEBYSCORE", keys.workers, "-inf", Int(now - Self.forgetWorkersAfter)),
         ]).map { try $0.throwingError() }
     }
 
@@ -36,11 +40,13 @@ extension Broker {
     }
 
     /// Registered workers, newest heartbeat first; those whose heartbeats
-    /// stopped are marked stale (heartbeats forget them after a day). Two
-    /// round trips, reads only.
+    /// stopped are marked stale, and those gone longer than
+    /// `forgetWorkersAfter` left out (when no worker runs to forget them).
+    /// Two round trips, reads only.
     public func workers() throws -> [WorkerInfo] {
         let now = time.nowMilliseconds()
-        let items = try connection.send("ZRANGE", keys.workers, "+inf", "-inf", "BYSCORE", "REV", "WITHSCORES").array()
+        let items = try connection.send("ZRANGE", keys.workers, "+inf", Int(now - Self.forgetWorkersAfter),
+                                        "BYSCORE", "REV", "WITHSCORES").array()
         let entries = try stride(from: 0, to: items.count - 1, by: 2).map {
             (id: try items[$0].string(), seen: Int64(Double(try items[$0 + 1].string()) ?? 0))
         }
