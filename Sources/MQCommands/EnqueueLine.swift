@@ -20,7 +20,9 @@ enum EnqueueLine {
             switch member.name {
             case "payload": payload = try member.string()
             case "payload_encoding": encoding = try member.string()
-            case "headers": request.headers = try member.stringObject()
+            case "headers":
+                request.headers = try member.stringObject()
+                try Envelope.checkHeadersSize(request.headers)
             case "priority": request.priority = try Priority(parsing: member.string())
             case "delay": delay = try DurationValue(parsing: member.string())
             case "at": at = try member.time()

@@ -44,7 +44,7 @@ public enum ExitStatus: Int32 {
             self = .dataError
         case let error as MQError:
             switch error {
-            case .invalidQueueName, .invalidMessageID, .invalidPriority, .invalidHeader, .invalidConfig:
+            case .invalidQueueName, .invalidMessageID, .invalidPriority, .invalidHeader, .invalidConfig, .headersTooLarge:
                 self = .usage
             case .queueFull, .lockHeld:
                 self = .temporary

@@ -144,7 +144,10 @@ final class ReplSession {
             guard words.count == 2 else { return fail("usage: connect URL", code: ExitStatus.usage.rawValue) }
             return connect(words[1])
         default:
-            let arguments = withDefaultQueue(words) + lineOptions
+            // The shell's options go before a handler's `--`, never to the handler.
+            let line = withDefaultQueue(words)
+            let separator = line.firstIndex(of: "--") ?? line.endIndex
+            let arguments = Array(line[..<separator]) + lineOptions + Array(line[separator...])
             let lent: RedisConnection?
             do {
                 lent = try sharedConnection()

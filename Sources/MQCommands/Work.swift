@@ -61,6 +61,10 @@ extension MQCtl {
         @Option(help: "How long running handlers may finish after SIGTERM (default 30s).", transform: DurationValue.init(parsing:))
         var grace = DurationValue(milliseconds: 30_000)
         @Option(help: "Exit codes that mean a permanent failure, comma-separated (default 65).") var permanentExit = "65"
+        @Option(name: .customLong("pass-env"), help: ArgumentHelp(
+            "Keep this variable for the handler though it is one of mqctl's own (MQCTL_*, REDIS_URL, REDISCLI_AUTH, MQ_*); repeatable.",
+            valueName: "NAME"))
+        var passEnv: [String] = []
         @Option(help: "text or json.") var logFormat = "text"
         @Option(help: "debug, info, warn or error.") var logLevel = "info"
 
@@ -76,13 +80,19 @@ extension MQCtl {
             }
             guard lease.milliseconds >= 1_000 else { throw ValidationError("--lease must be at least 1s") }
             if let circuitBreaker, circuitBreaker < 1 { throw ValidationError("--circuit-breaker must be at least 1") }
+            if let bad = passEnv.first(where: { !HandlerEnvironment.isValidName($0) }) {
+                throw ValidationError("--pass-env takes a variable name, not '\(bad)'")
+            }
         }
 
         func run(in context: CommandContext) throws {
             guard !context.handlerCommand.isEmpty else {
                 throw UsageError("give the handler command after --, e.g. mqctl work orders -- ./handle")
             }
+            // A handler that cannot start would send every message to retry.
+            do { _ = try HandlerCommand(resolving: context.handlerCommand) } catch { throw UsageError("\(error)") }
             var options = WorkerOptions(queues: try queues.map(QueueName.init), command: context.handlerCommand)
+            options.passEnvironment = Set(passEnv)
             if let stream, let group {
                 guard try MQCore.Streams(connection: context.connection()).groups(stream).contains(where: { $0.name == group }) else {
                     throw UsageError("stream '\(stream)' has no group '\(group)'; create it with: redis-cli XGROUP CREATE \(stream) \(group) $ MKSTREAM")

@@ -79,6 +79,7 @@ extension Broker {
             ]
             var arguments: [any RedisArgument] = [Int(now), Int(Self.idempotencyTTL), Keyspace.minuteBucketTTL, ""]
             for request in batch {
+                try Envelope.checkHeadersSize(request.headers)
                 let id = try request.id.map(MessageID.validate) ?? MessageID.generate(nowMilliseconds: now)
                 ids.append(id)
                 let messageKey = queueKeys.message(id)

@@ -87,6 +87,20 @@ public struct Envelope: Equatable, Sendable {
     }
 
     /// Headers as a compact JSON object with sorted keys.
+    /// The most bytes a message's headers take as JSON. They reach an exec
+    /// handler as MQ_HEADERS, and Linux refuses an environment entry over
+    /// 128 KiB (E2BIG): such a message could never run. Half of that leaves
+    /// room for the rest of the environment and the arguments.
+    public static let maximumHeadersSize = 65_536
+
+    /// Throws when `headers` are too large for a handler to receive.
+    public static func checkHeadersSize(_ headers: [String: String]) throws {
+        let size = encodeHeaders(headers).utf8.count
+        guard size <= maximumHeadersSize else {
+            throw MQError.headersTooLarge(size: size, maximum: maximumHeadersSize)
+        }
+    }
+
     public static func encodeHeaders(_ headers: [String: String]) -> String {
         JSONText.object(headers)
     }

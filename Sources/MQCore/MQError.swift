@@ -8,6 +8,8 @@ public enum MQError: Error, Equatable, CustomStringConvertible {
     case invalidMessageID(String)
     case invalidPriority(String)
     case invalidHeader(String)
+    /// Headers too large to reach a handler (`Envelope.maximumHeadersSize`).
+    case headersTooLarge(size: Int, maximum: Int)
     case invalidConfig(String)
     /// The queue holds `max_length` ready and delayed messages.
     case queueFull(queue: String, maxLength: Int64)
@@ -38,6 +40,8 @@ public enum MQError: Error, Equatable, CustomStringConvertible {
             return "invalid priority '\(text)': use express, urgent or normal"
         case .invalidHeader(let text):
             return "invalid header '\(text)': use KEY=VALUE"
+        case .headersTooLarge(let size, let maximum):
+            return "the headers take \(size) bytes as JSON; a handler receives at most \(maximum) (MQ_HEADERS), so the message could never run"
         case .invalidConfig(let text):
             return "invalid queue setting: \(text)"
         case .queueFull(let queue, let maxLength):

@@ -19,6 +19,22 @@ final class ReplScriptTests: CommandTestCase {
         XCTAssertEqual(try redis("HGET", "mq:{orders}:config", "paused").string(), "1", "`use` gave pause its queue")
     }
 
+    func testWorkInTheShellGetsTheShellsOptionsAndItsHandlerNone() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mqctl-repl-work-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let seen = folder.appendingPathComponent("args").path
+        let result = mqctl(["--prefix", "other", "repl"], environment: environment, stdin: Array("""
+            enqueue orders hello
+            work orders --burst -- /bin/sh -c 'echo "$# $*" >> \(seen)' handler a b
+            exit
+
+            """.utf8))
+        XCTAssertEqual(result.code, 0, result.stderr)
+        XCTAssertEqual(try String(contentsOfFile: seen, encoding: .utf8), "2 a b\n", "no shell option reached the handler")
+        XCTAssertEqual(try redis("GET", "other:{orders}:count:processed").optionalString(), "1", "the worker used the shell's prefix")
+    }
+
     func testFailuresAndFailFast() {
         let lines = "show orders nope\nenqueue orders 'open\nenqueue orders ok\n"
         let keepsGoing = run("repl", stdin: lines)

@@ -239,5 +239,13 @@ final class WorkerOptionTests: WorkerTestCase {
         XCTAssertEqual(try mqctl("work", "--", "true").code, 64, "no queue")
         XCTAssertEqual(try mqctl("work", "orders", "--concurrency", "0", "--", "true").code, 64)
         XCTAssertEqual(try mqctl("work", "orders", "--backoff", "linear", "--", "true").code, 64)
+        try mqctl("enqueue", "orders", "x")
+        for missing in ["./no-such-handler", folder.path, "no-such-command-anywhere"] {
+            XCTAssertEqual(try mqctl("work", "orders", "--", missing).code, 64, "a handler that cannot start is refused: \(missing)")
+        }
+        XCTAssertEqual(try count("LLEN", "mq:{orders}:ready:normal"), 1, "before anything was fetched")
+        XCTAssertEqual(try count("ZCARD", "mq:{orders}:retry"), 0)
+        let big = "big=" + String(repeating: "x", count: 70_000)
+        XCTAssertEqual(try mqctl("enqueue", "orders", "x", "--header", big).code, 64, "headers a handler could never receive")
     }
 }

@@ -11,14 +11,45 @@ protocol Handler: AnyObject {
     func shutdown()
 }
 
-/// The environment a handler sees for one message.
-func handlerEnvironment(_ delivery: Delivery) -> [String: String] {
-    let envelope = delivery.envelope
-    return [
-        "MQ_QUEUE": delivery.source, "MQ_ID": envelope.id, "MQ_ATTEMPT": String(envelope.attempts),
-        "MQ_MAX_ATTEMPTS": String(envelope.maxAttempts), "MQ_PRIORITY": envelope.priority.rawValue,
-        "MQ_ENQUEUED_AT": String(envelope.enqueuedAt), "MQ_HEADERS": Envelope.encodeHeaders(envelope.headers),
-    ]
+/// The environment handlers start from: the worker's own, less what
+/// carries mqctl's connection (MQCTL_URL and the other MQCTL_* settings,
+/// REDIS_URL, REDISCLI_AUTH: the Redis password among them) and any MQ_*
+/// variable (the worker sets its own per message; one inherited from an
+/// outer worker would be stale), except those the operator passes on
+/// purpose (`--pass-env`). Everything else stays: handlers expect the
+/// PATH, HOME and application settings of the service they run in.
+public struct HandlerEnvironment {
+    let variables: [String: String]
+
+    init(passing: Set<String> = [], from environment: [String: String] = ProcessInfo.processInfo.environment) {
+        variables = environment.filter { passing.contains($0.key) || !Self.isWithheld($0.key) }
+    }
+
+    static func isWithheld(_ name: String) -> Bool {
+        name.hasPrefix("MQCTL_") || name.hasPrefix("MQ_") || name == "REDIS_URL" || name == "REDISCLI_AUTH"
+    }
+
+    /// Whether `name` can be given to `--pass-env`.
+    public static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && !name.contains("=") && !name.contains("\0")
+    }
+
+    /// The handler's PATH, to look the command up in.
+    var path: String? { variables["PATH"] }
+
+    func adding(_ more: [String: String]) -> [String: String] {
+        variables.merging(more) { $1 }
+    }
+
+    /// The variables for one message.
+    static func forMessage(_ delivery: Delivery) -> [String: String] {
+        let envelope = delivery.envelope
+        return [
+            "MQ_QUEUE": delivery.source, "MQ_ID": envelope.id, "MQ_ATTEMPT": String(envelope.attempts),
+            "MQ_MAX_ATTEMPTS": String(envelope.maxAttempts), "MQ_PRIORITY": envelope.priority.rawValue,
+            "MQ_ENQUEUED_AT": String(envelope.enqueuedAt), "MQ_HEADERS": Envelope.encodeHeaders(envelope.headers),
+        ]
+    }
 }
 
 /// Exec mode: a new process per message, the payload on its stdin. Exit 0
@@ -29,12 +60,14 @@ final class ExecHandler: Handler {
     let command: [String]
     let timeout: Double
     let permanentExitCodes: Set<Int32>
+    private let environment: HandlerEnvironment
     static let errorTail = 4096
 
-    init(command: [String], timeout: Double, permanentExitCodes: Set<Int32>) {
+    init(command: [String], timeout: Double, permanentExitCodes: Set<Int32>, passEnvironment: Set<String> = []) {
         self.command = command
         self.timeout = timeout
         self.permanentExitCodes = permanentExitCodes
+        environment = HandlerEnvironment(passing: passEnvironment)
     }
 
     func process(_ deliveries: [Delivery], stopNow: () -> Bool) -> [AttemptResult] {
@@ -46,10 +79,11 @@ final class ExecHandler: Handler {
     private func run(_ delivery: Delivery, stopNow: () -> Bool) -> AttemptResult {
         let child: ChildProcess
         do {
-            child = try ChildProcess(arguments: command, environment: handlerEnvironment(delivery),
+            child = try ChildProcess(command: HandlerCommand(resolving: command, path: environment.path),
+                                     environment: environment.adding(HandlerEnvironment.forMessage(delivery)),
                                      pipeStdin: true, pipeStdout: false, pipeStderr: true)
         } catch {
-            return .failed(error: "\(error)", permanent: false)
+            return .failed(error: "\(error)", permanent: (error as? HandlerStartError)?.permanent ?? false)
         }
         let payload = delivery.envelope.payload
         var written = 0
@@ -80,7 +114,9 @@ final class ExecHandler: Handler {
             }
         }
         let status = child.waitForExit(timeout: 5) ?? 0
-        Self.drain(child.stderr, into: &stderrTail)
+        // What is left in the pipe; bounded, as a process that escaped the
+        // group may hold it open and keep writing.
+        Self.drain(child.stderr, into: &stderrTail, chunks: 64)
         if let outcome { return outcome }
         let code = ChildProcess.exitCode(status)
         if code == 0 { return .succeeded }
@@ -89,10 +125,12 @@ final class ExecHandler: Handler {
         return .failed(error: error, permanent: code.map(permanentExitCodes.contains) ?? false)
     }
 
-    /// Reads what is there, keeping the last `errorTail` bytes.
-    static func drain(_ fd: Int32, into tail: inout [UInt8]) {
+    /// Reads what is there, at most `chunks` reads so that a handler
+    /// writing without pause cannot hold the loop past its deadline,
+    /// keeping the last `errorTail` bytes.
+    static func drain(_ fd: Int32, into tail: inout [UInt8], chunks: Int = 4) {
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        while true {
+        for _ in 0..<chunks {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
             guard n > 0 else { return }
             tail.append(contentsOf: chunk[..<n])
@@ -111,17 +149,29 @@ final class ExecHandler: Handler {
 final class PipeHandler: Handler {
     let command: [String]
     let timeout: Double
+    /// The longest answer line read; a handler writing more without a
+    /// newline is failed and restarted instead of filling the worker.
+    static let replyLineLimit = 1 << 20
+    /// Read per turn of the loop, so that the deadline and a stop are
+    /// checked however fast the handler writes.
+    static let readBudget = 16
+    private let environment: HandlerEnvironment
     private var child: ChildProcess?
-    private var pending: [UInt8] = []
+    private var replies = LineReader(limit: PipeHandler.replyLineLimit)
+    private var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+    private let warnings: WarningThrottle
     private let log: (String) -> Void
 
-    init(command: [String], timeout: Double, log: @escaping (String) -> Void) {
+    init(command: [String], timeout: Double, passEnvironment: Set<String> = [], log: @escaping (String) -> Void) {
         self.command = command
         self.timeout = timeout
         self.log = log
+        environment = HandlerEnvironment(passing: passEnvironment)
+        warnings = WarningThrottle(log: log)
     }
 
     func shutdown() {
+        warnings.flush(force: true)
         guard let child else { return }
         child.closeStdin()
         if child.waitForExit(timeout: 2) == nil { child.killGroup(SIGKILL) }
@@ -141,6 +191,7 @@ final class PipeHandler: Handler {
         var written = 0
         let deadline = Date().addingTimeInterval(timeout)
         var failure: String?
+        defer { warnings.flush() }
         while results.contains(where: { $0 == nil }) {
             if stopNow() {
                 restart()
@@ -162,7 +213,10 @@ final class PipeHandler: Handler {
                 if n > 0 { written += n }
                 if written == output.count { output = [] ; written = 0 }
             }
-            readAnswers(child, index: index, into: &results)
+            if let problem = readAnswers(child, index: index, into: &results) {
+                failure = problem + "; the handler was killed and restarted"
+                break
+            }
         }
         if let failure {
             restart()
@@ -174,8 +228,9 @@ final class PipeHandler: Handler {
     private func running() throws -> ChildProcess {
         if let child, child.poll() == nil { return child }
         if let old = child, let status = old.status { log("pipe handler ended (\(ChildProcess.describe(status))); starting it again") }
-        pending = []
-        let fresh = try ChildProcess(arguments: command, environment: [:], pipeStdin: true, pipeStdout: true, pipeStderr: false)
+        replies = LineReader(limit: Self.replyLineLimit)
+        let fresh = try ChildProcess(command: HandlerCommand(resolving: command, path: environment.path), environment: environment.variables,
+                                     pipeStdin: true, pipeStdout: true, pipeStderr: false)
         child = fresh
         return fresh
     }
@@ -186,28 +241,35 @@ final class PipeHandler: Handler {
         child = nil
     }
 
-    private func readAnswers(_ child: ChildProcess, index: [String: Int], into results: inout [AttemptResult?]) {
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
+    /// Reads up to `readBudget` chunks and records the results on the
+    /// complete lines. Returns why the handler cannot answer any more (a
+    /// line over the limit, its stdout closed), else nil.
+    private func readAnswers(_ child: ChildProcess, index: [String: Int], into results: inout [AttemptResult?]) -> String? {
+        for _ in 0..<Self.readBudget {
             let n = chunk.withUnsafeMutableBytes { read(child.stdout, $0.baseAddress!, $0.count) }
-            guard n > 0 else { break }
-            pending.append(contentsOf: chunk[..<n])
+            if n == 0 { return "the pipe handler closed its stdout" }
+            guard n > 0 else { return nil }
+            replies.append(chunk[..<n])
+            while let line = replies.nextLine() { take(line, index: index, into: &results) }
+            if replies.overflowed { return "the pipe handler wrote a line longer than \(Self.replyLineLimit >> 20) MiB without a newline" }
         }
-        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-            let line = Array(pending[..<newline])
-            pending.removeFirst(newline + 1)
-            guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any],
-                  let id = object["id"] as? String, let ok = object["ok"] as? Bool else {
-                log("pipe handler wrote a line that is not a result: \(String(decoding: line.prefix(200), as: UTF8.self))")
-                continue
-            }
-            guard let position = index[id], results[position] == nil else {
-                log("pipe handler answered for id '\(id)', which it was not given; ignored")
-                continue
-            }
-            results[position] = ok ? .succeeded
-                : .failed(error: (object["error"] as? String) ?? "the handler reported a failure", permanent: (object["permanent"] as? Bool) ?? false)
+        return nil
+    }
+
+    private func take(_ line: ArraySlice<UInt8>, index: [String: Int], into results: inout [AttemptResult?]) {
+        // Only an object can be a result: other lines skip the JSON parser.
+        let first = line.first { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }
+        guard first == UInt8(ascii: "{"), let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any],
+              let id = object["id"] as? String, let ok = object["ok"] as? Bool else {
+            warnings.warn("pipe handler wrote a line that is not a result: \(String(decoding: line.prefix(200), as: UTF8.self))")
+            return
         }
+        guard let position = index[id], results[position] == nil else {
+            warnings.warn("pipe handler answered for id '\(id)', which it was not given; ignored")
+            return
+        }
+        results[position] = ok ? .succeeded
+            : .failed(error: (object["error"] as? String) ?? "the handler reported a failure", permanent: (object["permanent"] as? Bool) ?? false)
     }
 
     static func line(for delivery: Delivery) -> [UInt8] {

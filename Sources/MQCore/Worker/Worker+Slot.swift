@@ -5,8 +5,10 @@ import MQRedis
 extension Worker {
     func runSlot(_ slot: Int) {
         let handler: Handler = options.pipe
-            ? PipeHandler(command: options.command, timeout: Double(options.timeout) / 1000) { [log] in log.log(.warn, $0) }
-            : ExecHandler(command: options.command, timeout: Double(options.timeout) / 1000, permanentExitCodes: options.permanentExitCodes)
+            ? PipeHandler(command: options.command, timeout: Double(options.timeout) / 1000,
+                          passEnvironment: options.passEnvironment) { [log] in log.log(.warn, $0) }
+            : ExecHandler(command: options.command, timeout: Double(options.timeout) / 1000,
+                          permanentExitCodes: options.permanentExitCodes, passEnvironment: options.passEnvironment)
         defer { handler.shutdown() }
         let broker: Broker
         do {

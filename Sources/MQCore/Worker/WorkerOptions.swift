@@ -27,6 +27,9 @@ public struct WorkerOptions: Sendable {
     /// How long running handlers may finish after SIGTERM/SIGINT, ms.
     public var grace: Int64 = 30_000
     public var permanentExitCodes: Set<Int32> = [65]
+    /// Variables the handler keeps though mqctl withholds them (its own
+    /// connection settings and secrets).
+    public var passEnvironment: Set<String> = []
     /// Messages fetched at once per slot (pipe mode takes more).
     public var batch = 1
 
