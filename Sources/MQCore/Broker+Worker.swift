@@ -82,8 +82,10 @@ extension Broker {
 
     /// Settles attempts: acks, and fails to retry or dead. Returns how
     /// many of them this worker no longer held (the lease was lost and the
-    /// message reaped; it will run again: at-least-once). Per queue, one
-    /// ack script and one fail script, pipelined in one round trip.
+    /// message reaped; it will run again: at-least-once). Per queue and
+    /// token one script call each for acks, fails and releases, one after
+    /// the other, plus one read of the dead-letter caps when a message
+    /// dies.
     @discardableResult
     public func settle(_ outcomes: [(delivery: Delivery, result: AttemptResult, retryAt: Int64?)]) throws -> Int {
         var lost = 0
@@ -143,7 +145,8 @@ extension Broker {
 
     /// One pass of the reaper: expired leases go back to retry (after
     /// `retryDelay` ms) or, with attempts used up or an unreadable
-    /// envelope, to dead. Two round trips per 500 expired leases, each
+    /// envelope, to dead. Three round trips per 500 expired leases (the
+    /// expired ids, the dead-letter caps, the script), each
     /// batch reported to `onBatch` as it is done. Returns (retried, dead).
     @discardableResult
     public func reap(_ queue: QueueName, retryDelay: Int64 = 0,

@@ -183,7 +183,7 @@ extension QueueScripts {
             move_failed(ARGV[a + 1], msg_key, retry_at, ARGV[a + 3], now)
             if is_hash(msg_key) then redis.call('HSET', msg_key, 'settled_by', ARGV[2]) end
             result[i + 1] = 1
-          elseif redis.call('EXISTS', msg_key) == 0 or redis.call('HGET', msg_key, 'settled_by') == ARGV[2] then
+          elseif redis.call('EXISTS', msg_key) == 0 or (is_hash(msg_key) and redis.call('HGET', msg_key, 'settled_by') == ARGV[2]) then
             result[i + 1] = 2
           else
             result[i + 1] = 0
