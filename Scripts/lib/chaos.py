@@ -462,7 +462,126 @@ def check_one_state(s, queue, base, when):
         raise Failure("after %s: in no state %s, in two %s" % (when, stranded[:5], [(i, seen[i]) for i in doubled[:5]]))
 
 
-SCENARIOS = [worker_killed, redis_paused, redis_restarted, redis_crashed, bad_handlers, bad_data, corrupted_state]
+def stream_failing(s):
+    """Two stream workers (work --stream, --pipe, 2 slots each) over
+    entries whose handler always fails, with --max-attempts 3 and a 1s
+    lease: every entry is delivered exactly 3 times, attempts 1, 2, 3, and
+    then it is in the dead stream, nothing left pending. One script adds
+    the entries, so they share a millisecond and their sequence numbers
+    run into the hundreds, where ids compared as text go wrong."""
+    count, attempts = (300 if QUICK else 3000), 3
+    stream, group, dead_stream = "events", "billing", "events:dead"
+    s.redis.cli("XGROUP", "CREATE", stream, group, "$", "MKSTREAM")
+    s.redis.cli("EVAL", "for i = 1, tonumber(ARGV[1]) do redis.call('XADD', KEYS[1], '*', 'payload', 'job ' .. i) end",
+                "1", stream, str(count))
+    ids = set(s.redis.cli("EVAL", "local ids = {} for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do "
+                          "ids[#ids + 1] = e[1] end return ids", "1", stream).split())
+    handler = os.path.join(s.folder, "failing.py")
+    with open(handler, "w") as f:
+        # PIPE_HANDLER, but logging "id attempt" and failing every entry.
+        f.write(r'''
+import json, os, sys
+log = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+for line in sys.stdin:
+    message = json.loads(line)
+    os.write(log, ("%s %d\n" % (message["id"], message["attempt"])).encode())
+    sys.stdout.write(json.dumps({"id": message["id"], "ok": False, "error": "always fails"}) + "\n")
+    sys.stdout.flush()
+''')
+    # s.worker puts its first argument right after `work`: `--stream=` keeps the option whole.
+    workers = [s.worker("--stream=" + stream, "--group", group, "--pipe", "--concurrency", "2",
+                        "--max-attempts", str(attempts), "--lease", "1s", "--", sys.executable, handler, s.log)
+               for _ in range(2)]
+    deadline = time.time() + (30 if QUICK else 120)
+    while int(s.redis.cli("XLEN", dead_stream) or 0) < count:
+        if time.time() > deadline:
+            raise Failure("%s of %d entries dead after %ds" % (s.redis.cli("XLEN", dead_stream), count, 30 if QUICK else 120))
+        if any(w.poll() is not None for w in workers):
+            raise Failure("a stream worker exited early")
+        time.sleep(0.1)
+    # Dead entries are acknowledged, so none is delivered again: the log is complete.
+    for worker in workers:
+        code = stop_worker(worker)
+        if code != 0:
+            raise Failure("a stream worker exited %d after SIGTERM" % code)
+
+    seen = {}
+    for line in s.handled():
+        entry, attempt = line.split()
+        seen.setdefault(entry, []).append(int(attempt))
+    wrong = sorted((e, a) for e, a in seen.items() if a != list(range(1, attempts + 1)))
+    if wrong or set(seen) != ids:
+        raise Failure("%d entries not delivered as attempts 1..%d (e.g. %s); %d never delivered"
+                      % (len(wrong), attempts, wrong[:3], len(ids - set(seen))))
+    script = ("local out = {} for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do "
+              "local f = {} for i = 1, #e[2], 2 do f[e[2][i]] = e[2][i + 1] end "
+              "out[#out + 1] = f.source_id .. ' ' .. f.deliveries .. ' ' .. f.consumer end return out")
+    dead = [line.split() for line in s.redis.cli("EVAL", script, "1", dead_stream).split("\n")]
+    if sorted(d[0] for d in dead) != sorted(ids) or any(d[1] != str(attempts) for d in dead):
+        raise Failure("the dead stream does not hold each entry once, with %d deliveries" % attempts)
+    pending = int(s.redis.cli("XPENDING", stream, group).split("\n")[0])
+    s.notes.append("%d deliveries, attempts 1..%d each; dead from %d consumers"
+                   % (sum(map(len, seen.values())), attempts, len({d[2] for d in dead})))
+    # Every delivery beyond the 3 attempts would have failed the check above.
+    return {"enqueued": count, "acked": 0, "dead": len(dead), "lost": len(ids) - len(dead), "duplicated": 0,
+            "waiting": pending, "lost_ids": sorted(ids - {d[0] for d in dead})[:5]}
+
+
+# A pipe handler whose behaviour the payload chooses: answer, flood stdout
+# with junk lines, or write one endless line without a newline.
+FLOOD_HANDLER = r'''
+import json, os, sys
+log = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+for line in sys.stdin:
+    message = json.loads(line)
+    if message["payload"].startswith("junk"):
+        chunk = "x\n" * 65536
+        while True:
+            sys.stdout.write(chunk)
+    if message["payload"].startswith("endless"):
+        chunk = "y" * 65536
+        while True:
+            sys.stdout.write(chunk)
+    os.write(log, (message["id"] + "\n").encode())
+    sys.stdout.write(json.dumps({"id": message["id"], "ok": True}) + "\n")
+    sys.stdout.flush()
+'''
+
+
+def pipe_flood(s):
+    """Pipe handlers that flood stdout (junk lines, or one line without
+    end): the worker's memory stays bounded, the timeout fires, the good
+    messages are handled and the flooders end as dead letters."""
+    handler = os.path.join(s.folder, "flood.py")
+    with open(handler, "w") as f:
+        f.write(FLOOD_HANDLER)
+    kinds = ["junk", "endless"] + ["fine"] * 8
+    count = 40 if QUICK else 200
+    payloads = ["%s %d" % (kinds[i % len(kinds)], i) for i in range(count)]
+    ids = s.enqueue("flood", payloads, max_attempts=2)
+    worker = s.worker("flood", "--pipe", "--batch", "1", "--concurrency", "2", "--handler-timeout", "1s",
+                      "--backoff", "fixed", "--backoff-base", "10ms", "--", sys.executable, handler, s.log)
+    peak = 0
+    deadline = time.time() + 180
+    while s.waiting("flood") > 0:
+        if time.time() > deadline:
+            raise Failure("flood: %d messages still waiting" % s.waiting("flood"))
+        with open("/proc/%d/status" % worker.pid) as f:
+            peak = max([peak] + [int(l.split()[1]) for l in f if l.startswith("VmHWM:")])
+        time.sleep(0.1)
+    stop_worker(worker)
+    if peak > 128 * 1024:
+        raise Failure("the worker's peak RSS was %d KiB while handlers flooded it" % peak)
+    doomed = {i for i, p in zip(ids, payloads) if not p.startswith("fine")}
+    dead = s.redis.members("ZRANGE", "mq:{flood}:dead", "0", "-1")
+    if dead != doomed:
+        raise Failure("dead letters are not exactly the flooding messages (%d dead, %d expected)" % (len(dead), len(doomed)))
+    s.notes.append("junk lines and an endless line on stdout; peak RSS %d MiB" % (peak // 1024))
+    return s.account("flood")
+
+
+SCENARIOS = [worker_killed, redis_paused, redis_restarted, redis_crashed, bad_handlers, pipe_flood, bad_data, corrupted_state,
+             stream_failing]
 
 
 def main():

@@ -39,7 +39,7 @@ extension MQCtl {
 
         @Option(help: "Read this stream with a consumer group instead of queues.") var stream: String?
         @Option(help: "The consumer group (with --stream).") var group: String?
-        @Option(help: "The consumer name (with --stream; default: the host name).") var consumer: String?
+        @Option(help: "The consumer name stem (with --stream): each slot reads as NAME:SLOT; default: the worker id.") var consumer: String?
         @Option(help: "Where entries that used their attempts go (with --stream; default STREAM:dead).") var deadStream: String?
         @Flag(help: "One long-lived handler per slot, JSON lines on stdin/stdout.") var pipe = false
         @Option(help: "Messages handled at once.") var concurrency = 1

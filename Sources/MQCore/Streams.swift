@@ -33,6 +33,45 @@ public struct PendingEntry: Sendable {
     public var deliveries: Int64
 }
 
+/// A stream entry id, `<milliseconds>-<sequence>`, two unsigned 64-bit
+/// numbers. Redis orders ids by milliseconds, then sequence, as numbers;
+/// as text `5-10` sorts before `5-9` and `999-0` after `1000-0`, so an id
+/// range (XPENDING's, XRANGE's) is built from StreamIDs, never from text.
+public struct StreamID: Comparable, Hashable, Sendable, CustomStringConvertible {
+    public var milliseconds: UInt64
+    public var sequence: UInt64
+
+    public init(milliseconds: UInt64, sequence: UInt64) {
+        self.milliseconds = milliseconds
+        self.sequence = sequence
+    }
+
+    /// A complete id as Redis writes it: digits, a dash, digits. Nil for
+    /// anything else, among them the shorthands Redis accepts in ranges
+    /// (`5`, `-`, `+`), which stand for different ids at either end.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        // Digits only: UInt64("+5") would parse.
+        guard parts.count == 2, parts.allSatisfy({ $0.allSatisfy { ("0"..."9").contains($0) } }),
+              let milliseconds = UInt64(parts[0]), let sequence = UInt64(parts[1]) else { return nil }
+        self.init(milliseconds: milliseconds, sequence: sequence)
+    }
+
+    /// An entry id in a reply; throws when the reply is not one.
+    public init(_ reply: RedisReply) throws {
+        guard let id = StreamID(try reply.string()) else {
+            throw RedisClientError.unexpectedReply(expected: "a stream entry id", got: reply)
+        }
+        self = id
+    }
+
+    public static func < (left: StreamID, right: StreamID) -> Bool {
+        (left.milliseconds, left.sequence) < (right.milliseconds, right.sequence)
+    }
+
+    public var description: String { "\(milliseconds)-\(sequence)" }
+}
+
 /// Reads and repairs Redis Streams consumer groups.
 public struct Streams {
     public let connection: RedisConnection
@@ -91,6 +130,29 @@ public struct Streams {
             let parts = try item.array()
             return PendingEntry(id: try parts[0].string(), consumer: try parts[1].string(),
                                 idleSeconds: Double(try parts[2].int()) / 1000, deliveries: try parts[3].int())
+        }
+    }
+
+    /// The delivery counts of `ids` that are pending for `consumer`, from
+    /// XPENDING over the range from the least id to the greatest, for that
+    /// consumer only. The consumer's other pending entries may lie in the
+    /// range too, so it is read a page at a time until every id is found
+    /// or the range ends. An id left out is not pending for the consumer:
+    /// it was acknowledged, or claimed by another consumer.
+    public func deliveries(_ stream: String, group: String, consumer: String, ids: [StreamID]) throws -> [StreamID: Int64] {
+        guard let least = ids.min(), let greatest = ids.max() else { return [:] }
+        let wanted = Set(ids)
+        let pageSize = max(wanted.count, 100)
+        var counts: [StreamID: Int64] = [:]
+        var start = least.description
+        while true {
+            let page = try connection.send("XPENDING", stream, group, start, greatest.description, pageSize, consumer).array().map { try $0.array() }
+            for item in page {
+                let id = try StreamID(item[0])
+                if wanted.contains(id) { counts[id] = try item[3].int() }
+            }
+            guard page.count == pageSize, counts.count < wanted.count, let last = page.last else { return counts }
+            start = "(" + (try last[0].string())
         }
     }
 
@@ -159,6 +221,6 @@ public struct Streams {
 
     /// The milliseconds part of a stream id.
     public static func milliseconds(of id: String) -> Int64? {
-        Int64(id.prefix { $0 != "-" })
+        StreamID(id).flatMap { Int64(exactly: $0.milliseconds) }
     }
 }

@@ -67,9 +67,15 @@ struct QueueSource: WorkSource {
 /// that used their attempts, or failed permanently, go to the dead stream
 /// (XADD there and XACK here in one script). A lease is kept by XCLAIM
 /// to the same consumer, which resets the idle time.
+///
+/// Each slot reads as a consumer of its own, `<consumer>:<slot>`, where
+/// `consumer` is `--consumer` or else the worker id: a name shared by
+/// slots, or by workers on one host, hides from `streams consumers` who
+/// holds what, and lets a renewal move one slot's entries to another.
 struct StreamSource: WorkSource {
     let stream: String
     let group: String
+    /// The stem of the slots' consumer names (see `consumer(for:)`).
     let consumer: String
     let deadStream: String
     let lease: Int64
@@ -77,8 +83,19 @@ struct StreamSource: WorkSource {
 
     var names: [String] { [stream] }
 
+    /// The consumer of the slot that fetched with `token`. The slot is
+    /// the token's middle part: Worker+Slot.swift makes tokens
+    /// `<worker id>:<slot>:<sequence>`. (A token of another shape gives
+    /// the stem alone, one consumer for every slot, as before.)
+    func consumer(for token: String) -> String {
+        let parts = token.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count >= 3 else { return consumer }
+        return "\(consumer):\(parts[parts.count - 2])"
+    }
+
     func fetch(_ broker: Broker, count: Int, token: String) throws -> [Delivery] {
         let connection = broker.connection
+        let consumer = consumer(for: token)
         // First what others (or we) left pending past the lease, then new entries.
         let claimed = try connection.send("XAUTOCLAIM", stream, group, consumer, Int(lease), "0-0", "COUNT", count).array()
         var entries = try claimed[1].array().filter { !$0.isNull }
@@ -87,15 +104,16 @@ struct StreamSource: WorkSource {
             if !reply.isNull { entries = try reply.array().first.map { try $0.array()[1].array() } ?? [] }
         }
         guard !entries.isEmpty else { return [] }
-        let ids = try entries.map { try $0.array()[0].string() }
-        let counts = try Dictionary(uniqueKeysWithValues: connection.send(
-            "XPENDING", stream, group, ids.min()!, ids.max()!, ids.count * 2, consumer).array().map { item -> (String, Int64) in
-                let parts = try item.array()
-                return (try parts[0].string(), try parts[3].int())
-            })
-        return try entries.map { entry in
+        // The attempt is the delivery count, which neither reply carries.
+        let ids = try entries.map { try StreamID($0.array()[0]) }
+        let counts = try Streams(connection: connection).deliveries(stream, group: group, consumer: consumer, ids: ids)
+        return try zip(ids, entries).compactMap { id, entry in
+            // Not pending for this consumer any more, though just read or
+            // claimed: since then it was acknowledged (by a worker whose
+            // lease had run out, or `streams dead`) or claimed by another
+            // consumer, who runs it. Running it here would only repeat it.
+            guard let deliveries = counts[id] else { return nil }
             let parts = try entry.array()
-            let id = try parts[0].string()
             let values = parts[1].isNull ? [] : try parts[1].array().map { try $0.bytes() }
             var fields: [String: [UInt8]] = [:]
             for index in stride(from: 0, to: values.count - 1, by: 2) {
@@ -104,10 +122,10 @@ struct StreamSource: WorkSource {
             // The handler's stdin: the `payload` field, else every field as JSON.
             let payload = fields.removeValue(forKey: "payload")
                 ?? Array(JSONText.object(fields.mapValues { String(decoding: $0, as: UTF8.self) }).utf8)
-            let time = Streams.milliseconds(of: id) ?? 0
+            let time = Int64(exactly: id.milliseconds) ?? 0
             let envelope = Envelope(
-                id: id, payload: payload, headers: fields.mapValues { String(decoding: $0, as: UTF8.self) },
-                attempts: counts[id] ?? 1, maxAttempts: maxAttempts, enqueuedAt: time, runAt: time, state: .inflight)
+                id: id.description, payload: payload, headers: fields.mapValues { String(decoding: $0, as: UTF8.self) },
+                attempts: deliveries, maxAttempts: maxAttempts, enqueuedAt: time, runAt: time, state: .inflight)
             return Delivery(queue: nil, source: stream, envelope: envelope, token: token)
         }
     }
@@ -140,9 +158,16 @@ struct StreamSource: WorkSource {
         return 0
     }
 
+    /// Renews every slot's entries for that slot's own consumer, one
+    /// XCLAIM each in one round trip.
     func extend(_ broker: Broker, _ deliveries: [Delivery]) throws {
-        guard !deliveries.isEmpty else { return }
-        try broker.connection.send(RedisCommand(["XCLAIM", stream, group, consumer, 0] + deliveries.map(\.envelope.id) + ["JUSTID"]))
+        let held = Dictionary(grouping: deliveries) { consumer(for: $0.token) }
+        guard !held.isEmpty else { return }
+        for reply in try broker.connection.pipeline(held.map { consumer, deliveries in
+            RedisCommand(["XCLAIM", stream, group, consumer, 0] + deliveries.map(\.envelope.id) + ["JUSTID"])
+        }) {
+            try reply.throwingError()
+        }
     }
 
     func maintain(_ broker: Broker) throws {}

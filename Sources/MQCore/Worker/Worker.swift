@@ -52,7 +52,7 @@ public final class Worker: @unchecked Sendable {
         let id = "\(host)-\(getpid())-\(UInt16.random(in: 0...UInt16.max))"
         self.id = id
         if let stream = options.stream {
-            source = StreamSource(stream: stream.key, group: stream.group, consumer: stream.consumer ?? host,
+            source = StreamSource(stream: stream.key, group: stream.group, consumer: stream.consumer ?? id,
                                   deadStream: stream.deadStream ?? "\(stream.key):dead", lease: options.lease,
                                   maxAttempts: options.maxAttempts ?? QueueConfig().maxAttempts)
         } else {
