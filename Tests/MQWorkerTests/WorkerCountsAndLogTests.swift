@@ -7,25 +7,9 @@ import XCTest
 /// was given reaching the handler, a log that says what happened and only
 /// that, and a full or refusing Redis not wedging it.
 final class WorkerCountsAndLogTests: WorkerTestCase {
-    private func enqueue(_ count: Int, queue: String = "orders", extra: [String] = []) throws {
+    private func enqueue(_ count: Int, queue: String = "orders") throws {
         let lines = (0..<count).map { "m\($0)" }.joined(separator: "\n") + "\n"
-        let result = try mqctlArguments(["enqueue", queue, "--stdin"] + extra, stdin: lines)
-        XCTAssertEqual(result, 0)
-    }
-
-    private func mqctlArguments(_ arguments: [String], stdin: String) throws -> Int32 {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.environment = ["MQCTL_URL": mqctlURL ?? server.url]
-        let input = Pipe()
-        process.standardInput = input
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        input.fileHandleForWriting.write(Data(stdin.utf8))
-        try input.fileHandleForWriting.close()
-        process.waitUntilExit()
-        return process.terminationStatus
+        XCTAssertEqual(try mqctl("enqueue", queue, "--stdin", stdin: lines).code, 0)
     }
 
     func testMaxAttemptsReachesTheHandlerAndTheEnvelope() throws {
