@@ -49,11 +49,6 @@ public final class CronLock {
         }
     }
 
-    @available(*, deprecated, renamed: "checkpoint()", message: "the lock renews itself; checkpoint() stops the work when it was lost or a signal arrived")
-    public func renewIfDue() throws {
-        try checkpoint()
-    }
-
     /// Stops the renewals and releases the lock if this run still holds it.
     /// Works when the main connection is gone (a timeout closes it): then
     /// over the renewal's connection, or a new one. Later calls do nothing.
