@@ -31,6 +31,7 @@ extension MQCtl {
                             report["from_delayed"] += batch.fromDelayed
                             report["from_retry"] += batch.fromRetry
                             report["dead_lettered"] += batch.deadLettered
+                            try lock?.checkpoint() ?? Interruption.checkpoint()
                         }
                     }
                 }

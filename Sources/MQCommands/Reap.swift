@@ -23,10 +23,11 @@ extension MQCtl {
             let results = try names.map { queue -> (QueueName, Int, Int, Int) in
                 let report = BulkReport("reap", queue: queue, verb: "retried", counts: ["retried", "dead", "trimmed"])
                 try report.run(context, broker) {
-                    try locking.withLock("reap", queue, broker, context) { _ in
+                    try locking.withLock("reap", queue, broker, context) { lock in
                         try broker.reap(queue) { batch in
                             report["retried"] += batch.retried
                             report["dead"] += batch.dead
+                            try lock?.checkpoint() ?? Interruption.checkpoint()
                         }
                         report["trimmed"] += try broker.trimDead(queue)
                     }

@@ -67,12 +67,12 @@ extension Broker {
     /// Promotes until nothing is due: the mover's pass for cron. `onBatch`
     /// sees each batch as it is done, so a caller can report progress
     /// even when a later batch fails.
-    public func promote(_ queue: QueueName, onBatch: (PromoteResult) -> Void = { _ in }) throws -> PromoteResult {
+    public func promote(_ queue: QueueName, onBatch: (PromoteResult) throws -> Void = { _ in }) throws -> PromoteResult {
         var total = PromoteResult(queue: queue)
         while true {
             let (batch, moreDue) = try promoteBatch(queue)
             total = total + batch
-            onBatch(batch)
+            try onBatch(batch)
             if !moreDue { return total }
         }
     }

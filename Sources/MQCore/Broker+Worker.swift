@@ -150,7 +150,7 @@ extension Broker {
     /// batch reported to `onBatch` as it is done. Returns (retried, dead).
     @discardableResult
     public func reap(_ queue: QueueName, retryDelay: Int64 = 0,
-                     onBatch: ((retried: Int, dead: Int)) -> Void = { _ in }) throws -> (retried: Int, dead: Int) {
+                     onBatch: ((retried: Int, dead: Int)) throws -> Void = { _ in }) throws -> (retried: Int, dead: Int) {
         let k = keys.queue(queue)
         var total = (retried: 0, dead: 0)
         while true {
@@ -170,7 +170,7 @@ extension Broker {
             let batch = (retried: Int(try reply[1].int()), dead: Int(try reply[2].int()))
             total.retried += batch.retried
             total.dead += batch.dead
-            onBatch(batch)
+            try onBatch(batch)
             if expired.count < Self.batchSize { return total }
         }
     }
