@@ -8,6 +8,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        // The config file (layouts) is TOML; toml++ underneath, ~25 s of build.
+        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
     ],
     targets: [
         // C libraries from Debian, found through pkg-config.
@@ -22,10 +24,11 @@ let package = Package(
         .target(name: "MQRedis", dependencies: ["CHiredis", "CTLSShim"]),
         .target(name: "MQParsing", dependencies: ["MQRedis"]),
         .target(name: "MQFormat"),
-        .target(name: "MQCore", dependencies: ["MQRedis", "MQFormat"]),
+        .target(name: "MQCore", dependencies: ["MQRedis", "MQFormat", "MQParsing"]),
         .target(name: "MQCommands", dependencies: [
             "MQRedis", "MQParsing", "MQFormat", "MQCore", "MQLineEditor",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         .executableTarget(name: "mqctl", dependencies: ["MQCommands"]),
         // Feeds the input parsers mutated bytes (Scripts/chaos).

@@ -20,6 +20,11 @@ public final class CommandContext {
     public var handlerCommand: [String] = []
     public let stdout: OutputSink
     public let stderr: OutputSink
+    /// `--config` and `--layout`, read by `QueueResolution`.
+    let configOption: String?
+    let layoutOption: String?
+    let environment: [String: String]
+    var loadedLayouts: LayoutFile?
     private var openConnection: RedisConnection?
     /// False for a connection lent by the REPL, which outlives the command.
     var ownsConnection = true
@@ -60,6 +65,9 @@ public final class CommandContext {
         self.stdin = stdin
         self.stdout = stdout
         self.stderr = stderr
+        self.configOption = globals.config
+        self.layoutOption = globals.layout
+        self.environment = environment
     }
 
     /// The connection, opened (and authenticated) on first use.

@@ -76,6 +76,9 @@ extension MQCtl {
         }
 
         func run(in context: CommandContext) throws {
+            if let layoutQueue = try context.layoutQueue(queue) {
+                return try enqueue(to: layoutQueue, context: context)
+            }
             let queue = try QueueName(queue)
             let broker = try context.broker()
             let now = broker.time.nowMilliseconds()
@@ -112,6 +115,53 @@ extension MQCtl {
         /// Reads lines in chunks of 10,000 so any amount of input takes
         /// constant memory, then prints a summary. What was written is
         /// said on every way out, a refused or unanswered call included.
+        /// A layout queue's members are written as the layout says: the
+        /// payload is the member; mqctl's envelope options do not apply.
+        private func enqueue(to queue: LayoutQueue, context: CommandContext) throws {
+            let refused = [("--header", !headers.isEmpty), ("--id", id != nil), ("--idempotency-key", idempotencyKey != nil),
+                           ("--max-attempts", maxAttempts != nil), ("--ndjson", ndjson)].filter(\.1).map(\.0)
+            guard refused.isEmpty else {
+                throw UsageError("\(refused.joined(separator: ", ")): not for queues of layout '\(queue.layout.name)', whose members are written as the layout declares")
+            }
+            let broker = try context.broker()
+            let now = broker.time.nowMilliseconds()
+            let runAt = delay.map { now + $0.milliseconds } ?? at.map { $0.epochMilliseconds(now: now) }
+            // The default priority means the layout's default tier unless it has one named so.
+            let tier = priority == "normal" && queue.layout.tier(named: "normal") == nil ? nil : priority
+            var members: [[UInt8]] = []
+            if stdin {
+                while let read = context.stdin.nextLine() {
+                    switch read {
+                    case .success(let line) where !line.isEmpty: members.append(line)
+                    case .success: continue
+                    case .failure(let tooLong): throw UsageError("line \(members.count + 1): \(tooLong); nothing was enqueued")
+                    }
+                }
+            } else if let file {
+                guard let data = FileManager.default.contents(atPath: file) else { throw UsageError("cannot read '\(file)'") }
+                members = [Array(data)]
+            } else {
+                members = [Array(payload!.utf8)]
+            }
+            try broker.validate(members, for: queue)
+            let report = BulkReport("enqueue", queue: queue.name, verb: "enqueued", counts: ["rejected"])
+            report.total = members.count
+            report.selection = "layout=\(queue.layout.name)"
+            try report.run(context, broker) {
+                let (added, refused) = try report.call(size: members.count) {
+                    try broker.enqueue(members, to: queue, tier: tier, runAt: runAt)
+                }
+                report["enqueued"] = added
+                report["rejected"] = refused
+                // Refused, never dropped: the caller learns which were not written.
+                if refused > 0 { throw MQError.queueFull(queue: queue.name.rawValue, maxLength: queue.layout.capacity ?? 0) }
+            }
+            try context.output { $0.single([
+                "queue": .string(queue.name.rawValue), "layout": .string(queue.layout.name),
+                "enqueued": .int(Int64(report["enqueued"])), "state": .string(runAt.map { $0 > now } == true ? "delayed" : "ready"),
+            ]) }
+        }
+
         private func enqueueLines(_ queue: QueueName, template: EnqueueRequest, broker: Broker, context: CommandContext) throws {
             let report = BulkReport("enqueue", queue: queue, verb: "enqueued",
                                     counts: ["enqueued", "duplicates", "rejected", "invalid", "not_written"])

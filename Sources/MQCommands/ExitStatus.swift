@@ -44,11 +44,11 @@ public enum ExitStatus: Int32 {
             self = .dataError
         case let error as MQError:
             switch error {
-            case .invalidQueueName, .invalidMessageID, .invalidPriority, .invalidHeader, .invalidConfig, .headersTooLarge:
+            case .invalidQueueName, .invalidMessageID, .invalidPriority, .invalidHeader, .invalidConfig, .headersTooLarge, .roleMissing, .layoutRefused:
                 self = .usage
             case .queueFull, .lockHeld:
                 self = .temporary
-            case .corruptEnvelope, .wrongKeyType, .notACounter, .corruptSetting:
+            case .corruptEnvelope, .wrongKeyType, .notACounter, .corruptSetting, .unreadableMember:
                 self = .dataError
             case .messageExists, .messageNotFound, .queueNotFound, .queueNotEmpty, .consumerBusy:
                 self = .failure

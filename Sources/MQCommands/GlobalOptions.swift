@@ -24,6 +24,15 @@ public struct GlobalOptions: ParsableArguments {
     @Option(help: "Key prefix of mqctl's keys (default: $MQCTL_PREFIX, else mq).")
     var prefix: String?
 
+    @Option(help: ArgumentHelp(
+        "The config file with layouts (default: $MQCTL_CONFIG, else ${XDG_CONFIG_HOME:-~/.config}/mqctl/config.toml when it exists).",
+        valueName: "file"))
+    var config: String?
+
+    @Option(help: ArgumentHelp("Read the queues named as queues of this layout (see `mqctl layouts list`; `native` for mqctl's own).",
+                               valueName: "name"))
+    var layout: String?
+
     @Option(name: [.customShort("o"), .long], help: "Output format: table, json, ndjson or csv.")
     var format: OutputFormat?
 
@@ -89,7 +98,7 @@ public struct GlobalOptions: ParsableArguments {
 
     /// Options that take a value, long and short spellings, for hoisting.
     static let valueOptions: Set<String> = [
-        "--url", "-u", "--user", "--password-file", "--prefix", "--format", "-o", "--timeout",
+        "--url", "-u", "--user", "--password-file", "--prefix", "--config", "--layout", "--format", "-o", "--timeout",
         "--cacert", "--cacertdir", "--cert", "--key", "--sni",
     ]
     static let flagOptions: Set<String> = ["--json", "--quiet", "-q", "--yes", "-y", "--no-color", "--tls", "--insecure"]

@@ -17,6 +17,9 @@ extension MQCtl {
         }
 
         func run(in context: CommandContext) throws {
+            if let layoutQueue = try context.layoutQueue(queue) {
+                return try LayoutActions.list(layoutQueue, .ready(tier: nil), limit: count, context: context)
+            }
             let messages = try context.broker().peek(try QueueName(queue), count: count)
             try context.output { renderer in
                 renderer.beginList(key: "messages", columns: [

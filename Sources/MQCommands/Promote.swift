@@ -20,8 +20,10 @@ extension MQCtl {
 
         func run(in context: CommandContext) throws {
             let broker = try context.broker()
-            let names = queues.isEmpty ? try broker.queueNames() : try queues.map(QueueName.init)
-            let results = try names.map { queue in
+            let refs = try context.queues(queues)
+            let results = try refs.map { ref in
+                if case .layout(let layoutQueue) = ref { return try promote(layoutQueue, broker, context) }
+                let queue = ref.name
                 let report = BulkReport("promote", queue: queue, verb: "moved", counts: ["from_delayed", "from_retry", "dead_lettered"])
                 var total = PromoteResult(queue: queue)
                 try report.run(context, broker) {
@@ -48,6 +50,26 @@ extension MQCtl {
                 }
                 renderer.endList()
             }
+        }
+
+        /// Due members of a layout queue's delayed and retry sets to ready.
+        private func promote(_ queue: LayoutQueue, _ broker: Broker, _ context: CommandContext) throws -> PromoteResult {
+            let report = BulkReport("promote", queue: queue.name, verb: "moved", counts: ["from_delayed", "from_retry", "skipped", "unreadable"])
+            report.selection = "layout=\(queue.layout.name)"
+            try report.run(context, broker) {
+                try locking.withLock("promote", queue.name, broker, context) { _ in
+                    let (delayed, retry) = try broker.promote(queue)
+                    report["from_delayed"] = delayed.moved
+                    report["from_retry"] = retry.moved
+                    report["moved"] = delayed.moved + retry.moved
+                    report["skipped"] = delayed.missing + retry.missing
+                    report["unreadable"] = delayed.unreadable + retry.unreadable
+                }
+            }
+            if report["unreadable"] > 0 {
+                context.stderr.write("mqctl: warning: \(report["unreadable"]) due members of '\(queue.name)' could not be read as layout '\(queue.layout.name)' says and were left in place\n")
+            }
+            return PromoteResult(queue: queue.name, fromDelayed: report["from_delayed"], fromRetry: report["from_retry"])
         }
     }
 }

@@ -19,8 +19,17 @@ extension MQCtl {
 
         func run(in context: CommandContext) throws {
             let broker = try context.broker()
-            let names = queues.isEmpty ? try broker.queueNames() : try queues.map(QueueName.init)
-            let results = try names.map { queue -> (QueueName, Int, Int, Int) in
+            let refs = try context.queues(queues)
+            let results = try refs.map { ref -> (QueueName, Int, Int, Int) in
+                if case .layout(let layoutQueue) = ref {
+                    // What dead workers held goes back to ready; attempts are counted on the next fetch.
+                    let report = BulkReport("reap", queue: layoutQueue.name, verb: "returned", counts: [])
+                    try report.run(context, broker) {
+                        try locking.withLock("reap", layoutQueue.name, broker, context) { _ in report["returned"] = try broker.reap(layoutQueue) }
+                    }
+                    return (layoutQueue.name, report["returned"], 0, 0)
+                }
+                let queue = ref.name
                 let report = BulkReport("reap", queue: queue, verb: "retried", counts: ["retried", "dead", "trimmed"])
                 try report.run(context, broker) {
                     try locking.withLock("reap", queue, broker, context) { lock in

@@ -4,7 +4,7 @@ import MQFormat
 /// How core values look in output: the field names of every format.
 enum Records {
     static let statsColumns = [
-        Column("name"), Column("ready", rightAligned: true), Column("ready_by_priority.express", rightAligned: true),
+        Column("name"), Column("layout"), Column("ready", rightAligned: true), Column("ready_by_priority.express", rightAligned: true),
         Column("ready_by_priority.urgent", rightAligned: true), Column("ready_by_priority.normal", rightAligned: true),
         Column("delayed", rightAligned: true), Column("retry", rightAligned: true), Column("inflight", rightAligned: true),
         Column("dead", rightAligned: true), Column("dead_trimmed", rightAligned: true),
@@ -37,11 +37,23 @@ enum Records {
         Column("failed_per_s", title: "FAIL/S", rightAligned: true), Column("status", title: "STATUS", isStatus: true),
     ]
 
+    /// Ready depth per tier in fetch order: mqctl's priorities, or a
+    /// layout's tiers.
+    static func tiers(_ stats: QueueStats) -> [TierDepth] {
+        stats.layout != nil ? stats.tiers : Priority.allCases.map { TierDepth(name: $0.rawValue, count: stats.readyByPriority[$0] ?? 0) }
+    }
+
+    /// Prometheus labels of a queue: its name, and its layout when declared.
+    static func labels(_ stats: QueueStats) -> [(String, String)] {
+        [("queue", stats.queue.rawValue)] + (stats.layout.map { [("layout", $0)] } ?? [])
+    }
+
     static func stats(_ stats: QueueStats) -> Record {
         [
             "name": .string(stats.queue.rawValue),
+            "layout": .string(stats.layout ?? "native"),
             "ready": .int(stats.ready),
-            "ready_by_priority": .object(Record(Priority.allCases.map { ($0.rawValue, .int(stats.readyByPriority[$0] ?? 0)) })),
+            "ready_by_priority": .object(Record(tiers(stats).map { ($0.name, .int($0.count)) })),
             "delayed": .int(stats.delayed),
             "retry": .int(stats.retry),
             "inflight": .int(stats.inflight),

@@ -34,7 +34,7 @@ extension MQCtl {
         }
 
         func run(in context: CommandContext) throws {
-            let names = try queues.map(QueueName.init)
+            let names = try context.queues(queues)
             let broker = try context.broker()
             guard watch else {
                 return try render(broker.stats(names), in: context)
@@ -79,7 +79,10 @@ extension MQCtl {
                 return PrometheusWriter.write(Self.metrics(stats), to: context.stdout)
             }
             let renderer = try context.renderer()
-            renderer.beginList(key: "queues", columns: context.format == .table ? Records.statsTableColumns : Records.statsColumns)
+            var columns = context.format == .table ? Records.statsTableColumns : Records.statsColumns
+            // Layout queues are marked with their layout.
+            if stats.contains(where: { $0.layout != nil }) { columns.insert(Column("layout", title: "LAYOUT"), at: 1) }
+            renderer.beginList(key: "queues", columns: columns)
             stats.map(Records.stats).forEach(renderer.row)
             renderer.endList()
         }
@@ -87,14 +90,13 @@ extension MQCtl {
         static func metrics(_ stats: [QueueStats]) -> [MetricFamily] {
             func family(_ name: String, _ help: String, _ kind: MetricFamily.Kind = .gauge, _ value: (QueueStats) -> Double?) -> MetricFamily {
                 MetricFamily(name: "mqctl_queue_\(name)", help: help, kind: kind, samples: stats.compactMap { queue in
-                    value(queue).map { (labels: [("queue", queue.queue.rawValue)], value: $0) }
+                    value(queue).map { (labels: Records.labels(queue), value: $0) }
                 })
             }
             var ready = MetricFamily(name: "mqctl_queue_ready", help: "Messages ready to run, by priority tier.", kind: .gauge)
             for queue in stats {
-                for priority in Priority.allCases {
-                    ready.samples.append((labels: [("queue", queue.queue.rawValue), ("priority", priority.rawValue)],
-                                          value: Double(queue.readyByPriority[priority] ?? 0)))
+                for tier in Records.tiers(queue) {
+                    ready.samples.append((labels: Records.labels(queue) + [("priority", tier.name)], value: Double(tier.count)))
                 }
             }
             return [

@@ -91,7 +91,13 @@ extension MQCtl {
             }
             // A handler that cannot start would send every message to retry.
             do { _ = try HandlerCommand(resolving: context.handlerCommand) } catch { throw UsageError("\(error)") }
-            var options = WorkerOptions(queues: try queues.map(QueueName.init), command: context.handlerCommand)
+            let refs = try queues.map(context.queue)
+            let layoutQueues = refs.compactMap { if case .layout(let queue) = $0 { queue } else { nil } }
+            guard layoutQueues.isEmpty || layoutQueues.count == refs.count else {
+                throw UsageError("a worker consumes mqctl's own queues or layout queues, not both; start one of each")
+            }
+            var options = WorkerOptions(queues: layoutQueues.isEmpty ? refs.map(\.name) : [], command: context.handlerCommand)
+            options.layoutQueues = layoutQueues
             options.passEnvironment = Set(passEnv)
             if let stream, let group {
                 guard try MQCore.Streams(connection: context.connection()).groups(stream).contains(where: { $0.name == group }) else {

@@ -27,8 +27,13 @@ public struct QueueStats: Equatable, Sendable {
     public var processedPerMinute: Int64
     public var failedPerMinute: Int64
     public var config: QueueConfig
+    /// The layout of a declared layout's queue; nil for mqctl's own.
+    public var layout: String?
+    /// A layout queue's ready lists in fetch order (native queues use
+    /// `readyByPriority`).
+    public var tiers: [TierDepth] = []
 
-    public var ready: Int64 { readyByPriority.values.reduce(0, +) }
+    public var ready: Int64 { readyByPriority.values.reduce(0, +) + tiers.reduce(0) { $0 + $1.count } }
 
     /// Ready plus delayed as a share of max_length, in percent; nil
     /// without a limit.
@@ -44,6 +49,16 @@ public struct QueueStats: Equatable, Sendable {
     public var status: Status {
         guard let usage = usagePercent else { return .ok }
         return usage >= 95 ? .crit : usage >= 80 ? .warn : .ok
+    }
+}
+
+public struct TierDepth: Equatable, Sendable {
+    public var name: String
+    public var count: Int64
+
+    public init(name: String, count: Int64) {
+        self.name = name
+        self.count = count
     }
 }
 
@@ -68,8 +83,8 @@ extension Broker {
     /// SMEMBERS, one pipeline of O(1) commands (LLEN, ZCARD, ZCOUNT,
     /// LINDEX, GET, HGETALL) for every queue, then one HGET per non-empty
     /// tier head for the latency.
-    public func stats(_ queues: [QueueName] = []) throws -> [QueueStats] {
-        let queues = queues.isEmpty ? try queueNames() : queues
+    public func stats(_ queues: [QueueName] = [], allWhenEmpty: Bool = true) throws -> [QueueStats] {
+        let queues = queues.isEmpty && allWhenEmpty ? try queueNames() : queues
         guard !queues.isEmpty else { return [] }
         let now = time.nowMilliseconds()
         let minute = now / 60_000 - 1

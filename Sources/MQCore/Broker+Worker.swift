@@ -10,6 +10,15 @@ public struct Delivery: Sendable {
     public var source: String
     public var envelope: Envelope
     public var token: String
+    /// For members of a declared layout's lists: what the worker holds.
+    public var held: HeldMember?
+}
+
+/// A layout member in a worker's processing list, and where it came from.
+public struct HeldMember: Sendable {
+    public var message: LayoutMessage
+    public var processing: String
+    public var tier: String
 }
 
 /// How one attempt ended.

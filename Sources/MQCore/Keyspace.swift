@@ -25,10 +25,18 @@ public struct Keyspace: Sendable {
     public func queue(_ name: QueueName) -> QueueKeys {
         QueueKeys(base: "\(prefix):{\(name.rawValue)}")
     }
+
+    /// mqctl's own keys beside a queue of a declared layout (its counters,
+    /// idempotency keys, workers' processing lists, and the retry or dead
+    /// set the layout lacks): `P:layout:L:{Q}:*`. The layout's keys
+    /// themselves are built by `LayoutQueue`.
+    public func layoutQueue(_ layout: String, _ name: QueueName) -> QueueKeys {
+        QueueKeys(base: "\(prefix):layout:\(layout):{\(name.rawValue)}")
+    }
 }
 
 /// The keys of one queue.
-public struct QueueKeys: Sendable {
+public struct QueueKeys: Equatable, Sendable {
     /// `P:{Q}`, the start of every key of the queue.
     public let base: String
 
@@ -66,6 +74,11 @@ public struct QueueKeys: Sendable {
     public func counter(_ counter: Counter) -> String { "\(base):count:\(counter.rawValue)" }
     /// STRING: the count in one minute (epoch minute), expiring after a day.
     public func counter(_ counter: Counter, minute: Int64) -> String { "\(base):count:\(counter.rawValue):\(minute)" }
+    /// LIST: the members a worker of a layout queue holds (LMOVEd from
+    /// a ready list), returned by `reap` once the worker is gone.
+    public func processing(worker: String) -> String { "\(base):processing:\(worker)" }
+    /// SET: ids of workers that may hold a processing list.
+    public var processingWorkers: String { "\(base):processing" }
     /// A SCAN pattern for every key of the queue.
     public var scanPattern: String { Keyspace.escapeGlob(base) + ":*" }
 }

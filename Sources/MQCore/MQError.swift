@@ -29,6 +29,12 @@ public enum MQError: Error, Equatable, CustomStringConvertible {
     case wrongKeyType(key: String, expected: String, actual: String)
     /// A queue setting in Redis that is not a whole number 0 or above.
     case corruptSetting(key: String, field: String, value: String)
+    /// A command needs a role (delayed, retry, dead, ...) the layout lacks.
+    case roleMissing(layout: String, role: String)
+    /// What a layout cannot do, or input it cannot take (exit 64).
+    case layoutRefused(String)
+    /// A layout queue member that cannot be read as its layout says.
+    case unreadableMember(key: String, reason: String)
 
     public var description: String {
         switch self {
@@ -45,7 +51,7 @@ public enum MQError: Error, Equatable, CustomStringConvertible {
         case .invalidConfig(let text):
             return "invalid queue setting: \(text)"
         case .queueFull(let queue, let maxLength):
-            return "queue '\(queue)' is full (max_length \(maxLength)); nothing was enqueued"
+            return "queue '\(queue)' is full (max_length \(maxLength)); what did not fit was refused, not enqueued"
         case .messageExists(let queue, let id):
             return "message '\(id)' already exists in queue '\(queue)'; ids are never overwritten"
         case .messageNotFound(let queue, let id):
@@ -66,6 +72,12 @@ public enum MQError: Error, Equatable, CustomStringConvertible {
             return "key \(key) is a \(actual), expected a \(expected)"
         case .corruptSetting(let key, let field, let value):
             return "queue setting \(key) field \(field) is '\(value)', not a whole number 0 or above; fix it with `mqctl queues config` or HSET"
+        case .roleMissing(let layout, let role):
+            return "layout '\(layout)' has no \(role) role, so this command cannot serve its queues; declare one in the config file"
+        case .layoutRefused(let reason):
+            return reason
+        case .unreadableMember(let key, let reason):
+            return "a member of \(key) cannot be read: \(reason)"
         }
     }
 }

@@ -17,6 +17,11 @@ public enum JSONValue: Equatable, Sendable {
 public struct JSONMember: Equatable, Sendable {
     public let name: String
     public let value: JSONValue
+
+    public init(name: String, value: JSONValue) {
+        self.name = name
+        self.value = value
+    }
 }
 
 /// A line of input that is not the JSON expected, or a field of the wrong

@@ -38,6 +38,10 @@ public enum RedisReply: Equatable, Sendable {
         isNull ? nil : try string()
     }
 
+    public func optionalBytes() throws -> [UInt8]? {
+        isNull ? nil : try bytes()
+    }
+
     public func bytes() throws -> [UInt8] {
         switch try throwingError() {
         case .bulk(let bytes): return bytes

@@ -1,7 +1,7 @@
 /// SHA-1 (FIPS 180-4), only to name Lua scripts the way Redis does for
 /// EVALSHA; not used for anything that needs collision resistance.
-enum SHA1 {
-    static func hexDigest(_ message: [UInt8]) -> String {
+public enum SHA1 {
+    public static func hexDigest(_ message: [UInt8]) -> String {
         var h: [UInt32] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0]
         var data = message
         data.append(0x80)

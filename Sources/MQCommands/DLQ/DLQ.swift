@@ -101,6 +101,11 @@ struct DeadLetterSelection: ParsableArguments {
         !ids.isEmpty ? "ids=\(ids.count)" : all ? "all" : filters.description
     }
 
+    /// The same choice for a layout queue.
+    func layoutSelection(limit: Int?) throws -> LayoutActions.Selection {
+        LayoutActions.Selection(ids: ids, filter: try filters.filter(), limit: limit, description: description)
+    }
+
     /// How many a run will work on, when that is known before it starts
     /// (ids, or --all); nil for filters. One round trip at most.
     func expectedCount(_ broker: Broker, _ queue: QueueName, limit: Int?) throws -> Int? {

@@ -25,6 +25,10 @@ extension MQCtl.DLQ {
         }
 
         func run(in context: CommandContext) throws {
+            if let layoutQueue = try context.layoutQueue(queue) {
+                guard cursor == nil else { throw UsageError("--cursor pages mqctl's own queues; page a layout queue with --limit and filters") }
+                return try LayoutActions.list(layoutQueue, .dead, filter: try filters.filter(), limit: limit ?? (context.format == .table ? 100 : nil), context: context)
+            }
             let queue = try QueueName(queue)
             let broker = try context.broker()
             let table = context.format == .table

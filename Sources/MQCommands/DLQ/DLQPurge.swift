@@ -27,6 +27,11 @@ extension MQCtl.DLQ {
         }
 
         func run(in context: CommandContext) throws {
+            if let layoutQueue = try context.layoutQueue(queue) {
+                if !dryRun { try context.confirm("Delete \(selection.all ? "all" : "the chosen") dead letters of '\(queue)' (layout \(layoutQueue.layout.name))?") }
+                return try LayoutActions.move("dlq purge", layoutQueue, from: .dead, to: nil, selection: selection.layoutSelection(limit: limit),
+                                              dryRun: dryRun, locking: locking, context: context)
+            }
             let queue = try QueueName(queue)
             let broker = try context.broker()
             if dryRun {

@@ -34,6 +34,11 @@ extension MQCtl.DLQ {
         }
 
         func run(in context: CommandContext) throws {
+            if let layoutQueue = try context.layoutQueue(queue) {
+                guard toQueue == nil else { throw UsageError("--to-queue: move a layout queue's messages to another queue with `mqctl migrate`") }
+                return try LayoutActions.move("dlq replay", layoutQueue, from: .dead, to: .ready, selection: selection.layoutSelection(limit: limit),
+                                              dryRun: dryRun, locking: locking, context: context)
+            }
             let queue = try QueueName(queue)
             let target = try toQueue.map(QueueName.init)
             let broker = try context.broker()

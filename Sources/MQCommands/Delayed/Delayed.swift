@@ -21,6 +21,9 @@ extension MQCtl.Delayed {
         @Argument(help: "The queue.", completion: .queueNames) var queue: String
 
         func run(in context: CommandContext) throws {
+            if let layoutQueue = try context.layoutQueue(queue) {
+                return try LayoutActions.list(layoutQueue, .delayed, limit: nil, context: context)
+            }
             let broker = try context.broker()
             let queue = try QueueName(queue)
             let now = broker.time.nowMilliseconds()
@@ -50,6 +53,10 @@ extension MQCtl.Delayed {
         }
 
         func run(in context: CommandContext) throws {
+            if let layoutQueue = try context.layoutQueue(queue) {
+                return try LayoutActions.move("delayed cancel", layoutQueue, from: .delayed, to: nil,
+                                              selection: .init(ids: ids, description: "ids=\(ids.count)"), context: context)
+            }
             try moveWaiting("delayed cancel", queue: queue, place: "delayed", context: context,
                             batches: { _, _, body in try body(ids) }, move: { try $0.cancelDelayed($1, ids: $2) })
         }
@@ -70,6 +77,10 @@ extension MQCtl.Delayed {
         }
 
         func run(in context: CommandContext) throws {
+            if let layoutQueue = try context.layoutQueue(queue) {
+                return try LayoutActions.move("delayed run-now", layoutQueue, from: .delayed, to: .ready,
+                                              selection: .init(ids: ids, description: "ids=\(ids.count)"), context: context)
+            }
             try moveWaiting("delayed run-now", queue: queue, place: "delayed", context: context,
                             batches: { _, _, body in try body(ids) }, move: { try $0.runNow($1, ids: $2) })
         }

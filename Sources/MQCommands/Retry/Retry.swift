@@ -20,6 +20,11 @@ struct RetrySelection: ParsableArguments {
         guard ids.isEmpty != !all else { throw ValidationError("give message ids or --all, one of them") }
     }
 
+    /// The same choice for a layout queue.
+    var layoutSelection: LayoutActions.Selection {
+        LayoutActions.Selection(ids: ids, description: all ? "all" : "ids=\(ids.count)")
+    }
+
     /// The ids, in batches; with --all read page by page from the retry set.
     func forEachBatch(_ broker: Broker, _ queue: QueueName, body: ([String]) throws -> Void) throws {
         guard all else { return try body(ids) }
@@ -45,6 +50,9 @@ extension MQCtl.Retry {
         @Argument(help: "The queue.", completion: .queueNames) var queue: String
 
         func run(in context: CommandContext) throws {
+            if let layoutQueue = try context.layoutQueue(queue) {
+                return try LayoutActions.list(layoutQueue, .retry, limit: nil, context: context)
+            }
             let queue = try QueueName(queue)
             let broker = try context.broker()
             let now = broker.time.nowMilliseconds()
@@ -82,6 +90,9 @@ extension MQCtl.Retry {
         @OptionGroup var selection: RetrySelection
 
         func run(in context: CommandContext) throws {
+            if let layoutQueue = try context.layoutQueue(queue) {
+                return try LayoutActions.move("retry run-now", layoutQueue, from: .retry, to: .ready, selection: selection.layoutSelection, context: context)
+            }
             try moveWaiting("retry run-now", queue: queue, place: "waiting for a retry", context: context,
                             batches: selection.forEachBatch, move: { try $0.runNow($1, ids: $2, from: .retry) })
         }
@@ -97,6 +108,9 @@ extension MQCtl.Retry {
         @OptionGroup var selection: RetrySelection
 
         func run(in context: CommandContext) throws {
+            if let layoutQueue = try context.layoutQueue(queue) {
+                return try LayoutActions.move("retry kill", layoutQueue, from: .retry, to: .dead, selection: selection.layoutSelection, context: context)
+            }
             try moveWaiting("retry kill", queue: queue, place: "waiting for a retry", context: context,
                             batches: selection.forEachBatch) { broker, queue, ids in
                 let ids = try ids.map(MessageID.validate)

@@ -55,6 +55,8 @@ public final class Worker: @unchecked Sendable {
             source = StreamSource(stream: stream.key, group: stream.group, consumer: stream.consumer ?? id,
                                   deadStream: stream.deadStream ?? "\(stream.key):dead", lease: options.lease,
                                   maxAttempts: options.maxAttempts ?? QueueConfig().maxAttempts)
+        } else if !options.layoutQueues.isEmpty {
+            source = LayoutSource(queues: options.layoutQueues, worker: id, maxAttempts: options.maxAttempts)
         } else {
             let backoff = options.backoff
             source = QueueSource(queues: options.queues, lease: options.lease, maxAttempts: options.maxAttempts,
@@ -82,6 +84,7 @@ public final class Worker: @unchecked Sendable {
         // Bad data will not mend itself: refuse to start on it.
         if options.stream == nil {
             try maintenance.checkKeyTypes(options.queues)
+            try maintenance.checkKeyTypes(options.layoutQueues)
             for queue in options.queues { _ = try maintenance.config(queue) }
         }
         heartbeat(maintenance)

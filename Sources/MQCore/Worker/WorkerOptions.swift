@@ -5,6 +5,8 @@ public struct WorkerOptions: Sendable {
     public var queues: [QueueName]
     /// Read a stream with a consumer group instead of queues.
     public var stream: (key: String, group: String, consumer: String?, deadStream: String?)?
+    /// Queues of declared layouts, consumed from their own lists.
+    public var layoutQueues: [LayoutQueue] = []
     public var command: [String]
     /// One long-lived handler per slot speaking JSON lines, instead of a
     /// process per message.

@@ -1,0 +1,252 @@
+import Foundation
+import MQCore
+import TOMLKit
+
+/// The config file: layouts (`[layouts.NAME]`) and which layout a queue
+/// name means (`[queues] NAME = "LAYOUT"`). TOML, read with TOMLKit; a
+/// mistake is reported with the file, the line and the key.
+public struct LayoutFile: Sendable {
+    public var path: String?
+    public var layouts: [Layout] = []
+    /// Queue name → layout name, from `[queues]`.
+    public var assignments: [String: String] = [:]
+
+    public init() {}
+
+    /// The file `--config` or `$MQCTL_CONFIG` names (which must exist),
+    /// else `${XDG_CONFIG_HOME:-~/.config}/mqctl/config.toml` when it exists.
+    public static func load(option: String?, environment: [String: String]) throws -> LayoutFile {
+        if let path = option ?? environment["MQCTL_CONFIG"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw UsageError("cannot read the config file '\(path)'")
+            }
+            return try LayoutFile(text: String(decoding: data, as: UTF8.self), path: path)
+        }
+        let home = environment["XDG_CONFIG_HOME"] ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.config")
+        let path = home + "/mqctl/config.toml"
+        guard let data = FileManager.default.contents(atPath: path) else { return LayoutFile() }
+        return try LayoutFile(text: String(decoding: data, as: UTF8.self), path: path)
+    }
+
+    public init(text: String, path: String?) throws {
+        self.path = path
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let root: TOMLTable
+        do {
+            root = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw UsageError("\(path ?? "config"):\(error.source.begin.line): \(error.description)")
+        }
+        let reader = Reader(path: path ?? "config", lines: lines)
+        for key in root.keys where !["layouts", "queues"].contains(key) {
+            throw reader.error(key, "unknown section; the file has [layouts.NAME] tables and a [queues] table")
+        }
+        if let section = root["layouts"] {
+            let table = try reader.table(section, "layouts")
+            for name in table.keys {
+                layouts.append(try reader.layout(name, try reader.table(table[name]!, "layouts.\(name)")))
+            }
+        }
+        if let section = root["queues"] {
+            let table = try reader.table(section, "queues")
+            for name in table.keys {
+                let layout = try reader.string(table[name]!, "queues.\(name)")
+                guard layout == "native" || layouts.contains(where: { $0.name == layout }) else {
+                    throw reader.error("queues.\(name)", "no layout '\(layout)' is declared")
+                }
+                assignments[name] = layout
+            }
+        }
+    }
+
+    /// Reads values, naming the key and its line in every error.
+    struct Reader {
+        let path: String
+        let lines: [String]
+
+        func error(_ key: String, _ message: String) -> UsageError {
+            UsageError("\(path):\(line(of: key)): \(key): \(message)")
+        }
+
+        /// The line that sets the key's last part, after the line of its
+        /// table: TOMLKit keeps no positions for values.
+        func line(of key: String) -> Int {
+            let parts = key.split(separator: ".").map(String.init)
+            var start = 0
+            for depth in stride(from: parts.count - 1, through: 1, by: -1) {
+                let header = "[" + parts[0..<depth].joined(separator: ".") + "]"
+                if let index = lines.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix(header) }) {
+                    start = index
+                    break
+                }
+            }
+            let leaf = parts.last ?? key
+            let index = lines[start...].firstIndex {
+                let trimmed = $0.trimmingCharacters(in: .whitespaces)
+                return trimmed.hasPrefix(leaf + " ") || trimmed.hasPrefix(leaf + "=") || $0.contains(" \(leaf) =") || $0.contains("{\(leaf) =")
+            }
+            return (index ?? start) + 1
+        }
+
+        func table(_ value: TOMLValueConvertible, _ key: String) throws -> TOMLTable {
+            guard let table = value.table else { throw error(key, "must be a table") }
+            return table
+        }
+
+        func string(_ value: TOMLValueConvertible, _ key: String) throws -> String {
+            guard let text = value.string else { throw error(key, "must be a string") }
+            return text
+        }
+
+        func choice<T: RawRepresentable & CaseIterable>(_ value: TOMLValueConvertible, _ key: String) throws -> T where T.RawValue == String {
+            let text = try string(value, key)
+            guard let choice = T(rawValue: text) else {
+                throw error(key, "is '\(text)'; use one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return choice
+        }
+
+        func only(_ table: TOMLTable, _ key: String, _ allowed: [String]) throws {
+            for name in table.keys where !allowed.contains(name) {
+                throw error("\(key).\(name)", "unknown key; expected one of \(allowed.joined(separator: ", "))")
+            }
+        }
+
+        func layout(_ name: String, _ table: TOMLTable) throws -> Layout {
+            let key = "layouts.\(name)"
+            guard name != "native", (try? QueueName(name)) != nil else {
+                throw error(key, "a layout's name uses A-Z a-z 0-9 . _ - and is not 'native'")
+            }
+            try only(table, key, ["description", "queues", "ready", "push", "pop", "delayed", "retry", "dead", "member",
+                                  "fields", "capacity", "max_attempts", "promote_to"])
+            guard let readyValue = table["ready"], let readyArray = readyValue.array, !readyArray.isEmpty else {
+                throw error("\(key).ready", "is missing: give the ready lists, e.g. ready = [{ tier = \"normal\", key = \"jobs:{queue}\" }]")
+            }
+            var ready: [Layout.ReadyList] = []
+            for (index, item) in readyArray.enumerated() {
+                let itemKey = "\(key).ready"
+                if let text = item.string {
+                    ready.append(Layout.ReadyList(tier: readyArray.count == 1 ? "normal" : "tier\(index + 1)", key: text))
+                    continue
+                }
+                let entry = try self.table(item, itemKey)
+                try only(entry, itemKey, ["tier", "key"])
+                guard let keyValue = entry["key"] else { throw error(itemKey, "entry \(index + 1) has no key") }
+                ready.append(Layout.ReadyList(tier: try entry["tier"].map { try string($0, "\(itemKey).tier") } ?? "tier\(index + 1)",
+                                              key: try string(keyValue, "\(itemKey).key")))
+            }
+            var layout = Layout(name: name, queues: try queues(table["queues"], "\(key).queues"), ready: ready)
+            if let value = table["description"] { layout.description = try string(value, "\(key).description") }
+            if let value = table["push"] { layout.push = try choice(value, "\(key).push") }
+            if let value = table["pop"] { layout.pop = try choice(value, "\(key).pop") }
+            if let value = table["delayed"] { layout.delayed = try scored(value, "\(key).delayed") }
+            if let value = table["retry"] { layout.retry = try scored(value, "\(key).retry") }
+            if let value = table["dead"] { layout.dead = try dead(value, "\(key).dead") }
+            if let value = table["member"] { layout.member = try member(value, "\(key).member") }
+            if let value = table["fields"] { layout.fields = try fields(value, "\(key).fields") }
+            if let value = table["capacity"] {
+                guard let capacity = value.int, capacity > 0 else { throw error("\(key).capacity", "must be a whole number above 0") }
+                layout.capacity = Int64(capacity)
+            }
+            if let value = table["max_attempts"] {
+                guard let attempts = value.int, attempts > 0, attempts < 1_000_000 else {
+                    throw error("\(key).max_attempts", "must be a whole number from 1 to 999999")
+                }
+                layout.maxAttempts = Int64(attempts)
+            }
+            if let value = table["promote_to"] {
+                let tier = try string(value, "\(key).promote_to")
+                guard layout.tier(named: tier) != nil else {
+                    throw error("\(key).promote_to", "names no tier; the tiers are \(ready.map(\.tier).joined(separator: ", "))")
+                }
+                layout.promoteTo = tier
+            } else {
+                layout.promoteTo = ready[ready.count - 1].tier
+            }
+            if Set(ready.map(\.tier)).count != ready.count { throw error("\(key).ready", "two ready lists have the same tier name") }
+            if case .pattern(let pattern) = layout.queues, !pattern.contains("{queue}") {
+                throw error("\(key).queues", "a pattern needs the {queue} placeholder")
+            }
+            return layout
+        }
+
+        func queues(_ value: TOMLValueConvertible?, _ key: String) throws -> Layout.QueueNaming {
+            guard let value else { throw error(key, "is missing: a list of names, { pattern = \"...{queue}...\" } or { set = \"KEY\" }") }
+            if let array = value.array {
+                return .fixed(try array.map { item in
+                    let text = try string(item, key)
+                    do { return try QueueName(text) } catch { throw self.error(key, "\(error)") }
+                })
+            }
+            let table = try self.table(value, key)
+            try only(table, key, ["pattern", "set", "prefix"])
+            if let pattern = table["pattern"] { return .pattern(try string(pattern, "\(key).pattern")) }
+            if let set = table["set"] {
+                return .set(key: try string(set, "\(key).set"), memberPrefix: try table["prefix"].map { try string($0, "\(key).prefix") } ?? "")
+            }
+            throw error(key, "give a list of names, a pattern or a set")
+        }
+
+        func scored(_ value: TOMLValueConvertible, _ key: String) throws -> Layout.ScoredRole {
+            if let text = value.string { return Layout.ScoredRole(key: text, unit: .milliseconds) }
+            let table = try self.table(value, key)
+            try only(table, key, ["key", "score"])
+            guard let keyValue = table["key"] else { throw error(key, "has no key") }
+            return Layout.ScoredRole(key: try string(keyValue, "\(key).key"),
+                                     unit: try table["score"].map { try choice($0, "\(key).score") } ?? .milliseconds)
+        }
+
+        func dead(_ value: TOMLValueConvertible, _ key: String) throws -> Layout.DeadRole {
+            if let text = value.string { return .sortedSet(Layout.ScoredRole(key: text, unit: .milliseconds)) }
+            let table = try self.table(value, key)
+            try only(table, key, ["key", "type", "score"])
+            guard let keyValue = table["key"] else { throw error(key, "has no key") }
+            let deadKey = try string(keyValue, "\(key).key")
+            switch try table["type"].map({ try string($0, "\(key).type") }) ?? "zset" {
+            case "zset", "sorted set":
+                return .sortedSet(Layout.ScoredRole(key: deadKey, unit: try table["score"].map { try choice($0, "\(key).score") } ?? .milliseconds))
+            case "list":
+                return .list(key: deadKey)
+            case let other:
+                throw error("\(key).type", "is '\(other)'; use zset or list")
+            }
+        }
+
+        func member(_ value: TOMLValueConvertible, _ key: String) throws -> Layout.MemberForm {
+            if let text = value.string {
+                switch text {
+                case "json": return .json
+                case "bytes": return .bytes
+                default: throw error(key, "is '\(text)'; use json, bytes or { id = \"KEY:{id}\", store = \"hash\" }")
+                }
+            }
+            let table = try self.table(value, key)
+            try only(table, key, ["id", "store", "payload"])
+            guard let template = table["id"] else { throw error(key, "needs id = \"KEY TEMPLATE with {id}\"") }
+            let messageKey = try string(template, "\(key).id")
+            guard messageKey.contains("{id}") else { throw error("\(key).id", "needs the {id} placeholder") }
+            switch try table["store"].map({ try string($0, "\(key).store") }) ?? "hash" {
+            case "hash": return .id(key: messageKey, store: .hash(payloadField: try table["payload"].map { try string($0, "\(key).payload") } ?? "data"))
+            case "json": return .id(key: messageKey, store: .jsonString)
+            case let other: throw error("\(key).store", "is '\(other)'; use hash or json")
+            }
+        }
+
+        func fields(_ value: TOMLValueConvertible, _ key: String) throws -> Layout.Fields {
+            let table = try self.table(value, key)
+            try only(table, key, ["id", "attempts", "error", "enqueued_at", "failed_at", "tier"])
+            func text(_ name: String) throws -> String? { try table[name].map { try string($0, "\(key).\(name)") } }
+            func time(_ name: String) throws -> Layout.TimeField? {
+                guard let value = table[name] else { return nil }
+                if let path = value.string { return Layout.TimeField(path: path, unit: .milliseconds) }
+                let entry = try self.table(value, "\(key).\(name)")
+                try only(entry, "\(key).\(name)", ["path", "unit"])
+                guard let path = entry["path"] else { throw error("\(key).\(name)", "has no path") }
+                return Layout.TimeField(path: try string(path, "\(key).\(name).path"),
+                                        unit: try entry["unit"].map { try choice($0, "\(key).\(name).unit") } ?? .milliseconds)
+            }
+            return Layout.Fields(id: try text("id"), attempts: try text("attempts"), error: try text("error"),
+                                 enqueuedAt: try time("enqueued_at"), failedAt: try time("failed_at"), tier: try text("tier"))
+        }
+    }
+}

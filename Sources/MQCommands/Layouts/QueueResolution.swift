@@ -1,0 +1,83 @@
+import MQCore
+
+/// Which queue a name on the command line means: a queue of a declared
+/// layout (by `--layout`, the config file's `[queues]`, a layout's list of
+/// names, or one of its keys written out) or one of mqctl's own.
+extension CommandContext {
+    /// The config file, read once per command.
+    func layoutFile() throws -> LayoutFile {
+        if let loadedLayouts { return loadedLayouts }
+        let file = try LayoutFile.load(option: configOption, environment: environment)
+        loadedLayouts = file
+        return file
+    }
+
+    /// A declared layout by name.
+    func layout(named name: String) throws -> Layout {
+        let file = try layoutFile()
+        guard let layout = file.layouts.first(where: { $0.name == name }) else {
+            let known = (["native"] + file.layouts.map(\.name)).joined(separator: ", ")
+            throw UsageError("no layout '\(name)'\(file.path.map { " in \($0)" } ?? ""); the layouts are \(known)")
+        }
+        return layout
+    }
+
+    func queue(_ text: String) throws -> QueueRef {
+        let broker = try broker()
+        if let chosen = layoutOption {
+            if chosen == "native" { return .native(try QueueName(text)) }
+            let layout = try layout(named: chosen)
+            if let name = try? QueueName(text) { return .layout(broker.layoutQueue(layout, name)) }
+            if let match = try keyMatch(text, in: [layout]) { return match }
+            throw MQError.invalidQueueName(text)
+        }
+        let file = try layoutFile()
+        if let assigned = file.assignments[text] {
+            return assigned == "native" ? .native(try QueueName(text)) : .layout(broker.layoutQueue(try layout(named: assigned), try QueueName(text)))
+        }
+        let listing = file.layouts.filter { if case .fixed(let names) = $0.queues { names.contains { $0.rawValue == text } } else { false } }
+        if listing.count > 1 {
+            throw UsageError("'\(text)' is a queue of layouts \(listing.map(\.name).joined(separator: " and ")); choose one with --layout")
+        }
+        if let layout = listing.first { return .layout(broker.layoutQueue(layout, try QueueName(text))) }
+        if let match = try keyMatch(text, in: file.layouts) { return match }
+        return .native(try QueueName(text))
+    }
+
+    /// The layout queue one of whose keys is `key` (for names like
+    /// `courier:queue:normal`), among layouts with a fixed list of names.
+    private func keyMatch(_ key: String, in layouts: [Layout]) throws -> QueueRef? {
+        let broker = try broker()
+        for layout in layouts {
+            guard case .fixed(let names) = layout.queues else { continue }
+            for name in names {
+                let queue = broker.layoutQueue(layout, name)
+                if queue.declaredKeys.contains(where: { $0.key == key }) { return .layout(queue) }
+            }
+        }
+        return nil
+    }
+
+    /// The queues named, or when none: every queue of `--layout`, else
+    /// mqctl's own and every declared layout's.
+    func queues(_ texts: [String]) throws -> [QueueRef] {
+        guard texts.isEmpty else { return try texts.map(queue) }
+        let broker = try broker()
+        if let chosen = layoutOption {
+            if chosen == "native" { return try broker.queueNames().map(QueueRef.native) }
+            let layout = try layout(named: chosen)
+            return try broker.queueNames(of: layout).map { .layout(broker.layoutQueue(layout, $0)) }
+        }
+        var refs = try broker.queueNames().map(QueueRef.native)
+        for layout in try layoutFile().layouts {
+            refs += try broker.queueNames(of: layout).map { .layout(broker.layoutQueue(layout, $0)) }
+        }
+        return refs
+    }
+
+    /// A queue that must be one of a layout, or nil for a native one.
+    func layoutQueue(_ text: String) throws -> LayoutQueue? {
+        if case .layout(let queue) = try queue(text) { return queue }
+        return nil
+    }
+}

@@ -1,0 +1,298 @@
+import Foundation
+import MQRedis
+
+/// Which part of a layout queue a listing or a move is about.
+public enum LayoutRole: Equatable, Sendable {
+    /// One ready tier, or every tier in fetch order when nil.
+    case ready(tier: String?)
+    case delayed, retry, dead
+}
+
+extension Broker {
+    /// The queue `name` of `layout`.
+    public func layoutQueue(_ layout: Layout, _ name: QueueName) -> LayoutQueue {
+        LayoutQueue(layout: layout, name: name, keys: keys)
+    }
+
+    /// The names of a layout's queues: its fixed list, the members of its
+    /// set, or what a bounded SCAN of its pattern finds.
+    public func queueNames(of layout: Layout) throws -> [QueueName] {
+        switch layout.queues {
+        case .fixed(let names):
+            return names
+        case .set(let key, let prefix):
+            return try connection.send("SMEMBERS", key).array().compactMap {
+                let member = try $0.string()
+                guard member.hasPrefix(prefix) else { return nil }
+                return try? QueueName(String(member.dropFirst(prefix.count)))
+            }.sorted()
+        case .pattern(let template):
+            guard let range = template.range(of: "{queue}") else { return [] }
+            let head = String(template[..<range.lowerBound]), tail = String(template[range.upperBound...])
+            var names = Set<QueueName>()
+            var cursor = "0"
+            repeat {
+                let reply = try connection.send("SCAN", cursor, "MATCH", Keyspace.escapeGlob(head) + "*" + Keyspace.escapeGlob(tail), "COUNT", 1000).array()
+                cursor = try reply[0].string()
+                for key in try reply[1].array().map({ try $0.string() }) where key.count >= head.count + tail.count {
+                    let name = key.dropFirst(head.count).dropLast(tail.count)
+                    if let name = try? QueueName(String(name)) { names.insert(name) }
+                }
+            } while cursor != "0" && names.count < 10_000
+            return names.sorted()
+        }
+    }
+
+    /// Stats of layout queues in two round trips whatever their number:
+    /// one pipeline of O(1) reads per queue (LLEN, ZCARD, ZCOUNT, the head
+    /// of each ready list at its pop end, mqctl's counters, the processing
+    /// lists in use), then LLEN of those processing lists (and for id
+    /// layouts the head messages).
+    public func stats(_ queues: [LayoutQueue]) throws -> [QueueStats] {
+        guard !queues.isEmpty else { return [] }
+        let now = time.nowMilliseconds()
+        let minute = now / 60_000 - 1
+        let headIndex = { (queue: LayoutQueue) in queue.layout.pop == .left ? 0 : -1 }
+        var commands: [RedisCommand] = []
+        for queue in queues {
+            commands += queue.ready.map { RedisCommand("LLEN", $0.key) }
+            commands += queue.ready.map { RedisCommand("LINDEX", $0.key, headIndex(queue)) }
+            for set in [queue.delayed, queue.retry] {
+                guard let set else { continue }
+                commands += [RedisCommand("ZCARD", set.key), RedisCommand("ZCOUNT", set.key, "-inf", set.unit.score(milliseconds: now)),
+                             RedisCommand("ZRANGE", set.key, 0, 0, "WITHSCORES")]
+            }
+            switch queue.dead {
+            case .sortedSet(let role): commands.append(RedisCommand("ZCARD", role.key))
+            case .list(let key): commands.append(RedisCommand("LLEN", key))
+            }
+            let k = queue.own
+            commands += [
+                RedisCommand("MGET", k.counter(.enqueued), k.counter(.processed), k.counter(.failed),
+                             k.counter(.processed, minute: minute), k.counter(.failed, minute: minute)),
+                RedisCommand("SMEMBERS", k.processingWorkers),
+            ]
+        }
+        var replies = try connection.pipeline(commands).makeIterator()
+        var stats: [QueueStats] = []
+        var processing: [(queue: Int, key: String)] = []
+        var heads: [(queue: Int, id: String)] = []
+        for (index, queue) in queues.enumerated() {
+            func next(_ key: String) throws -> RedisReply {
+                do { return try replies.next()!.throwingError() } catch let error as RedisServerError where error.kind == .wrongType {
+                    let actual = (try? connection.send("TYPE", key).string()).map(Self.typeName) ?? "value of another type"
+                    throw MQError.wrongKeyType(key: key, expected: "list or sorted set, as layout '\(queue.layout.name)' declares", actual: actual)
+                }
+            }
+            var tiers: [TierDepth] = []
+            for tier in queue.ready { tiers.append(TierDepth(name: tier.name, count: try next(tier.key).int())) }
+            var oldest: Int64?
+            for tier in queue.ready {
+                guard let head = try next(tier.key).optionalBytes() else { continue }
+                if case .id = queue.layout.member {
+                    heads.append((index, String(decoding: head, as: UTF8.self)))
+                } else if let at = LayoutMessage(member: head, layout: queue.layout).enqueuedAt {
+                    oldest = min(oldest ?? at, at)
+                }
+            }
+            var depths: [Int64] = [], overdue: Int64 = 0, nextDue: Int64?
+            for set in [queue.delayed, queue.retry] {
+                guard let set else { depths.append(0); continue }
+                depths.append(try next(set.key).int())
+                overdue += try next(set.key).int()
+                if let score = try next(set.key).array().last.flatMap({ try Double($0.string()) }) {
+                    let due = set.unit.milliseconds(score: score)
+                    nextDue = min(nextDue ?? due, due)
+                }
+            }
+            let dead = try next(queue.dead.key).int()
+            let counters = try next(queue.own.base).array().map { try $0.optionalString().flatMap { Int64($0) } ?? 0 }
+            for name in try next(queue.own.processingWorkers).array().map({ try $0.string() }) {
+                processing.append((index, queue.own.processing(worker: name)))
+            }
+            var config = QueueConfig()
+            config.maxLength = queue.layout.capacity
+            config.maxAttempts = queue.layout.maxAttempts
+            var entry = QueueStats(
+                queue: queue.name, readyByPriority: [:], delayed: depths[0], retry: depths[1], inflight: 0, dead: dead,
+                latencySeconds: oldest.map { max(0, Double(now - $0) / 1000) } ?? 0, overdue: overdue,
+                nextDueSeconds: nextDue.map { max(0, Double($0 - now) / 1000) }, enqueued: counters[0], deadTrimmed: 0,
+                processed: counters[1], failed: counters[2], processedPerMinute: counters[3], failedPerMinute: counters[4],
+                config: config)
+            entry.layout = queue.layout.name
+            entry.tiers = tiers
+            stats.append(entry)
+        }
+        let extra = processing.map { RedisCommand("LLEN", $0.key) }
+            + heads.map { RedisCommand("HGETALL", queues[$0.queue].messageKey(id: $0.id)!) }
+        guard !extra.isEmpty else { return stats }
+        let replies2 = try connection.pipeline(extra)
+        for (item, reply) in zip(processing, replies2) {
+            stats[item.queue].inflight += (try? reply.throwingError().int()) ?? 0
+        }
+        for (head, reply) in zip(heads, replies2.dropFirst(processing.count)) {
+            let queue = queues[head.queue]
+            guard let fields = try? Self.bytePairs(reply.throwingError(), key: "") else { continue }
+            let message = LayoutMessage(member: Array(head.id.utf8), layout: queue.layout, stored: .hash(fields))
+            if let at = message.enqueuedAt {
+                stats[head.queue].latencySeconds = max(stats[head.queue].latencySeconds, Double(now - at) / 1000)
+            }
+        }
+        return stats
+    }
+
+    /// One page of a role's members, in the order they leave it (ready:
+    /// pop end first; sorted sets: lowest score first), read as messages.
+    /// Two round trips for id layouts, one for the others.
+    public func layoutMessages(_ queue: LayoutQueue, _ role: LayoutRole, offset: Int, count: Int) throws -> [LayoutMessage] {
+        var members: [(member: [UInt8], score: Int64?)] = []
+        func listPage(_ key: String, fromLeft: Bool) throws {
+            let start = fromLeft ? offset : -(offset + count), stop = fromLeft ? offset + count - 1 : -(offset + 1)
+            var page = try connection.send("LRANGE", key, start, stop).array().map { try $0.bytes() }
+            if !fromLeft { page.reverse() }
+            members = page.map { ($0, nil) }
+        }
+        func setPage(_ set: Layout.ScoredRole) throws {
+            let reply = try connection.send("ZRANGE", set.key, offset, offset + count - 1, "WITHSCORES").array()
+            for index in stride(from: 0, to: reply.count - 1, by: 2) {
+                let score = try Double(reply[index + 1].string()) ?? 0
+                members.append((try reply[index].bytes(), set.unit.milliseconds(score: score)))
+            }
+        }
+        switch role {
+        case .ready(let tier):
+            // One tier at a time; all tiers are listed one after the other.
+            let tiers = try tier.map { [try queue.tier($0)] } ?? queue.ready
+            var skipped = offset
+            for tier in tiers where members.count < count {
+                let length = try connection.send("LLEN", tier.key).int()
+                if skipped >= length { skipped -= Int(length); continue }
+                let sub = try layoutMessages(queue, .ready(tier: tier.name), tierOffset: skipped, count: count - members.count)
+                members += sub.map { ($0.member, nil) }
+                skipped = 0
+            }
+            return try read(queue, members)
+        case .delayed:
+            guard let delayed = queue.delayed else { throw MQError.roleMissing(layout: queue.layout.name, role: "delayed") }
+            try setPage(delayed)
+        case .retry:
+            try setPage(queue.retry)
+        case .dead:
+            switch queue.dead {
+            case .sortedSet(let set): try setPage(set)
+            case .list(let key): try listPage(key, fromLeft: queue.layout.pop == .left)
+            }
+        }
+        return try read(queue, members)
+    }
+
+    private func layoutMessages(_ queue: LayoutQueue, _ role: LayoutRole, tierOffset: Int, count: Int) throws -> [LayoutMessage] {
+        guard case .ready(let name?) = role else { return [] }
+        let key = try queue.tier(name).key
+        let fromLeft = queue.layout.pop == .left
+        let start = fromLeft ? tierOffset : -(tierOffset + count), stop = fromLeft ? tierOffset + count - 1 : -(tierOffset + 1)
+        var page = try connection.send("LRANGE", key, start, stop).array().map { try $0.bytes() }
+        if !fromLeft { page.reverse() }
+        return page.map { LayoutMessage(member: $0, layout: queue.layout) }
+    }
+
+    /// The members as messages; id members get their stored message read.
+    func read(_ queue: LayoutQueue, _ members: [(member: [UInt8], score: Int64?)]) throws -> [LayoutMessage] {
+        guard case .id(_, let store) = queue.layout.member else {
+            return members.map { LayoutMessage(member: $0.member, layout: queue.layout, score: $0.score) }
+        }
+        let keys = members.map { queue.messageKey(id: String(decoding: $0.member, as: UTF8.self))! }
+        let replies = try connection.pipeline(keys.map {
+            if case .hash = store { RedisCommand("HGETALL", $0) } else { RedisCommand("GET", $0) }
+        })
+        return zip(members, replies).map { item, reply in
+            let stored: LayoutMessage.StoredMessage
+            switch store {
+            case .hash:
+                let fields = (try? Self.bytePairs(reply.throwingError(), key: "")) ?? [:]
+                stored = fields.isEmpty ? .missing : .hash(fields)
+            case .jsonString:
+                stored = (try? reply.throwingError().optionalBytes()).flatMap { $0 }.map { .string($0) } ?? .missing
+            }
+            return LayoutMessage(member: item.member, layout: queue.layout, score: item.score, stored: stored)
+        }
+    }
+
+    /// Every message of a role that `filter` takes, page by page, handed
+    /// to `body` until it returns false; at most `limit` in all.
+    public func scanLayout(
+        _ queue: LayoutQueue, _ role: LayoutRole, filter: DeadLetterFilter = DeadLetterFilter(), limit: Int? = nil,
+        pageSize: Int = 500, body: ([LayoutMessage]) throws -> Bool
+    ) throws {
+        var offset = 0, taken = 0
+        let now = time.nowMilliseconds()
+        while limit.map({ taken < $0 }) ?? true {
+            let page = try layoutMessages(queue, role, offset: offset, count: pageSize)
+            guard !page.isEmpty else { return }
+            offset += page.count
+            var chosen = page.filter { filter.matches($0, now: now) }
+            if let limit { chosen = Array(chosen.prefix(limit - taken)) }
+            taken += chosen.count
+            if !chosen.isEmpty, try !body(chosen) { return }
+            if page.count < pageSize { return }
+        }
+    }
+}
+
+extension Broker {
+    /// Throws for the first declared key of the queues that holds another
+    /// Redis type than its layout says (a missing key is fine).
+    public func checkKeyTypes(_ queues: [LayoutQueue]) throws {
+        let keys = queues.flatMap(\.declaredKeys)
+        guard !keys.isEmpty else { return }
+        let types = try connection.pipeline(keys.map { RedisCommand("TYPE", $0.key) }).map { try $0.throwingError().string() }
+        for (declared, actual) in zip(keys, types) where actual != "none" && actual != declared.type {
+            throw MQError.wrongKeyType(key: declared.key, expected: Self.typeName(declared.type), actual: Self.typeName(actual))
+        }
+    }
+
+    /// Hands `body` the messages of a role that `filter` takes, a page at
+    /// a time, for a move: `body` returns how many of them left the role,
+    /// so the next page starts where the unread members now are.
+    public func forEachLayoutBatch(
+        _ queue: LayoutQueue, _ role: LayoutRole, filter: DeadLetterFilter, limit: Int?, pageSize: Int = 500,
+        body: ([LayoutMessage]) throws -> Int
+    ) throws {
+        var offset = 0, taken = 0
+        let now = time.nowMilliseconds()
+        while limit.map({ taken < $0 }) ?? true {
+            let page = try layoutMessages(queue, role, offset: offset, count: pageSize)
+            guard !page.isEmpty else { return }
+            var chosen = page.filter { filter.matches($0, now: now) }
+            if let limit { chosen = Array(chosen.prefix(limit - taken)) }
+            taken += chosen.count
+            let removed = chosen.isEmpty ? 0 : try body(chosen)
+            offset += page.count - removed
+            if page.count < pageSize { return }
+        }
+    }
+}
+
+extension DeadLetterFilter {
+    /// Whether a layout message qualifies; its age is from failed-at, else
+    /// its score, else enqueued-at. Headers never match: layouts have none.
+    func matches(_ message: LayoutMessage, now: Int64) -> Bool {
+        if olderThan != nil || newerThan != nil {
+            guard let at = message.failedAt ?? message.score ?? message.enqueuedAt else { return false }
+            if let olderThan, now - at < olderThan { return false }
+            if let newerThan, now - at > newerThan { return false }
+        }
+        if !headers.isEmpty { return false }
+        if let error {
+            let text = message.error ?? ""
+            guard error.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil else { return false }
+        }
+        if let needle = payloadContains, !needle.isEmpty {
+            let payload = message.payload
+            guard payload.count >= needle.count,
+                  (0...(payload.count - needle.count)).contains(where: { payload[$0..<($0 + needle.count)].elementsEqual(needle) })
+            else { return false }
+        }
+        return true
+    }
+}

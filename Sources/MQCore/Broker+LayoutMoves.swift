@@ -1,0 +1,249 @@
+import MQParsing
+import MQRedis
+
+/// What a move over a layout queue did: members moved, members already
+/// gone when the script ran (taken by the application meanwhile), and
+/// members left in place because they could not be read.
+public struct LayoutMoveResult: Equatable, Sendable {
+    public var moved = 0
+    public var missing = 0
+    public var unreadable = 0
+
+    public init(moved: Int = 0, missing: Int = 0, unreadable: Int = 0) {
+        self.moved = moved
+        self.missing = missing
+        self.unreadable = unreadable
+    }
+
+    static func + (lhs: Self, rhs: Self) -> Self {
+        Self(moved: lhs.moved + rhs.moved, missing: lhs.missing + rhs.missing, unreadable: lhs.unreadable + rhs.unreadable)
+    }
+}
+
+/// Where a move puts members.
+public enum LayoutTarget: Equatable, Sendable {
+    /// The back of a ready tier (the tier the member names, else the
+    /// layout's default), as if just enqueued.
+    case ready
+    /// The retry set at `at` (ms).
+    case retry(at: Int64)
+    /// The dead letters, failed now.
+    case dead
+}
+
+extension Broker {
+    /// The key and kind (`zset`, `list`) a role is read from.
+    func source(_ queue: LayoutQueue, _ role: LayoutRole) throws -> (key: String, kind: String) {
+        switch role {
+        case .ready(let tier?): return (try queue.tier(tier).key, "list")
+        case .ready(nil): throw MQError.layoutRefused("name the ready tier to move from")
+        case .delayed:
+            guard let delayed = queue.delayed else { throw MQError.roleMissing(layout: queue.layout.name, role: "delayed") }
+            return (delayed.key, "zset")
+        case .retry: return (queue.retry.key, "zset")
+        case .dead:
+            switch queue.dead {
+            case .sortedSet(let set): return (set.key, "zset")
+            case .list(let key): return (key, "list")
+            }
+        }
+    }
+
+    /// Moves `messages`, read from `role`, to `target`, in batches of one
+    /// script each. Unreadable members stay where they are, except when
+    /// the target is the dead letters (where an operator can still see
+    /// them).
+    public func moveLayout(_ queue: LayoutQueue, from role: LayoutRole, _ messages: [LayoutMessage], to target: LayoutTarget) throws -> LayoutMoveResult {
+        let (sourceKey, sourceKind) = try source(queue, role)
+        let now = time.nowMilliseconds()
+        var result = LayoutMoveResult()
+        var groups: [String: (kind: String, score: String, pairs: [[UInt8]])] = [:]
+        var order: [String] = []
+        for message in messages {
+            if message.problem != nil, target != .dead {
+                result.unreadable += 1
+                continue
+            }
+            let destination: (key: String, kind: String, score: String)
+            var member = message.member
+            switch target {
+            case .ready:
+                let tier = message.tier.flatMap { try? queue.tier($0) } ?? queue.defaultTier
+                destination = (tier.key, queue.layout.push.rawValue, "0")
+            case .retry(let at):
+                destination = (queue.retry.key, "zset", queue.retry.unit.score(milliseconds: at))
+            case .dead:
+                member = message.rewritten(layout: queue.layout, failedAt: now)
+                switch queue.dead {
+                case .sortedSet(let set): destination = (set.key, "zset", set.unit.score(milliseconds: now))
+                case .list(let key): destination = (key, queue.layout.push.rawValue, "0")
+                }
+            }
+            if groups[destination.key] == nil {
+                groups[destination.key] = (destination.kind, destination.score, [])
+                order.append(destination.key)
+            }
+            groups[destination.key]!.pairs += [message.member, member]
+        }
+        for key in order {
+            let group = groups[key]!
+            for start in stride(from: 0, to: group.pairs.count, by: Self.batchSize * 2) {
+                let pairs = group.pairs[start..<min(start + Self.batchSize * 2, group.pairs.count)]
+                let reply = try connection.run(
+                    LayoutScripts.move, keys: [sourceKey, key],
+                    arguments: [sourceKind, group.kind, group.score] + pairs.map { $0 as any RedisArgument }).array()
+                result.moved += Int(try reply[0].int())
+                result.missing += Int(try reply[1].int())
+            }
+        }
+        return result
+    }
+
+    /// Removes `messages` from `role` for good (purge, cancel).
+    public func removeLayout(_ queue: LayoutQueue, from role: LayoutRole, _ messages: [LayoutMessage]) throws -> LayoutMoveResult {
+        let (key, kind) = try source(queue, role)
+        var result = LayoutMoveResult()
+        for start in stride(from: 0, to: messages.count, by: Self.batchSize) {
+            let batch = messages[start..<min(start + Self.batchSize, messages.count)]
+            let removed = Int(try connection.run(LayoutScripts.remove, keys: [key], arguments: [kind] + batch.map { $0.member as any RedisArgument }).int())
+            result.moved += removed
+            result.missing += batch.count - removed
+        }
+        return result
+    }
+
+    /// Moves due delayed and retry members to ready, a bounded batch per
+    /// script: the due page is read, then each member is moved only if it
+    /// is still there (ZREM), so the application's own poller and this one
+    /// never both deliver it. Stops at `limit` or when nothing is due.
+    public func promote(_ queue: LayoutQueue, limit: Int? = nil) throws -> (delayed: LayoutMoveResult, retry: LayoutMoveResult) {
+        var results: [LayoutQueue.ScheduledRole: LayoutMoveResult] = [:]
+        var left = limit ?? Int.max
+        for (role, set) in queue.scheduled where left > 0 {
+            var total = LayoutMoveResult()
+            while left > 0 {
+                try Interruption.checkpoint()
+                let now = time.nowMilliseconds()
+                let count = min(Self.batchSize, left)
+                let reply = try connection.send("ZRANGEBYSCORE", set.key, "-inf", set.unit.score(milliseconds: now), "WITHSCORES", "LIMIT", 0, count).array()
+                var members: [(member: [UInt8], score: Int64?)] = []
+                for index in stride(from: 0, to: reply.count - 1, by: 2) {
+                    members.append((try reply[index].bytes(), set.unit.milliseconds(score: Double(try reply[index + 1].string()) ?? 0)))
+                }
+                guard !members.isEmpty else { break }
+                let messages = try read(queue, members)
+                let step = try moveLayout(queue, from: role == .delayed ? .delayed : .retry, messages, to: .ready)
+                total = total + step
+                left -= members.count
+                // Unreadable due members stay; stop rather than read them again.
+                if members.count < count || step.moved == 0 { break }
+            }
+            results[role] = total
+        }
+        return (results[.delayed] ?? LayoutMoveResult(), results[.retry] ?? LayoutMoveResult())
+    }
+
+    /// Throws unless mqctl can write `members` as the layout's members.
+    public func validate(_ members: [[UInt8]], for queue: LayoutQueue) throws {
+        let layout = queue.layout
+        if case .id = layout.member {
+            throw MQError.layoutRefused("layout '\(layout.name)' keeps its messages under ids in other keys; mqctl does not write them (enqueue with the application)")
+        }
+        if case .json = layout.member {
+            for (index, member) in members.enumerated() {
+                do { _ = try JSONReader.object(member) } catch {
+                    throw MQError.layoutRefused("message \(index + 1) is not a JSON object, as layout '\(layout.name)' needs: \(error); nothing was enqueued")
+                }
+            }
+        }
+    }
+
+    /// Writes new members to a ready tier, or to the delayed set when
+    /// `runAt` is later than now, a batch per script; a batch that would
+    /// take the queue past its capacity is refused whole, and so are the
+    /// batches after it. Returns how many were added and refused.
+    public func enqueue(_ members: [[UInt8]], to queue: LayoutQueue, tier: String?, runAt: Int64?) throws -> (added: Int, refused: Int) {
+        let layout = queue.layout
+        try validate(members, for: queue)
+        let now = time.nowMilliseconds()
+        let target: (key: String, kind: String, score: String)
+        if let runAt, runAt > now {
+            guard let delayed = queue.delayed else { throw MQError.roleMissing(layout: layout.name, role: "delayed") }
+            target = (delayed.key, "zset", delayed.unit.score(milliseconds: runAt))
+        } else {
+            let tier = try tier.map { try queue.tier($0) } ?? queue.defaultTier
+            target = (tier.key, layout.push.rawValue, "0")
+        }
+        let counted = queue.ready.map(\.key) + (queue.delayed.map { [$0.key] } ?? [])
+        var added = 0
+        for start in stride(from: 0, to: members.count, by: Self.batchSize) {
+            let batch = members[start..<min(start + Self.batchSize, members.count)]
+            let reply = try connection.run(
+                LayoutScripts.enqueue,
+                keys: [target.key, queue.own.counter(.enqueued), queue.own.counter(.enqueued, minute: now / 60_000)] + counted,
+                arguments: [target.kind, target.score, Int(layout.capacity ?? 0), Keyspace.minuteBucketTTL] + batch.map { $0 as any RedisArgument }
+            ).array()
+            if try reply[0].optionalString() == "FULL" { return (added, members.count - start) }
+            added += Int(try reply[0].int())
+        }
+        return (added, 0)
+    }
+
+    /// Moves a layout queue's members into the native queue `target`,
+    /// keeping enqueued-at, attempts and last error; one script per batch
+    /// removes each member and writes its envelope, so a member is in one
+    /// place or the other. Ready members go to ready, delayed and retry to
+    /// their sets with their times, dead to dead. Returns what moved.
+    public func migrate(_ queue: LayoutQueue, role: LayoutRole, _ messages: [LayoutMessage], to target: QueueName) throws -> LayoutMoveResult {
+        if connection.isCluster {
+            throw MQError.layoutRefused("migrate moves between keys in different cluster slots; it is not offered on a cluster")
+        }
+        let (sourceKey, sourceKind) = try source(queue, role)
+        let native = keys.queue(target)
+        let now = time.nowMilliseconds()
+        let state: MessageState = switch role {
+        case .ready: .ready
+        case .delayed: .delayed
+        case .retry: .retry
+        case .dead: .dead
+        }
+        var result = LayoutMoveResult()
+        try connection.send("SADD", keys.queues, target.rawValue)
+        let readable = messages.filter { $0.problem == nil }
+        result.unreadable = messages.count - readable.count
+        let maxAttempts = try config(target).maxAttempts
+        // Ready members keep their tier when it is one of mqctl's priorities.
+        let byPriority = Dictionary(grouping: readable) { message in
+            state == .ready ? message.tier.flatMap(Priority.init(rawValue:)) ?? .normal : .normal
+        }
+        for (priority, group) in byPriority.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            let targetKey = switch state {
+            case .ready, .inflight: native.ready(priority)
+            case .delayed: native.delayed
+            case .retry: native.retry
+            case .dead: native.dead
+            }
+            for start in stride(from: 0, to: group.count, by: Self.batchSize) {
+                let batch = group[start..<min(start + Self.batchSize, group.count)]
+                var scriptKeys: [any RedisArgument] = [sourceKey, targetKey, native.wake]
+                var arguments: [any RedisArgument] = [sourceKind, state.rawValue]
+                for message in batch {
+                    let id = (try? MessageID.validate(message.id)) ?? MessageID.generate(nowMilliseconds: now)
+                    let runAt = message.score ?? now
+                    let failedAt = state == .dead ? (message.failedAt ?? message.score ?? now) : message.failedAt
+                    scriptKeys.append(native.message(id))
+                    let envelope = Envelope(
+                        id: id, payload: message.payload, priority: priority, attempts: message.attempts ?? 0,
+                        maxAttempts: maxAttempts, enqueuedAt: message.enqueuedAt ?? message.score ?? now, runAt: runAt,
+                        state: state, lastError: message.error, failedAt: failedAt)
+                    let flat = envelope.fields.flatMap { [$0.0 as any RedisArgument, $0.1 as any RedisArgument] }
+                    arguments += [message.member, id, Int(failedAt ?? runAt), flat.count] + flat
+                }
+                let reply = try connection.run(LayoutScripts.migrateIn, keys: scriptKeys, arguments: arguments).array()
+                result.moved += Int(try reply[0].int())
+                result.missing += Int(try reply[1].int())
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,176 @@
+/// Where a queue's messages live in keys that another program writes, and
+/// how to read them (a config file declares it; `LayoutFile` reads it).
+/// Key names are templates: `{queue}` stands for the queue's name.
+///
+/// mqctl's own keyspace (`Keyspace`) is the built-in layout `native`; a
+/// declared layout is served by `LayoutQueue` and the Broker+Layout
+/// operations over the roles below.
+public struct Layout: Equatable, Sendable {
+    public var name: String
+    public var description: String
+    public var queues: QueueNaming
+    /// Ready lists in fetch order, each with its tier name.
+    public var ready: [ReadyList]
+    /// The end producers push to and the end consumers pop from.
+    public var push: ListEnd
+    public var pop: ListEnd
+    public var delayed: ScoredRole?
+    public var retry: ScoredRole?
+    public var dead: DeadRole?
+    public var member: MemberForm
+    public var fields: Fields
+    /// Messages the ready lists may hold; `enqueue` refuses beyond it and
+    /// usage is measured against it.
+    public var capacity: Int64?
+    /// Attempts before `work` dead-letters a message (default 5).
+    public var maxAttempts: Int64
+    /// The tier that due delayed and retry members return to when the
+    /// member names none (default: the last ready list).
+    public var promoteTo: String
+
+    public init(
+        name: String, description: String = "", queues: QueueNaming, ready: [ReadyList], push: ListEnd = .right,
+        pop: ListEnd = .left, delayed: ScoredRole? = nil, retry: ScoredRole? = nil, dead: DeadRole? = nil,
+        member: MemberForm = .json, fields: Fields = Fields(), capacity: Int64? = nil, maxAttempts: Int64 = 5,
+        promoteTo: String? = nil
+    ) {
+        self.name = name
+        self.description = description
+        self.queues = queues
+        self.ready = ready
+        self.push = push
+        self.pop = pop
+        self.delayed = delayed
+        self.retry = retry
+        self.dead = dead
+        self.member = member
+        self.fields = fields
+        self.capacity = capacity
+        self.maxAttempts = maxAttempts
+        self.promoteTo = promoteTo ?? ready.last?.tier ?? ""
+    }
+
+    public enum ListEnd: String, Sendable, CaseIterable {
+        case left, right
+    }
+
+    public struct ReadyList: Equatable, Sendable {
+        public var tier: String
+        public var key: String
+
+        public init(tier: String, key: String) {
+            self.tier = tier
+            self.key = key
+        }
+    }
+
+    /// A sorted set whose scores are times in `unit`.
+    public struct ScoredRole: Equatable, Sendable {
+        public var key: String
+        public var unit: ScoreUnit
+
+        public init(key: String, unit: ScoreUnit) {
+            self.key = key
+            self.unit = unit
+        }
+    }
+
+    public enum DeadRole: Equatable, Sendable {
+        /// Scored by failed-at.
+        case sortedSet(ScoredRole)
+        /// Pushed at the layout's push end, so the oldest is at the pop end.
+        case list(key: String)
+
+        public var key: String {
+            switch self {
+            case .sortedSet(let role): role.key
+            case .list(let key): key
+            }
+        }
+    }
+
+    /// What a score means.
+    public enum ScoreUnit: String, Sendable, CaseIterable {
+        case seconds, milliseconds
+
+        public func score(milliseconds: Int64) -> String {
+            switch self {
+            // Whole seconds, rounded up, as applications write them (time.Now().Unix()).
+            case .seconds: String(milliseconds / 1000 + (milliseconds % 1000 > 0 ? 1 : 0))
+            case .milliseconds: String(milliseconds)
+            }
+        }
+
+        public func milliseconds(score: Double) -> Int64 {
+            switch self {
+            case .seconds: Int64((score * 1000).rounded())
+            case .milliseconds: Int64(score.rounded())
+            }
+        }
+    }
+
+    /// How a list or set member carries its message.
+    public enum MemberForm: Equatable, Sendable {
+        /// The member is the message, a JSON object; `fields` are JSON pointers.
+        case json
+        /// The member is the message, opaque bytes: no fields can be read.
+        case bytes
+        /// The member is an id; the message is at `key` (a template with
+        /// `{id}`), a hash whose `fields` are field names and whose
+        /// `payloadField` is the payload, or a string holding JSON.
+        case id(key: String, store: MessageStore)
+    }
+
+    public enum MessageStore: Equatable, Sendable {
+        case hash(payloadField: String)
+        case jsonString
+    }
+
+    /// Where the message's bookkeeping is, when the layout has it.
+    public struct Fields: Equatable, Sendable {
+        public var id: String?
+        public var attempts: String?
+        public var error: String?
+        public var enqueuedAt: TimeField?
+        public var failedAt: TimeField?
+        /// The ready tier a promoted or replayed member returns to.
+        public var tier: String?
+
+        public init(id: String? = nil, attempts: String? = nil, error: String? = nil, enqueuedAt: TimeField? = nil,
+                    failedAt: TimeField? = nil, tier: String? = nil) {
+            self.id = id
+            self.attempts = attempts
+            self.error = error
+            self.enqueuedAt = enqueuedAt
+            self.failedAt = failedAt
+            self.tier = tier
+        }
+    }
+
+    public struct TimeField: Equatable, Sendable {
+        public var path: String
+        public var unit: TimeUnit
+
+        public init(path: String, unit: TimeUnit) {
+            self.path = path
+            self.unit = unit
+        }
+    }
+
+    public enum TimeUnit: String, Sendable, CaseIterable {
+        case seconds, milliseconds, rfc3339
+    }
+
+    /// Which queues the layout has.
+    public enum QueueNaming: Equatable, Sendable {
+        case fixed([QueueName])
+        /// Found by SCAN: a key template with `{queue}` (e.g. `jobs:{queue}:ready`).
+        case pattern(String)
+        /// The members of a set, less `memberPrefix`.
+        case set(key: String, memberPrefix: String)
+    }
+
+    public func tier(named name: String) -> ReadyList? {
+        ready.first { $0.tier == name }
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import MQParsing
+import MQRedis
+
+/// One member of a layout's list or sorted set, read as the layout says.
+/// `member` is kept byte for byte: every move names the exact member, so
+/// that it removes that one and no other.
+public struct LayoutMessage: Equatable, Sendable {
+    public var member: [UInt8]
+    /// The id field, else (or when unreadable) `sha1:` and the first 12 hex
+    /// digits of the member's SHA1, so every member can be named.
+    public var id: String
+    /// What a handler gets: the member, or the stored message's payload.
+    public var payload: [UInt8]
+    public var attempts: Int64?
+    public var error: String?
+    /// In ms.
+    public var enqueuedAt: Int64?
+    public var failedAt: Int64?
+    public var tier: String?
+    /// A sorted set member's score, as ms.
+    public var score: Int64?
+    /// Why the member could not be read as the layout says; such a member
+    /// is shown and counted, and left where it is by every move.
+    public var problem: String?
+
+    /// Reads a member whose message is itself (`.json`, `.bytes`); for
+    /// `.id` members, `stored` is the message read from its key.
+    public init(member: [UInt8], layout: Layout, score: Int64? = nil, stored: StoredMessage? = nil) {
+        self.member = member
+        self.score = score
+        id = Self.digestID(member)
+        payload = member
+        switch layout.member {
+        case .bytes:
+            return
+        case .json:
+            do {
+                read(try .object(JSONReader.object(member)), fields: layout.fields)
+            } catch {
+                problem = "unreadable JSON: \(error)"
+            }
+        case .id(_, let store):
+            id = String(decoding: member, as: UTF8.self)
+            switch stored {
+            case nil, .missing?:
+                problem = "its message is missing"
+            case .hash(let fields)?:
+                guard case .hash(let payloadField) = store else { return }
+                payload = fields[payloadField] ?? []
+                readHash(fields, layout.fields)
+            case .string(let bytes)?:
+                payload = bytes
+                do {
+                    read(try .object(JSONReader.object(bytes)), fields: layout.fields)
+                } catch {
+                    problem = "its message is unreadable JSON: \(error)"
+                }
+            }
+        }
+    }
+
+    /// The message an id member names, as read from its key.
+    public enum StoredMessage: Equatable, Sendable {
+        case missing
+        case hash([String: [UInt8]])
+        case string([UInt8])
+    }
+
+    public static func digestID(_ member: [UInt8]) -> String {
+        "sha1:" + String(SHA1.hexDigest(member).prefix(12))
+    }
+
+    private mutating func read(_ root: JSONValue, fields: Layout.Fields) {
+        func value(_ path: String?) -> JSONValue? { path.flatMap { JSONPointer($0).value(in: root) } }
+        func text(_ value: JSONValue?) -> String? {
+            switch value {
+            case .string(let text)?: text
+            case .integer(let number)?: String(number)
+            case .number(let number)?: String(number)
+            default: nil
+            }
+        }
+        if let id = text(value(fields.id)), !id.isEmpty { self.id = id }
+        if case .integer(let attempts)? = value(fields.attempts) { self.attempts = attempts }
+        error = text(value(fields.error))
+        tier = text(value(fields.tier))
+        enqueuedAt = fields.enqueuedAt.flatMap { Self.time(value($0.path), $0.unit) }
+        failedAt = fields.failedAt.flatMap { Self.time(value($0.path), $0.unit) }
+    }
+
+    private mutating func readHash(_ hash: [String: [UInt8]], _ fields: Layout.Fields) {
+        func text(_ name: String?) -> String? { name.flatMap { hash[$0] }.map { String(decoding: $0, as: UTF8.self) } }
+        attempts = text(fields.attempts).flatMap { Int64($0) }
+        error = text(fields.error)
+        tier = text(fields.tier)
+        enqueuedAt = fields.enqueuedAt.flatMap { field in text(field.path).flatMap { Self.time(.string($0), field.unit) } }
+        failedAt = fields.failedAt.flatMap { field in text(field.path).flatMap { Self.time(.string($0), field.unit) } }
+    }
+
+    /// A time field's value as ms; numbers may also arrive as strings.
+    static func time(_ value: JSONValue?, _ unit: Layout.TimeUnit) -> Int64? {
+        let number: Double?
+        switch value {
+        case .integer(let integer)?: number = Double(integer)
+        case .number(let double)?: number = double
+        case .string(let text)?:
+            if unit == .rfc3339 { return rfc3339(text) }
+            number = Double(text)
+        default: number = nil
+        }
+        guard let number, number.isFinite, abs(number) < 1e16 else { return nil }
+        switch unit {
+        case .seconds: return Int64((number * 1000).rounded())
+        case .milliseconds: return Int64(number.rounded())
+        case .rfc3339: return nil
+        }
+    }
+
+    private static func rfc3339(_ text: String) -> Int64? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
+    }
+
+    /// The member after a failed attempt or a move: the attempts, error and
+    /// failed-at fields set where the layout has them. Members the layout
+    /// cannot edit (bytes, ids, unreadable JSON) come back unchanged, and
+    /// so does one whose fields are all absent from the layout.
+    public func rewritten(layout: Layout, attempts: Int64? = nil, error: String? = nil, failedAt: Int64? = nil) -> [UInt8] {
+        guard case .json = layout.member, problem == nil, var root = try? JSONValue.object(JSONReader.object(member)) else {
+            return member
+        }
+        let before = root
+        if let attempts, let path = layout.fields.attempts {
+            root = JSONPointer(path).setting(.integer(attempts), in: root)
+        }
+        if let error, let path = layout.fields.error {
+            root = JSONPointer(path).setting(.string(error), in: root)
+        }
+        if let failedAt, let field = layout.fields.failedAt {
+            let value: JSONValue = switch field.unit {
+            case .seconds: .integer(failedAt / 1000)
+            case .milliseconds: .integer(failedAt)
+            case .rfc3339: .string(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(failedAt) / 1000)))
+            }
+            root = JSONPointer(field.path).setting(value, in: root)
+        }
+        return root == before ? member : Array(root.text.utf8)
+    }
+}
