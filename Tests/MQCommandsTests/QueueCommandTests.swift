@@ -29,7 +29,7 @@ final class QueueCommandTests: CommandTestCase {
         XCTAssertEqual(queues.map { $0["name"] as? String }, ["mail", "orders"])
         let orders = queues[1]
         let expectedKeys: Set<String> = [
-            "name", "ready", "ready_by_priority", "delayed", "retry", "inflight", "dead", "dead_trimmed", "latency_seconds", "overdue",
+            "name", "layout", "ready", "ready_by_priority", "delayed", "retry", "inflight", "dead", "dead_trimmed", "latency_seconds", "overdue",
             "next_due_seconds", "processed", "failed", "processed_per_min", "failed_per_min", "paused", "max_length",
             "usage_pct", "status",
         ]
@@ -49,7 +49,7 @@ final class QueueCommandTests: CommandTestCase {
 
         let csv = run("stats", "-o", "csv").stdout.split(separator: "\r\n")
         XCTAssertEqual(csv.count, 3)
-        XCTAssertTrue(csv[0].hasPrefix("name,ready,ready_by_priority.express,ready_by_priority.urgent,ready_by_priority.normal,delayed"), String(csv[0]))
+        XCTAssertTrue(csv[0].hasPrefix("name,layout,ready,ready_by_priority.express,ready_by_priority.urgent,ready_by_priority.normal,delayed"), String(csv[0]))
 
         let table = run("stats").stdout.split(separator: "\n")
         XCTAssertEqual(table.count, 3)

@@ -22,7 +22,8 @@ public struct LayoutFile: Sendable {
             }
             return try LayoutFile(text: String(decoding: data, as: UTF8.self), path: path)
         }
-        let home = environment["XDG_CONFIG_HOME"] ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.config")
+        // Only the environment given: a command run in-process (tests, the REPL) sees no other.
+        guard let home = environment["XDG_CONFIG_HOME"] ?? environment["HOME"].map({ $0 + "/.config" }) else { return LayoutFile() }
         let path = home + "/mqctl/config.toml"
         guard let data = FileManager.default.contents(atPath: path) else { return LayoutFile() }
         return try LayoutFile(text: String(decoding: data, as: UTF8.self), path: path)

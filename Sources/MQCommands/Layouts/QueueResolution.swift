@@ -1,4 +1,6 @@
+import Foundation
 import MQCore
+import MQRedis
 
 /// Which queue a name on the command line means: a queue of a declared
 /// layout (by `--layout`, the config file's `[queues]`, a layout's list of
@@ -41,7 +43,30 @@ extension CommandContext {
         }
         if let layout = listing.first { return .layout(broker.layoutQueue(layout, try QueueName(text))) }
         if let match = try keyMatch(text, in: file.layouts) { return match }
+        if let name = try? QueueName(text), let layout = try foundByKeys(name, in: file.layouts) {
+            return .layout(broker.layoutQueue(layout, name))
+        }
         return .native(try QueueName(text))
+    }
+
+    /// The layout, among those whose queues are found on the server (by a
+    /// key pattern or a set), that has a queue `name` now: one round trip.
+    private func foundByKeys(_ name: QueueName, in layouts: [Layout]) throws -> Layout? {
+        let broker = try broker()
+        let found: [(layout: Layout, command: RedisCommand)] = layouts.compactMap { layout in
+            switch layout.queues {
+            case .fixed: nil
+            case .pattern(let pattern): (layout, RedisCommand("EXISTS", pattern.replacingOccurrences(of: "{queue}", with: name.rawValue)))
+            case .set(let key, let prefix): (layout, RedisCommand("SISMEMBER", key, prefix + name.rawValue))
+            }
+        }
+        guard !found.isEmpty else { return nil }
+        let replies = try broker.connection.pipeline(found.map(\.command))
+        let matches = zip(found, replies).filter { (try? $0.1.throwingError().int()) ?? 0 > 0 }.map(\.0.layout)
+        if matches.count > 1 {
+            throw UsageError("'\(name)' is a queue of layouts \(matches.map(\.name).joined(separator: " and ")); choose one with --layout")
+        }
+        return matches.first
     }
 
     /// The layout queue one of whose keys is `key` (for names like
