@@ -7,6 +7,24 @@ public struct StreamSummary: Sendable {
     public var firstID: String?
     public var lastID: String?
     public var groups: Int64
+    /// Entries ever added (Redis 7's entries-added; nil before 7.0): the
+    /// counter `streams list --watch` turns into a rate.
+    public var entriesAdded: Int64?
+    /// The groups' states, when asked for (`list(matching:withGroups:)`).
+    public var groupStates: [StreamGroup]?
+}
+
+/// Where a group's lag figure comes from.
+public enum LagSource: String, Sendable {
+    /// XINFO GROUPS reported it.
+    case redis
+    /// Redis reported none (an entry the group has not read was deleted,
+    /// or Redis before 7.0); mqctl counted the entries after the group's
+    /// last-delivered-id, all of them.
+    case counted
+    /// As `counted`, but the count stopped at its cap: the lag is at least
+    /// this.
+    case countedCapped = "counted_capped"
 }
 
 /// A consumer group's state, as XINFO GROUPS and XPENDING report it.
@@ -14,10 +32,20 @@ public struct StreamGroup: Sendable {
     public var name: String
     public var consumers: Int64
     public var pending: Int64
-    /// Entries not yet delivered to the group (Redis 7: XINFO's lag).
+    /// Entries not yet delivered to the group: XINFO's lag, or, when Redis
+    /// reports none, the entries after the last-delivered-id counted by
+    /// mqctl (see `lagSource`).
     public var lag: Int64?
+    /// Where `lag` comes from; nil when there is no figure.
+    public var lagSource: LagSource?
     public var lastDeliveredID: String
+    /// Entries delivered to the group, ever (Redis 7's entries-read; nil
+    /// before 7.0 and when Redis lost count).
+    public var entriesRead: Int64?
     public var oldestPendingIdleSeconds: Double?
+
+    /// True when the lag is mqctl's figure rather than Redis's.
+    public var lagEstimated: Bool { lagSource.map { $0 != .redis } ?? false }
 }
 
 public struct StreamConsumer: Sendable {
@@ -81,36 +109,59 @@ public struct Streams {
     }
 
     /// Streams whose keys match `pattern`, sorted: SCAN TYPE stream, then
-    /// XINFO STREAM pipelined.
-    public func list(matching pattern: String) throws -> [StreamSummary] {
+    /// XINFO STREAM pipelined. With `withGroups`, each one's groups too
+    /// (`groups(_:)` for every stream, pipelined: three more round trips
+    /// at most, whatever the number of streams).
+    public func list(matching pattern: String, withGroups: Bool = false) throws -> [StreamSummary] {
         var keys: [String] = []
         let scanner = connection.scan(match: pattern, count: 1000, type: "stream")
         while let batch = try scanner.nextBatch() { keys += batch.map { String(decoding: $0, as: UTF8.self) } }
         keys = Array(Set(keys)).sorted()
         let replies = try connection.pipeline(keys.map { RedisCommand("XINFO", "STREAM", $0) })
-        return try zip(keys, replies).map { key, reply in
+        var summaries = try zip(keys, replies).map { key, reply in
             let info = try Self.fields(reply)
             return StreamSummary(
                 key: key, length: try info["length"]?.int() ?? 0,
                 firstID: try Self.entryID(info["first-entry"]), lastID: try Self.entryID(info["last-entry"]),
-                groups: try info["groups"]?.int() ?? 0)
+                groups: try info["groups"]?.int() ?? 0, entriesAdded: try Self.optionalInt(info["entries-added"]))
         }
+        if withGroups {
+            for (index, groups) in try groups(of: keys).enumerated() { summaries[index].groupStates = groups }
+        }
+        return summaries
     }
 
     /// The groups of `stream`, with the idle time of each one's oldest
-    /// pending entry. Two round trips.
+    /// pending entry and a lag for every group (counted by mqctl when Redis
+    /// reports none). Two round trips, three when a lag had to be counted.
     public func groups(_ stream: String) throws -> [StreamGroup] {
-        let groups = try connection.send("XINFO", "GROUPS", stream).array().map(Self.fields)
-        let names = try groups.map { try $0["name"]?.string() ?? "" }
-        let oldest = try connection.pipeline(names.map { RedisCommand("XPENDING", stream, $0, "-", "+", 1) })
-        return try zip(groups, oldest).map { info, pending in
-            let first = try pending.array().first?.array()
-            return StreamGroup(
-                name: try info["name"]?.string() ?? "", consumers: try info["consumers"]?.int() ?? 0,
-                pending: try info["pending"]?.int() ?? 0, lag: try info["lag"].flatMap { $0.isNull ? nil : try $0.int() },
-                lastDeliveredID: try info["last-delivered-id"]?.string() ?? "",
-                oldestPendingIdleSeconds: try first.map { Double(try $0[2].int()) / 1000 })
+        try groups(of: [stream])[0]
+    }
+
+    /// `groups(_:)` for several streams in the same number of round trips.
+    public func groups(of streams: [String], lagCap: Int = Streams.defaultLagCap) throws -> [[StreamGroup]] {
+        guard !streams.isEmpty else { return [] }
+        let infos = try connection.pipeline(streams.map { RedisCommand("XINFO", "GROUPS", $0) })
+            .map { try $0.throwingError().array().map(Self.fields) }
+        let pairs = try zip(streams, infos).flatMap { stream, groups in
+            try groups.map { (stream: stream, name: try $0["name"]?.string() ?? "") }
         }
+        var oldest = try connection.pipeline(pairs.map { RedisCommand("XPENDING", $0.stream, $0.name, "-", "+", 1) })
+            .makeIterator()
+        var result = try zip(streams, infos).map { stream, groups in
+            try groups.map { info -> StreamGroup in
+                let first = try oldest.next()!.throwingError().array().first?.array()
+                let lag = try Self.optionalInt(info["lag"])
+                return StreamGroup(
+                    name: try info["name"]?.string() ?? "", consumers: try info["consumers"]?.int() ?? 0,
+                    pending: try info["pending"]?.int() ?? 0, lag: lag, lagSource: lag == nil ? nil : .redis,
+                    lastDeliveredID: try info["last-delivered-id"]?.string() ?? "",
+                    entriesRead: try Self.optionalInt(info["entries-read"]),
+                    oldestPendingIdleSeconds: try first.map { Double(try $0[2].int()) / 1000 })
+            }
+        }
+        try fillMissingLags(streams, &result, cap: lagCap)
+        return result
     }
 
     public func consumers(_ stream: String, group: String) throws -> [StreamConsumer] {
@@ -212,6 +263,12 @@ public struct Streams {
             fields[try items[index].string()] = items[index + 1]
         }
         return fields
+    }
+
+    /// An integer field that may be absent or null (`lag`, `entries-read`).
+    static func optionalInt(_ reply: RedisReply?) throws -> Int64? {
+        guard let reply, !reply.isNull else { return nil }
+        return try reply.int()
     }
 
     static func entryID(_ reply: RedisReply?) throws -> String? {

@@ -7,65 +7,85 @@ extension MQCtl {
     struct Streams: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Inspect and repair Redis Streams consumer groups.",
-            discussion: "Example: mqctl streams groups events:orders",
-            subcommands: [List.self, Groups.self, Consumers.self, Pending.self, Claim.self, Dead.self, DelConsumer.self])
+            discussion: """
+                Lag is the number of entries a group has not been handed yet. Redis reports \
+                none after an entry the group has not read was deleted (XDEL, XTRIM); mqctl \
+                then counts the entries after the group's last-delivered-id itself, up to \
+                10,000, and marks the figure: ~N in tables (counted), >=N when the count \
+                stopped at its cap; lag_estimated and lag_source in JSON.
+
+                Example: mqctl streams groups events:orders
+                """,
+            subcommands: [List.self, Groups.self, Group.self, Consumers.self, Pending.self, Claim.self, Dead.self,
+                          DelConsumer.self, Replay.self])
     }
 }
 
 extension MQCtl.Streams {
-    struct List: MQCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Streams with their length, first and last id and age, and groups.",
-            discussion: "Example: mqctl streams list --pattern 'events:*'")
-
-        @OptionGroup var globals: GlobalOptions
-        @Option(help: "Key pattern (SCAN MATCH).") var pattern = "*"
-
-        func run(in context: CommandContext) throws {
-            let streams = try MQCore.Streams(connection: context.connection()).list(matching: pattern)
-            let now = SystemTime().nowMilliseconds()
-            func age(_ id: String?) -> FieldValue {
-                id.flatMap(MQCore.Streams.milliseconds(of:)).map { .seconds(Double(now - $0) / 1000) } ?? .null
-            }
-            try context.output { renderer in
-                renderer.beginList(key: "streams", columns: [
-                    Column("stream"), Column("length", rightAligned: true), Column("groups", rightAligned: true),
-                    Column("first_id"), Column("first_age_seconds", title: "FIRST AGE", rightAligned: true),
-                    Column("last_id"), Column("last_age_seconds", title: "LAST AGE", rightAligned: true),
-                ])
-                for stream in streams {
-                    renderer.row([
-                        "stream": .string(stream.key), "length": .int(stream.length), "groups": .int(stream.groups),
-                        "first_id": stream.firstID.map { .string($0) } ?? .null, "first_age_seconds": age(stream.firstID),
-                        "last_id": stream.lastID.map { .string($0) } ?? .null, "last_age_seconds": age(stream.lastID),
-                    ])
-                }
-                renderer.endList()
-            }
+    /// A group's lag as a cell: a number as Redis gave it, `~N` when mqctl
+    /// counted it, `>=N` when the count stopped at its cap. JSON and CSV
+    /// get the number, with `lag_estimated` and `lag_source` beside it.
+    static func lagCell(_ group: StreamGroup?, table: Bool) -> FieldValue {
+        guard let group, let lag = group.lag else { return .null }
+        guard table else { return .int(lag) }
+        switch group.lagSource {
+        case .counted: return .string("~\(lag)")
+        case .countedCapped: return .string(">=\(lag)")
+        case .redis, nil: return .int(lag)
         }
     }
 
+    /// Runs `body`, turning the core's refusals into mqctl's exit codes:
+    /// 1 for what does not exist or already does, 64 for what the command
+    /// line asks that cannot be done, 65 for a key of another type.
+    static func refusals<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as StreamsError {
+            switch error {
+            case .invalidStartID, .crossSlot: throw UsageError("\(error)")
+            case .notAStream(let key, let type): throw MQError.wrongKeyType(key: key, expected: "stream", actual: type)
+            case .noSuchStream, .noSuchGroup, .groupExists: throw CommandFailure("\(error)")
+            }
+        }
+    }
+}
+
+extension MQCtl.Streams {
     struct Groups: MQCommand {
         static let configuration = CommandConfiguration(
             abstract: "A stream's consumer groups: consumers, pending, lag, last delivered id, oldest pending idle time.",
-            discussion: "Example: mqctl streams groups events:orders")
+            discussion: """
+                LAG is what the group has not been handed yet; ~N marks a lag mqctl counted \
+                because Redis reports none (after an XDEL), >=N one whose count stopped at \
+                10,000. JSON has lag, lag_estimated (true when mqctl counted it) and \
+                lag_source (redis, counted or counted_capped), and entries_read.
+
+                Example: mqctl streams groups events:orders
+                """)
 
         @OptionGroup var globals: GlobalOptions
         @Argument(help: "The stream.") var stream: String
 
         func run(in context: CommandContext) throws {
-            let groups = try MQCore.Streams(connection: context.connection()).groups(stream)
+            let streams = MQCore.Streams(connection: try context.connection())
+            try MQCtl.Streams.refusals { try streams.requireStream(stream) }
+            let groups = try streams.groups(stream)
+            let table = context.format == .table
             try context.output { renderer in
                 renderer.beginList(key: "groups", columns: [
                     Column("name"), Column("consumers", rightAligned: true), Column("pending", rightAligned: true),
                     Column("lag", rightAligned: true), Column("last_delivered_id"),
                     Column("oldest_pending_idle_seconds", title: "OLDEST PENDING", rightAligned: true),
-                ])
+                ] + (table ? [] : [Column("lag_estimated"), Column("lag_source"), Column("entries_read")]))
                 for group in groups {
                     renderer.row([
                         "name": .string(group.name), "consumers": .int(group.consumers), "pending": .int(group.pending),
-                        "lag": group.lag.map { .int($0) } ?? .null, "last_delivered_id": .string(group.lastDeliveredID),
+                        "lag": MQCtl.Streams.lagCell(group, table: table), "last_delivered_id": .string(group.lastDeliveredID),
                         "oldest_pending_idle_seconds": group.oldestPendingIdleSeconds.map { .seconds($0) } ?? .null,
+                        "lag_estimated": .bool(group.lagEstimated),
+                        "lag_source": group.lagSource.map { .string($0.rawValue) } ?? .null,
+                        "entries_read": group.entriesRead.map { .int($0) } ?? .null,
                     ])
                 }
                 renderer.endList()
@@ -155,10 +175,11 @@ extension MQCtl.Streams {
         static let configuration = CommandConfiguration(
             abstract: "Move entries delivered too often to a dead stream, acknowledging them here. (Changes data.)",
             discussion: """
-                Each entry goes in one script: XADD to the dead stream (with source_id, group, \
-                deliveries, consumer and reason) and XACK here, so it is never both pending and \
-                dead. The stream itself is not trimmed. Keep the dead stream in the same cluster \
-                slot (a hash tag in both names) when running on Redis Cluster.
+                Each entry goes in one script: XADD to the dead stream (with source_stream, \
+                source_id, group, deliveries, consumer and reason first, then its own fields) \
+                and XACK here, so it is never both pending and dead. The stream itself is not \
+                trimmed. Keep the dead stream in the same cluster slot (a hash tag in both \
+                names) when running on Redis Cluster. `mqctl streams replay` moves them back.
 
                 Example: mqctl streams dead events:orders billing --max-deliveries 5
                 """)
