@@ -16,6 +16,9 @@ extension MQCtl {
         @Argument(help: "The message id.") var id: String
 
         func run(in context: CommandContext) throws {
+            if let layoutQueue = try context.layoutQueue(queue) {
+                return try LayoutActions.show(layoutQueue, id: id, context: context)
+            }
             let view = try context.broker().message(try QueueName(queue), id: id)
             try context.output { $0.single(Records.message(view)) }
         }

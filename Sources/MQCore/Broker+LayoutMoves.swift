@@ -246,4 +246,30 @@ extension Broker {
         }
         return result
     }
+
+    /// Writes imported members to the dead letters (scored by their time,
+    /// else now) or to the back of the default ready tier; members already
+    /// there are skipped. Returns how many were added and skipped.
+    public func importMembers(_ items: [(member: [UInt8], at: Int64?)], to queue: LayoutQueue, dead: Bool) throws -> (added: Int, existing: Int) {
+        try validate(items.map(\.member), for: queue)
+        let now = time.nowMilliseconds()
+        let key: String, kind: String, unit: Layout.ScoreUnit?
+        if dead {
+            switch queue.dead {
+            case .sortedSet(let set): (key, kind, unit) = (set.key, "zset", set.unit)
+            case .list(let list): (key, kind, unit) = (list, queue.layout.push.rawValue, nil)
+            }
+        } else {
+            (key, kind, unit) = (queue.defaultTier.key, queue.layout.push.rawValue, nil)
+        }
+        var result = (added: 0, existing: 0)
+        for start in stride(from: 0, to: items.count, by: Self.batchSize) {
+            let batch = items[start..<min(start + Self.batchSize, items.count)]
+            let pairs = batch.flatMap { item -> [any RedisArgument] in [unit?.score(milliseconds: item.at ?? now) ?? "0", item.member] }
+            let reply = try connection.run(LayoutScripts.importMembers, keys: [key], arguments: [kind] + pairs).array()
+            result.added += Int(try reply[0].int())
+            result.existing += Int(try reply[1].int())
+        }
+        return result
+    }
 }

@@ -119,6 +119,30 @@ final class LayoutSeedTests: CommandTestCase {
         XCTAssertTrue(audit.contains("dlq replay") && audit.contains("layout=openpenpal"), audit)
     }
 
+    func testExportPurgeImportRoundTripAndShow() throws {
+        try seedCourier()
+        _ = try redis("ZREM", "courier:queue:dead", "not json at all")
+        let before = try scores("courier:queue:dead")
+        let exported = run("dlq", "export", "courier")
+        XCTAssertEqual(exported.code, 0, exported.stderr)
+        XCTAssertEqual(exported.stdout.split(separator: "\n").count, 2)
+        let shown = try json(run("show", "courier", "d2", "-o", "json"))
+        XCTAssertEqual(shown["state"] as? String, "dead")
+        XCTAssertEqual(shown["error"] as? String, "bad address")
+        XCTAssertEqual(run("show", "courier", "nope").code, 1)
+
+        XCTAssertEqual(run("dlq", "purge", "courier", "--all", "-y", "-q").code, 0)
+        XCTAssertEqual(try redis("ZCARD", "courier:queue:dead").int(), 0)
+        let imported = try json(run("dlq", "import", "courier", "-o", "json", stdin: exported.stdout))
+        XCTAssertEqual(imported["imported"] as? Int, 2)
+        let after = try scores("courier:queue:dead")
+        XCTAssertEqual(after.map(\.member), before.map(\.member), "byte for byte")
+        XCTAssertEqual(after.map(\.score), before.map(\.score), "with their failed-at scores")
+        // A second import finds them there and adds nothing.
+        XCTAssertEqual(try json(run("dlq", "import", "courier", "-o", "json", stdin: exported.stdout))["exists"] as? Int, 2)
+        XCTAssertEqual(try redis("ZCARD", "courier:queue:dead").int(), 2)
+    }
+
     func testRetryRunNowAndKill() throws {
         try seedCourier()
         let killed = try json(run("retry", "kill", "courier", "r2", "-o", "json"))

@@ -20,6 +20,9 @@ extension MQCtl.DLQ {
         @Option(help: "Export at most N.") var limit: Int?
 
         func run(in context: CommandContext) throws {
+            if let layoutQueue = try context.layoutQueue(queue) {
+                return try LayoutActions.export(layoutQueue, filter: try filters.filter(), limit: limit, context: context)
+            }
             let queue = try QueueName(queue)
             let broker = try context.broker()
             let lines = OutputFormat.ndjson.renderer(to: context.stdout)

@@ -25,8 +25,11 @@ extension MQCtl.DLQ {
         @OptionGroup var locking: LockOptions
 
         func run(in context: CommandContext) throws {
-            let queue = try QueueName(queue)
             guard let target = Broker.ImportTarget(rawValue: to) else { throw UsageError("--to must be dead or ready") }
+            if let layoutQueue = try context.layoutQueue(queue) {
+                return try LayoutActions.importLines(layoutQueue, dead: target == .dead, locking: locking, context: context)
+            }
+            let queue = try QueueName(queue)
             let broker = try context.broker()
             let report = BulkReport("dlq import", queue: queue, verb: "imported", counts: ["imported", "exists", "invalid", "trimmed"])
             report.selection = "to=\(target.rawValue)"

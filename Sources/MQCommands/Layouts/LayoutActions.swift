@@ -1,5 +1,6 @@
 import MQCore
 import MQFormat
+import MQParsing
 
 /// The commands' work on a queue of a declared layout: listing a role and
 /// moving chosen members, with the same output, confirmation rules, locks,
@@ -116,5 +117,95 @@ enum LayoutActions {
         if !missing.isEmpty {
             throw CommandFailure("not found in '\(queue.name)': \(missing.sorted().joined(separator: ", "))")
         }
+    }
+
+    /// `dlq export`: one JSON line per dead letter, with `member` (the
+    /// exact bytes, base64 with member_encoding when not UTF-8) for `dlq import`.
+    static func export(_ queue: LayoutQueue, filter: DeadLetterFilter, limit: Int?, context: CommandContext) throws {
+        let broker = try context.broker()
+        let now = broker.time.nowMilliseconds()
+        let lines = OutputFormat.ndjson.renderer(to: context.stdout)
+        lines.beginList(key: "items", columns: [])
+        try broker.scanLayout(queue, .dead, filter: filter, limit: limit) { page in
+            for message in page {
+                var record = row(message, now: now, table: false)
+                let member = Records.payload(message.member)
+                record.fields += [("member", member[0].value)] + (member.count > 1 ? [("member_encoding", member[1].value)] : [])
+                lines.row(record)
+            }
+            context.stdout.flushIfLarge()
+            return true
+        }
+        lines.endList()
+    }
+
+    /// `dlq import` into a layout queue: each line's `member` (else its
+    /// `payload`) becomes a member, scored by its `score` or `at` time.
+    static func importLines(_ queue: LayoutQueue, dead: Bool, locking: LockOptions, context: CommandContext) throws {
+        let broker = try context.broker()
+        let now = broker.time.nowMilliseconds()
+        var items: [(member: [UInt8], at: Int64?)] = []
+        var invalid = 0, lineNumber = 0
+        while let read = context.stdin.nextLine() {
+            lineNumber += 1
+            do {
+                let line = try read.get()
+                if InputSource.isBlank(line) { continue }
+                var member: String?, encoding: String?, at: Int64?
+                for field in try JSONReader.object(line) where field.value != .null {
+                    switch field.name {
+                    case "member", "payload" where member == nil: member = try field.string()
+                    case "member_encoding", "payload_encoding" where encoding == nil: encoding = try field.string()
+                    case "score", "at", "failed_at" where at == nil: at = try field.time().epochMilliseconds(now: now)
+                    default: continue
+                    }
+                }
+                guard let member else { throw UsageError("\"member\" is missing") }
+                items.append((try JSONPayload.decode(member, encoding: encoding), at))
+            } catch {
+                invalid += 1
+                context.stderr.write("mqctl: error: line \(lineNumber): \(error)\n")
+            }
+        }
+        // Refuse the whole file rather than import part of it.
+        if invalid > 0 { throw CommandFailure("\(invalid) lines could not be read; nothing was imported") }
+        let report = BulkReport("dlq import", queue: queue.name, verb: "imported", counts: ["exists"])
+        report.total = items.count
+        report.selection = "layout=\(queue.layout.name) to=\(dead ? "dead" : "ready")"
+        try report.run(context, broker) {
+            try locking.withLock("dlq-import", queue.name, broker, context) { _ in
+                let result = try report.call(size: items.count) { try broker.importMembers(items, to: queue, dead: dead) }
+                report["imported"] = result.added
+                report["exists"] = result.existing
+            }
+        }
+        if report["exists"] > 0 {
+            context.stderr.write("mqctl: warning: \(report["exists"]) members were already there and were not imported again\n")
+        }
+        try context.output { $0.single(report.fields) }
+    }
+
+    /// `show`: the first member with that id, looked for in every role
+    /// (ready tiers, delayed, retry, dead), a page at a time.
+    static func show(_ queue: LayoutQueue, id: String, context: CommandContext) throws {
+        let broker = try context.broker()
+        let now = broker.time.nowMilliseconds()
+        var roles: [(LayoutRole, String)] = queue.ready.map { (.ready(tier: $0.name), "ready") }
+        if queue.delayed != nil { roles.append((.delayed, "delayed")) }
+        roles += [(.retry, "retry"), (.dead, "dead")]
+        for (role, state) in roles {
+            var found: LayoutMessage?
+            try broker.scanLayout(queue, role) { page in
+                found = page.first { $0.id == id }
+                return found == nil
+            }
+            if let found {
+                var record = row(found, now: now, table: false)
+                record.fields.insert(contentsOf: [("queue", .string(queue.name.rawValue)), ("layout", .string(queue.layout.name)),
+                                                  ("state", .string(state))], at: 1)
+                return try context.output { $0.single(record) }
+            }
+        }
+        throw MQError.messageNotFound(queue: queue.name.rawValue, id: id)
     }
 }

@@ -220,3 +220,30 @@ extension LayoutScripts {
         return {moved, missing}
         """)
 }
+
+extension LayoutScripts {
+    /// Adds imported members, skipping any already there (ZADD NX; LPOS
+    /// for lists), so an import cut short can be run again.
+    ///
+    /// KEYS[1] -> the target list or sorted set
+    /// ARGV[1] -> the target kind: `left`, `right` or `zset`
+    /// ARGV[2..] -> pairs: score (for `zset`), member
+    /// Returns {added, already there}.
+    static let importMembers = RedisScript("""
+        \(QueueScripts.checks)
+        \(members)
+        expect(KEYS[1], key_type(ARGV[1]))
+        local added, existing = 0, 0
+        for i = 2, #ARGV, 2 do
+          local there
+          if ARGV[1] == 'zset' then there = redis.call('ZADD', KEYS[1], 'NX', ARGV[i], ARGV[i + 1]) == 0
+          else there = redis.call('LPOS', KEYS[1], ARGV[i + 1]) ~= false end
+          if there then existing = existing + 1
+          else
+            if ARGV[1] ~= 'zset' then add(KEYS[1], ARGV[1], 0, ARGV[i + 1]) end
+            added = added + 1
+          end
+        end
+        return {added, existing}
+        """)
+}
