@@ -38,51 +38,5 @@ extension MQCtl {
             }
         }
     }
-
-    struct Events: MQCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Print the queues' lifecycle events live until Ctrl-C.",
-            discussion: """
-                Events come from workers and admin commands over Redis pub/sub: started, \
-                succeeded, retried, dead, replayed. Nothing is stored: only events published \
-                while this runs are shown. -o ndjson prints each event's JSON as it is.
-
-                Example: mqctl events orders mail -o ndjson
-                """)
-
-        @OptionGroup var globals: GlobalOptions
-        @Argument(help: "Queues to follow.", completion: .queueNames) var queues: [String]
-        @Option(help: "Stop after N events.") var count: Int?
-
-        func run(in context: CommandContext) throws {
-            let names = try queues.map(QueueName.init)
-            var seen = 0
-            try context.broker().followEvents(names) { queue, json in
-                if context.format == .json || context.format == .ndjson {
-                    context.stdout.write(String(decoding: json, as: UTF8.self) + "\n")
-                } else {
-                    context.stdout.write(EventLine.text(queue, json) + "\n")
-                }
-                context.stdout.flush()
-                seen += 1
-                return count.map { seen < $0 } ?? true
-            }
-        }
-    }
 }
 
-
-/// One event as a line for people: time, queue, event, id, then the rest.
-enum EventLine {
-    static func text(_ queue: QueueName, _ json: [UInt8]) -> String {
-        guard var object = (try? JSONSerialization.jsonObject(with: Data(json))) as? [String: String] else {
-            return String(decoding: json, as: UTF8.self)
-        }
-        let time = object.removeValue(forKey: "time").flatMap { Int64($0) }.map { TimeText.rfc3339($0) } ?? "-"
-        let event = object.removeValue(forKey: "event") ?? "?"
-        let id = object.removeValue(forKey: "id") ?? "?"
-        object.removeValue(forKey: "queue")
-        let rest = object.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        return "\(time) \(queue) \(event) \(id)" + (rest.isEmpty ? "" : " " + rest)
-    }
-}

@@ -75,3 +75,81 @@ public struct DepthInspector {
         return (keys, total)
     }
 }
+
+/// How the keys matching a pattern expire, for keys with a TTL rather than
+/// a length (heartbeats `hb:{user}:{socket}` set with SETEX, idempotency
+/// keys): how many there are, how many have a TTL, and when they go.
+public struct TTLSummary: Equatable, Sendable {
+    /// Upper bounds (ms, exclusive) of the histogram's buckets; a last
+    /// bucket takes everything from one day up.
+    public static let bucketBounds: [(name: String, milliseconds: Int64)] = [
+        ("lt_10s", 10_000), ("lt_1m", 60_000), ("lt_5m", 300_000), ("lt_1h", 3_600_000), ("lt_1d", 86_400_000),
+    ]
+    public static let lastBucket = "ge_1d"
+
+    /// Keys that matched and still existed when their TTL was read.
+    public var keys = 0
+    public var withTTL = 0
+    public var withoutTTL = 0
+    /// Keys that SCAN returned but that were gone by the time PTTL ran
+    /// (expired or deleted in between); not in `keys`.
+    public var vanished = 0
+    /// Keys with a TTL per bucket, in `bucketBounds` order then the last
+    /// bucket (remaining time < 10 s, < 1 m, < 5 m, < 1 h, < 1 d, >= 1 d).
+    public var buckets = [Int](repeating: 0, count: TTLSummary.bucketBounds.count + 1)
+    /// Keys whose remaining TTL is at most the window asked for; nil
+    /// when none was asked for.
+    public var expiringWithin: Int?
+    /// The shortest and longest remaining TTL (ms); nil without a TTL.
+    public var soonestMilliseconds: Int64?
+    public var latestMilliseconds: Int64?
+
+    public init(expiringWithin window: Int64? = nil) {
+        expiringWithin = window == nil ? nil : 0
+    }
+
+    /// Counts one key by its PTTL reply: -2 gone, -1 no TTL, else ms left.
+    mutating func add(pttl: Int64, window: Int64?) {
+        switch pttl {
+        case -2:
+            vanished += 1
+            return
+        case ..<0:
+            keys += 1
+            withoutTTL += 1
+            return
+        default:
+            break
+        }
+        keys += 1
+        withTTL += 1
+        let bucket = Self.bucketBounds.firstIndex { pttl < $0.milliseconds } ?? Self.bucketBounds.count
+        buckets[bucket] += 1
+        if let window, pttl <= window { expiringWithin! += 1 }
+        soonestMilliseconds = min(soonestMilliseconds ?? pttl, pttl)
+        latestMilliseconds = max(latestMilliseconds ?? pttl, pttl)
+    }
+}
+
+extension DepthInspector {
+    /// Scans `pattern` (COUNT 1000) and reads every matching key's PTTL,
+    /// one pipeline per SCAN page: constant round trips per 1,000 keys and
+    /// nothing read but the TTL, whatever the keys hold. `window` (ms)
+    /// also counts the keys that expire within it.
+    ///
+    /// SCAN may return a key twice; to count it once, a 64-bit hash of each
+    /// key seen is kept (8 bytes a key, not the names).
+    public func ttlSummary(_ pattern: String, expiringWithin window: Int64? = nil) throws -> TTLSummary {
+        var summary = TTLSummary(expiringWithin: window)
+        var seen = Set<Int>()
+        let scanner = connection.scan(match: pattern, count: 1000)
+        while let batch = try scanner.nextBatch() {
+            let fresh = batch.filter { seen.insert($0.hashValue).inserted }
+            guard !fresh.isEmpty else { continue }
+            for reply in try connection.pipeline(fresh.map { RedisCommand("PTTL", $0) }) {
+                summary.add(pttl: try reply.throwingError().int(), window: window)
+            }
+        }
+        return summary
+    }
+}

@@ -93,12 +93,35 @@ public struct SequenceCounters {
         case created, raised, kept, invalid
     }
 
-    /// Restores saved counters, never lowering one: max(current, saved).
-    /// One script call per counter, pipelined.
-    public func restore(_ counters: [(key: String, value: Int64, ttl: Int64?)]) throws -> [RestoreOutcome] {
-        try connection.runPipelined(QueueScripts.seqRestore, counters.map { counter in
+    /// The most `restore` adds to a saved value: as large as any setting.
+    public static let largestMargin = QueueConfigChange.largest
+
+    /// A saved value plus the margin, or nil when the sum would pass Int64.
+    public static func restoredValue(_ saved: Int64, margin: Int64) -> Int64? {
+        let (sum, overflow) = saved.addingReportingOverflow(margin)
+        return overflow ? nil : sum
+    }
+
+    /// Restores saved counters, never lowering one: max(current, saved +
+    /// margin). The margin (0 to `largestMargin`) covers the numbers handed
+    /// out after the export was taken, which a plain restore after a
+    /// failover would hand out again; re-running the restore adds nothing
+    /// more. One script call per counter, pipelined. A saved value whose sum
+    /// with the margin passes Int64 is refused before anything is written
+    /// (check lines with `restoredValue` first).
+    public func restore(_ counters: [(key: String, value: Int64, ttl: Int64?)], margin: Int64 = 0) throws -> [RestoreOutcome] {
+        guard (0...Self.largestMargin).contains(margin) else {
+            throw MQError.invalidConfig("the margin must be from 0 to \(Self.largestMargin)")
+        }
+        let values = try counters.map { counter in
+            guard let value = Self.restoredValue(counter.value, margin: margin) else {
+                throw MQError.invalidConfig("'\(counter.key)': \(counter.value) plus a margin of \(margin) is past the largest counter")
+            }
+            return value
+        }
+        return try connection.runPipelined(QueueScripts.seqRestore, zip(counters, values).map { counter, value in
             (keys: [counter.key] as [any RedisArgument],
-             arguments: [counter.value, counter.ttl.map { String($0 * 1000) } ?? ""] as [any RedisArgument])
+             arguments: [value, counter.ttl.map { String($0 * 1000) } ?? ""] as [any RedisArgument])
         }).map { RestoreOutcome(rawValue: try $0.string()) ?? .invalid }
     }
 }

@@ -156,15 +156,30 @@ extension MQCtl.Seq {
 
     struct Restore: MQCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Restore exported counters without ever lowering one: max(current, saved). (Changes data.)",
+            abstract: "Restore exported counters without ever lowering one: max(current, saved + margin). (Changes data.)",
             discussion: """
                 For after a failover or a migration, when INCR counters may have gone back. \
                 Reports raised, kept and created; a created counter gets its saved TTL.
 
-                Example: mqctl seq restore < counters.jsonl
+                --margin N adds N to every saved value first. An export is older than the \
+                failover: the numbers handed out between the two would be handed out again by \
+                a plain restore. Choose N above the most any counter can advance in that time. \
+                A counter already at or above saved + N is kept, so running the same restore \
+                twice adds nothing more.
+
+                Examples:
+                  mqctl seq restore < counters.jsonl
+                  mqctl seq restore --margin 1000 < counters.jsonl
                 """)
 
         @OptionGroup var globals: GlobalOptions
+        @Option(help: ArgumentHelp("Add N to each saved value first (0 to 999999999999999).", valueName: "n")) var margin: Int64 = 0
+
+        func validate() throws {
+            guard (0...SequenceCounters.largestMargin).contains(margin) else {
+                throw ValidationError("--margin must be from 0 to \(SequenceCounters.largestMargin)")
+            }
+        }
 
         func run(in context: CommandContext) throws {
             let connection = try context.connection()
@@ -174,7 +189,7 @@ extension MQCtl.Seq {
             var lineNumber = 0
             var batch: [(key: String, value: Int64, ttl: Int64?)] = []
             func flush() throws {
-                for (counter, outcome) in zip(batch, try counters.restore(batch)) {
+                for (counter, outcome) in zip(batch, try counters.restore(batch, margin: margin)) {
                     tally[outcome, default: 0] += 1
                     if outcome == .invalid {
                         context.stderr.write("mqctl: error: '\(counter.key)' holds no integer; not restored\n")
@@ -187,7 +202,11 @@ extension MQCtl.Seq {
                 do {
                     let line = try read.get()
                     if InputSource.isBlank(line) { continue }
-                    batch.append(try Self.counter(line))
+                    let counter = try Self.counter(line)
+                    guard SequenceCounters.restoredValue(counter.value, margin: margin) != nil else {
+                        throw JSONInputError("\"value\" \(counter.value) plus --margin \(margin) is past the largest counter (\(Int64.max))")
+                    }
+                    batch.append(counter)
                 } catch {
                     invalidLines += 1
                     context.stderr.write("mqctl: error: line \(lineNumber): \(error)\n")
@@ -197,8 +216,12 @@ extension MQCtl.Seq {
             }
             if !batch.isEmpty { try flush() }
             let counts = [SequenceCounters.RestoreOutcome.raised, .kept, .created, .invalid].map { ($0.rawValue, tally[$0] ?? 0) }
-            try Broker(connection: connection, prefix: context.prefix).audit(AuditEntry(command: "seq restore", counts: counts))
-            try context.output { $0.single(Record(counts.map { ($0.0, .int(Int64($0.1))) } + [("invalid_lines", .int(Int64(invalidLines)))])) }
+            try Broker(connection: connection, prefix: context.prefix).audit(AuditEntry(
+                command: "seq restore", counts: counts + [("margin", Int(margin))]))
+            try context.output {
+                $0.single(Record(counts.map { ($0.0, .int(Int64($0.1))) }
+                    + [("invalid_lines", .int(Int64(invalidLines))), ("margin", .int(margin))]))
+            }
             if invalidLines > 0 { throw ExitCode(ExitStatus.dataError.rawValue) }
             if (tally[.invalid] ?? 0) > 0 { throw ExitCode(ExitStatus.failure.rawValue) }
         }
