@@ -6,7 +6,7 @@ import MQParsing
 /// throw one of the parser's own typed errors; anything else (a trap, an
 /// unexpected error type, an empty message) is a finding.
 enum FuzzTarget: String, CaseIterable {
-    case url, duration, time, tokenizer, envelope, importLine = "import-line"
+    case url, duration, time, tokenizer, envelope, importLine = "import-line", layoutFile = "layout-file", layoutMember = "layout-member"
 
     /// What the parser did with one input.
     enum Outcome { case accepted, rejected }
@@ -30,8 +30,21 @@ enum FuzzTarget: String, CaseIterable {
         case .tokenizer: _ = try LineTokenizer.split(text)
         case .envelope: _ = try Envelope(id: "fuzz", key: "mq:{fuzz}:msg:fuzz", fields: Self.fields(input))
         case .importLine: _ = try ExportedMessage.parse(input, now: 1_795_370_400_000)
+        case .layoutFile: _ = try LayoutFile(text: text, path: "fuzz.toml")
+        case .layoutMember:
+            // Never throws: an unreadable member is reported in `problem`, and a rewrite keeps it as it was.
+            let message = LayoutMessage(member: input, layout: Self.layout, score: 1_795_370_400_000)
+            _ = message.rewritten(layout: Self.layout, attempts: 3, error: "boom", failedAt: 1_795_370_400_000)
+            if let problem = message.problem { throw MQError.unreadableMember(key: "fuzz", reason: problem) }
         }
     }
+
+    /// A layout with every field, for `layout-member`.
+    static let layout = Layout(
+        name: "fuzz", queues: .fixed([]), ready: [Layout.ReadyList(tier: "normal", key: "fuzz")],
+        fields: Layout.Fields(id: "/id", attempts: "/meta/attempts", error: "/error",
+                              enqueuedAt: Layout.TimeField(path: "/created_at", unit: .rfc3339),
+                              failedAt: Layout.TimeField(path: "/failed_at", unit: .seconds), tier: "/priority"))
 
     /// Traps on an error the parser should never throw, so libFuzzer and
     /// the property run both report it.
@@ -44,6 +57,8 @@ enum FuzzTarget: String, CaseIterable {
         case .tokenizer: expected = error is LineTokenizer.UnbalancedQuote || error is LineTokenizer.TrailingBackslash
         case .envelope: expected = error is MQError
         case .importLine: expected = error is UsageError || error is MQError || error is TimeValueError || error is JSONInputError
+        case .layoutFile: expected = error is UsageError
+        case .layoutMember: expected = error is MQError
         }
         let message = String(describing: error)
         guard expected, !message.isEmpty else {
@@ -81,6 +96,14 @@ enum FuzzTarget: String, CaseIterable {
         case .importLine:
             texts = [#"{"id":"m1","payload":"aGk=","payload_encoding":"base64","priority":"urgent","attempts":3,"max_attempts":5,"enqueued_at":"2026-11-22T10:00:00Z","failed_at":1795370400000,"last_error":"boom","headers":{"k":"v"}}"#,
                      #"{"id":"m2","payload":"x","attempts":1e300}"#, #"{"id":"bad id","payload":""}"#, "[]", #"{"id":"m3","payload":"x","run_at":-9.9e99}"#]
+        case .layoutFile:
+            texts = ["[layouts.a]\nqueues = [\"q\"]\nready = [{ tier = \"n\", key = \"a:{queue}\" }]\nretry = { key = \"r\", score = \"seconds\" }\n"
+                        + "dead = { key = \"d\", type = \"list\" }\nmember = { id = \"j:{id}\", store = \"hash\" }\n[layouts.a.fields]\n"
+                        + "enqueued_at = { path = \"/t\", unit = \"rfc3339\" }\n[queues]\nq = \"a\"\n",
+                     "[layouts.b]\nqueues = { pattern = \"x:{queue}\" }\nready = [\"x:{queue}\"]\ncapacity = -1\n", "[layouts", "a = [1, 2"]
+        case .layoutMember:
+            texts = [#"{"id":"t1","meta":{"attempts":2},"error":"x","created_at":"2026-11-22T10:00:00Z","failed_at":1795370400,"priority":"normal"}"#,
+                     #"{"id":7,"meta":[1],"created_at":"not a time","failed_at":1e300}"#, "not json", "{}", #"{"a":"\ud800"}"#]
         }
         return texts.map { Array($0.utf8) }
     }

@@ -1,7 +1,7 @@
 // Property run of mqctl's input parsers (Scripts/chaos runs it). Built with
 // -DLIBFUZZER and -sanitize=fuzzer, libFuzzer drives the targets instead.
 //
-//   mqctl-fuzz [--seconds N] [--seed S] [TARGET...]
+//   [MQCTL_FUZZ_LAST=FILE] mqctl-fuzz [--seconds N] [--seed S] [TARGET...]
 //   MQCTL_FUZZ_TARGET=url mqctl-fuzz -max_total_time=30 CORPUS   (libFuzzer)
 import Foundation
 
@@ -12,6 +12,8 @@ exit(runLibFuzzer())
 var seconds = 2.0
 var seed = UInt64(Date().timeIntervalSince1970 * 1000)
 var targets: [FuzzTarget] = []
+// Each input is written here before it runs, so a crash leaves it behind.
+let lastInput = ProcessInfo.processInfo.environment["MQCTL_FUZZ_LAST"]
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     switch argument {
@@ -37,6 +39,7 @@ for target in targets {
         for _ in 0..<200 {
             let input = mutator.mutate(pool[mutator.below(pool.count)], splicingWith: pool[mutator.below(pool.count)])
             counts.inputs += 1
+            if let lastInput { FileManager.default.createFile(atPath: lastInput, contents: Data(input)) }
             switch target.run(input) {
             case .accepted:
                 counts.accepted += 1

@@ -297,6 +297,11 @@ final class LayoutSeedTests: CommandTestCase {
         let result = mqctl(["layouts", "list", "--config", path], environment: ["MQCTL_URL": server.url])
         XCTAssertEqual(result.code, 64)
         XCTAssertTrue(result.stderr.contains("\(path):4: layouts.jobs.retry.score: is 'hours'; use one of seconds, milliseconds"), result.stderr)
+        // toml++ aborts on a nameless table header rather than reporting it; mqctl reports it.
+        try "[layouts.jobs]\nqueues = [\"jobs\"]\n[\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let header = mqctl(["layouts", "list", "--config", path], environment: ["MQCTL_URL": server.url])
+        XCTAssertEqual(header.code, 64)
+        XCTAssertTrue(header.stderr.contains("\(path):3: a table header must start with its name"), header.stderr)
         try "[layouts.jobs\nqueues = 1".write(toFile: path, atomically: true, encoding: .utf8)
         let syntax = mqctl(["layouts", "list", "--config", path], environment: ["MQCTL_URL": server.url])
         XCTAssertEqual(syntax.code, 64)

@@ -33,6 +33,10 @@ public struct LayoutFile: Sendable {
         self.path = path
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let root: TOMLTable
+        if let unsafe = Self.unsafeForTOMLKit(text) {
+            // toml++ asserts (aborts) on these instead of reporting them: refuse them first.
+            throw UsageError("\(path ?? "config"):\(unsafe.line): \(unsafe.reason)")
+        }
         do {
             root = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
@@ -58,6 +62,76 @@ public struct LayoutFile: Sendable {
                 assignments[name] = layout
             }
         }
+    }
+
+    /// What toml++ (under TOMLKit) would abort on rather than report, as
+    /// (line, reason): a non-ASCII byte outside strings and comments, a
+    /// table header that does not start with a name, and a `}` where an
+    /// array's value should be. Nil when none (the fuzzer looks for more).
+    static func unsafeForTOMLKit(_ text: String) -> (line: Int, reason: String)? {
+        let bytes = Array(text.utf8)
+        var line = 1, index = 0, arrayDepth = 0, lineStart = true, expectingArrayValue = false
+        func starts(_ delimiter: String) -> Bool { bytes[index...].starts(with: delimiter.utf8) }
+        func isKeyStart(_ byte: UInt8) -> Bool {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "]"): true
+            default: false
+            }
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "\n"):
+                line += 1
+                lineStart = true
+                index += 1
+                continue
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"):
+                index += 1
+                continue
+            case UInt8(ascii: "#"):
+                while index < bytes.count, bytes[index] != UInt8(ascii: "\n") { index += 1 }
+                continue
+            case UInt8(ascii: "}") where expectingArrayValue:
+                return (line, "'}' where an array's value should be")
+            case UInt8(ascii: "\""), UInt8(ascii: "'"):
+                let quote = String(UnicodeScalar(byte))
+                let delimiter = starts(quote + quote + quote) ? quote + quote + quote : quote
+                index += delimiter.utf8.count
+                while index < bytes.count, !starts(delimiter) {
+                    if bytes[index] == UInt8(ascii: "\n") { line += 1 }
+                    // A basic string's escape takes the next byte along.
+                    if quote == "\"", bytes[index] == UInt8(ascii: "\\") { index += 1 }
+                    index += 1
+                }
+                index += delimiter.utf8.count
+            case UInt8(ascii: "[") where lineStart && arrayDepth == 0:
+                index += starts("[[") ? 2 : 1
+                while index < bytes.count, bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "\t") { index += 1 }
+                if index >= bytes.count || !isKeyStart(bytes[index]) { return (line, "a table header must start with its name") }
+            case UInt8(ascii: "["):
+                arrayDepth += 1
+                index += 1
+                lineStart = false
+                expectingArrayValue = true
+                continue
+            case UInt8(ascii: ",") where arrayDepth > 0:
+                index += 1
+                expectingArrayValue = true
+                continue
+            case UInt8(ascii: "]"):
+                arrayDepth = max(0, arrayDepth - 1)
+                index += 1
+            case 0x80...:
+                return (line, "a character outside A-Z a-z 0-9 _ - in a bare key or value; quote it")
+            default:
+                index += 1
+            }
+            lineStart = false
+            expectingArrayValue = false
+        }
+        return nil
     }
 
     /// Reads values, naming the key and its line in every error.
