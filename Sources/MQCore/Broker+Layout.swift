@@ -21,6 +21,8 @@ extension Broker {
         case .fixed(let names):
             return names
         case .set(let key, let prefix):
+            // Another program's key of that name is not this layout's set.
+            guard try connection.send("TYPE", key).string() == "set" else { return [] }
             return try connection.send("SMEMBERS", key).array().compactMap {
                 let member = try $0.string()
                 guard member.hasPrefix(prefix) else { return nil }
@@ -123,6 +125,7 @@ extension Broker {
             entry.tiers = tiers
             stats.append(entry)
         }
+        try countShared(queues, into: &stats, now: now)
         let extra = processing.map { RedisCommand("LLEN", $0.key) }
             + heads.map { RedisCommand("HGETALL", queues[$0.queue].messageKey(id: $0.id)!) }
         guard !extra.isEmpty else { return stats }
@@ -139,6 +142,59 @@ extension Broker {
             }
         }
         return stats
+    }
+
+    /// For roles whose set holds every queue's members, counts each
+    /// queue's own by reading the set once per layout, 1,000 members a
+    /// round trip: the set's size alone would count other queues' jobs.
+    private func countShared(_ queues: [LayoutQueue], into stats: inout [QueueStats], now: Int64) throws {
+        var counted: [String: [String: (count: Int64, due: Int64, next: Int64?)]] = [:]
+        for (index, queue) in queues.enumerated() {
+            for role in [LayoutRole.delayed, .retry, .dead] where queue.isShared(role) {
+                let (key, kind) = try source(queue, role)
+                if counted[key] == nil {
+                    var tally: [String: (count: Int64, due: Int64, next: Int64?)] = [:]
+                    var offset = 0
+                    while true {
+                        let page = try layoutMessages(queue, role, offset: offset, count: 1000)
+                        for message in page {
+                            var entry = tally[message.queue ?? "", default: (0, 0, nil)]
+                            entry.count += 1
+                            if let score = message.score, kind == "zset" {
+                                if score <= now { entry.due += 1 } else { entry.next = min(entry.next ?? score, score) }
+                            }
+                            tally[message.queue ?? ""] = entry
+                        }
+                        offset += page.count
+                        if page.count < 1000 { break }
+                    }
+                    counted[key] = tally
+                }
+                let mine = counted[key]![queue.name.rawValue] ?? (0, 0, nil)
+                switch role {
+                case .delayed, .retry:
+                    if role == .delayed { stats[index].delayed = mine.count } else { stats[index].retry = mine.count }
+                case .dead, .ready:
+                    stats[index].dead = mine.count
+                }
+            }
+            // Overdue and next due from the shared sets replace those of the whole set.
+            let shared = [LayoutRole.delayed, .retry].filter { queue.isShared($0) }
+            guard !shared.isEmpty else { continue }
+            var overdue: Int64 = 0, next: Int64?
+            for role in [LayoutRole.delayed, .retry] {
+                guard let (key, _) = try? source(queue, role) else { continue }
+                if queue.isShared(role) {
+                    let mine = counted[key]?[queue.name.rawValue] ?? (0, 0, nil)
+                    overdue += mine.due
+                    if let due = mine.next { next = min(next ?? due, due) }
+                } else if let set = role == .delayed ? queue.delayed : queue.retry {
+                    overdue += try connection.send("ZCOUNT", set.key, "-inf", set.unit.score(milliseconds: now)).int()
+                }
+            }
+            stats[index].overdue = overdue
+            stats[index].nextDueSeconds = next.map { max(0, Double($0 - now) / 1000) } ?? (overdue > 0 ? 0 : nil)
+        }
     }
 
     /// One page of a role's members, in the order they leave it (ready:
@@ -230,7 +286,7 @@ extension Broker {
             let page = try layoutMessages(queue, role, offset: offset, count: pageSize)
             guard !page.isEmpty else { return }
             offset += page.count
-            var chosen = page.filter { filter.matches($0, now: now) }
+            var chosen = page.filter { queue.owns($0, in: role) && filter.matches($0, now: now) }
             if let limit { chosen = Array(chosen.prefix(limit - taken)) }
             taken += chosen.count
             if !chosen.isEmpty, try !body(chosen) { return }
@@ -263,7 +319,7 @@ extension Broker {
         while limit.map({ taken < $0 }) ?? true {
             let page = try layoutMessages(queue, role, offset: offset, count: pageSize)
             guard !page.isEmpty else { return }
-            var chosen = page.filter { filter.matches($0, now: now) }
+            var chosen = page.filter { queue.owns($0, in: role) && filter.matches($0, now: now) }
             if let limit { chosen = Array(chosen.prefix(limit - taken)) }
             taken += chosen.count
             let removed = chosen.isEmpty ? 0 : try body(chosen)

@@ -53,7 +53,12 @@ extension Broker {
     /// script each. Unreadable members stay where they are, except when
     /// the target is the dead letters (where an operator can still see
     /// them).
-    public func moveLayout(_ queue: LayoutQueue, from role: LayoutRole, _ messages: [LayoutMessage], to target: LayoutTarget) throws -> LayoutMoveResult {
+    ///
+    /// `asRetry` rewrites members going to ready as the framework's own
+    /// retry does (`Layout.replay`); otherwise only enqueued-at is stamped,
+    /// where the layout stamps it.
+    public func moveLayout(_ queue: LayoutQueue, from role: LayoutRole, _ messages: [LayoutMessage], to target: LayoutTarget,
+                           asRetry: Bool = false) throws -> LayoutMoveResult {
         let (sourceKey, sourceKind) = try source(queue, role)
         let now = time.nowMilliseconds()
         var result = LayoutMoveResult()
@@ -70,6 +75,8 @@ extension Broker {
             case .ready:
                 let tier = message.tier.flatMap { try? queue.tier($0) } ?? queue.defaultTier
                 destination = (tier.key, queue.layout.push.rawValue, "0")
+                member = asRetry ? message.replayed(layout: queue.layout, now: now)
+                    : queue.layout.replay.stampEnqueuedAt ? message.rewritten(layout: queue.layout, enqueuedAt: now) : member
             case .retry(let at):
                 destination = (queue.retry.key, "zset", queue.retry.unit.score(milliseconds: at))
             case .dead:
@@ -85,6 +92,7 @@ extension Broker {
             }
             groups[destination.key]!.pairs += [message.member, member]
         }
+        if target == .ready, result.unreadable < messages.count { try register(queue) }
         for key in order {
             let group = groups[key]!
             for start in stride(from: 0, to: group.pairs.count, by: Self.batchSize * 2) {
@@ -96,7 +104,29 @@ extension Broker {
                 result.missing += Int(try reply[1].int())
             }
         }
+        if target == .dead, result.moved > 0 { try trimDead(queue) }
         return result
+    }
+
+    /// Names the queue in the layout's set of queues, where it has one, as
+    /// the framework's client does before a push (Sidekiq: SADD queues).
+    func register(_ queue: LayoutQueue) throws {
+        guard case .set(let key, let prefix) = queue.layout.queues else { return }
+        try connection.send("SADD", key, prefix + queue.name.rawValue)
+    }
+
+    /// Applies the layout's dead-letter caps, oldest first, as the
+    /// framework does after each death (Sidekiq: 180 days, 10,000 jobs).
+    /// Returns how many were removed.
+    @discardableResult
+    public func trimDead(_ queue: LayoutQueue) throws -> Int {
+        guard case .sortedSet(let set) = queue.dead, queue.layout.deadMax != nil || queue.layout.deadMaxAge != nil else { return 0 }
+        var commands: [RedisCommand] = []
+        if let age = queue.layout.deadMaxAge {
+            commands.append(RedisCommand("ZREMRANGEBYSCORE", set.key, "-inf", "(" + set.unit.score(milliseconds: time.nowMilliseconds() - age)))
+        }
+        if let max = queue.layout.deadMax { commands.append(RedisCommand("ZREMRANGEBYRANK", set.key, 0, Int(-max - 1))) }
+        return try connection.pipeline(commands).reduce(0) { $0 + Int(try $1.throwingError().int()) }
     }
 
     /// Removes `messages` from `role` for good (purge, cancel).
@@ -143,6 +173,31 @@ extension Broker {
         return (results[.delayed] ?? LayoutMoveResult(), results[.retry] ?? LayoutMoveResult())
     }
 
+    /// The member `enqueue` writes for a payload: the layout's defaults
+    /// added where the JSON object lacks them, and enqueued-at stamped on a
+    /// push to ready when the layout stamps it.
+    func member(from payload: [UInt8], for queue: LayoutQueue, now: Int64, ready: Bool) -> [UInt8] {
+        let layout = queue.layout
+        guard case .json = layout.member, !layout.enqueueDefaults.isEmpty || layout.replay.stampEnqueuedAt,
+              var root = try? JSONValue.object(JSONReader.object(payload)) else { return payload }
+        for (path, value) in layout.enqueueDefaults {
+            let pointer = JSONPointer(path)
+            guard pointer.value(in: root) == nil else { continue }
+            let filled: JSONValue
+            switch value {
+            case .json(let text): filled = (try? JSONReader.value(Array(text.utf8))) ?? .string(text)
+            case .hexID: filled = .string((0..<12).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined())
+            case .queueName: filled = .string(queue.name.rawValue)
+            case .now(let unit): filled = unit.json(now)
+            }
+            root = pointer.setting(filled, in: root)
+        }
+        if ready, layout.replay.stampEnqueuedAt, let field = layout.fields.enqueuedAt {
+            root = JSONPointer(field.path).setting(field.unit.json(now), in: root)
+        }
+        return Array(root.text.utf8)
+    }
+
     /// Throws unless mqctl can write `members` as the layout's members.
     public func validate(_ members: [[UInt8]], for queue: LayoutQueue) throws {
         let layout = queue.layout
@@ -162,10 +217,13 @@ extension Broker {
     /// `runAt` is later than now, a batch per script; a batch that would
     /// take the queue past its capacity is refused whole, and so are the
     /// batches after it. Returns how many were added and refused.
-    public func enqueue(_ members: [[UInt8]], to queue: LayoutQueue, tier: String?, runAt: Int64?) throws -> (added: Int, refused: Int) {
+    public func enqueue(_ payloads: [[UInt8]], to queue: LayoutQueue, tier: String?, runAt: Int64?) throws -> (added: Int, refused: Int) {
         let layout = queue.layout
-        try validate(members, for: queue)
+        try validate(payloads, for: queue)
         let now = time.nowMilliseconds()
+        let delayed = runAt.map { $0 > now } ?? false
+        let members = payloads.map { member(from: $0, for: queue, now: now, ready: !delayed) }
+        if !delayed { try register(queue) }
         let target: (key: String, kind: String, score: String)
         if let runAt, runAt > now {
             guard let delayed = queue.delayed else { throw MQError.roleMissing(layout: layout.name, role: "delayed") }

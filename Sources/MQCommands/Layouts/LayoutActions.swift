@@ -58,8 +58,8 @@ enum LayoutActions {
     /// batch by batch; prints moved, skipped (gone meanwhile), unreadable
     /// (left in place) and the ids given that were not found (exit 1).
     static func move(
-        _ command: String, _ queue: LayoutQueue, from role: LayoutRole, to target: LayoutTarget?, selection: Selection,
-        dryRun: Bool = false, locking: LockOptions? = nil, context: CommandContext
+        _ command: String, _ queue: LayoutQueue, from role: LayoutRole, to target: LayoutTarget?, asRetry: Bool = false,
+        selection: Selection, dryRun: Bool = false, locking: LockOptions? = nil, context: CommandContext
     ) throws {
         let broker = try context.broker()
         let wanted = Set(selection.ids)
@@ -90,7 +90,7 @@ enum LayoutActions {
                 found.formUnion(chosen.map(\.id))
                 guard !chosen.isEmpty else { return 0 }
                 let result = try report.call(size: chosen.count) {
-                    try target.map { try broker.moveLayout(queue, from: role, chosen, to: $0) } ?? broker.removeLayout(queue, from: role, chosen)
+                    try target.map { try broker.moveLayout(queue, from: role, chosen, to: $0, asRetry: asRetry) } ?? broker.removeLayout(queue, from: role, chosen)
                 }
                 report[report.verb] += result.moved
                 report["skipped"] += result.missing

@@ -1,5 +1,6 @@
 import Foundation
 import MQCore
+import MQParsing
 import TOMLKit
 
 /// The config file: layouts (`[layouts.NAME]`) and which layout a queue
@@ -10,8 +11,23 @@ public struct LayoutFile: Sendable {
     public var layouts: [Layout] = []
     /// Queue name → layout name, from `[queues]`.
     public var assignments: [String: String] = [:]
+    /// The built-in layouts the file did not replace.
+    public var builtinNames: Set<String> = []
 
     public init() {}
+
+    /// The built-in layouts, then the file's: a layout the file declares
+    /// under a built-in's name replaces it.
+    static func withBuiltins(_ file: LayoutFile) -> LayoutFile {
+        // The built-ins are part of the binary and checked by the tests.
+        let builtins = try! LayoutFile(text: BuiltinLayouts.toml, path: "built-in layouts")
+        var merged = file
+        let declared = Set(file.layouts.map(\.name))
+        let kept = builtins.layouts.filter { !declared.contains($0.name) }
+        merged.layouts = kept + file.layouts
+        merged.builtinNames = Set(kept.map(\.name))
+        return merged
+    }
 
     /// The file `--config` or `$MQCTL_CONFIG` names (which must exist),
     /// else `${XDG_CONFIG_HOME:-~/.config}/mqctl/config.toml` when it exists.
@@ -20,13 +36,12 @@ public struct LayoutFile: Sendable {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw UsageError("cannot read the config file '\(path)'")
             }
-            return try LayoutFile(text: String(decoding: data, as: UTF8.self), path: path)
+            return withBuiltins(try LayoutFile(text: String(decoding: data, as: UTF8.self), path: path))
         }
         // Only the environment given: a command run in-process (tests, the REPL) sees no other.
-        guard let home = environment["XDG_CONFIG_HOME"] ?? environment["HOME"].map({ $0 + "/.config" }) else { return LayoutFile() }
-        let path = home + "/mqctl/config.toml"
-        guard let data = FileManager.default.contents(atPath: path) else { return LayoutFile() }
-        return try LayoutFile(text: String(decoding: data, as: UTF8.self), path: path)
+        guard let home = environment["XDG_CONFIG_HOME"] ?? environment["HOME"].map({ $0 + "/.config" }),
+              let data = FileManager.default.contents(atPath: home + "/mqctl/config.toml") else { return withBuiltins(LayoutFile()) }
+        return withBuiltins(try LayoutFile(text: String(decoding: data, as: UTF8.self), path: home + "/mqctl/config.toml"))
     }
 
     public init(text: String, path: String?) throws {
@@ -193,7 +208,7 @@ public struct LayoutFile: Sendable {
                 throw error(key, "a layout's name uses A-Z a-z 0-9 . _ - and is not 'native'")
             }
             try only(table, key, ["description", "queues", "ready", "push", "pop", "delayed", "retry", "dead", "member",
-                                  "fields", "capacity", "max_attempts", "promote_to"])
+                                  "fields", "capacity", "max_attempts", "promote_to", "replay", "enqueue_defaults"])
             guard let readyValue = table["ready"], let readyArray = readyValue.array, !readyArray.isEmpty else {
                 throw error("\(key).ready", "is missing: give the ready lists, e.g. ready = [{ tier = \"normal\", key = \"jobs:{queue}\" }]")
             }
@@ -219,6 +234,32 @@ public struct LayoutFile: Sendable {
             if let value = table["dead"] { layout.dead = try dead(value, "\(key).dead") }
             if let value = table["member"] { layout.member = try member(value, "\(key).member") }
             if let value = table["fields"] { layout.fields = try fields(value, "\(key).fields") }
+            if let value = table["replay"] {
+                let entry = try self.table(value, "\(key).replay")
+                try only(entry, "\(key).replay", ["attempts", "stamp_enqueued_at"])
+                if let attempts = entry["attempts"] { layout.replay.attempts = try choice(attempts, "\(key).replay.attempts") }
+                if let stamp = entry["stamp_enqueued_at"] {
+                    guard let flag = stamp.bool else { throw error("\(key).replay.stamp_enqueued_at", "must be true or false") }
+                    layout.replay.stampEnqueuedAt = flag
+                }
+            }
+            if let value = table["enqueue_defaults"] {
+                let entry = try self.table(value, "\(key).enqueue_defaults")
+                for field in entry.keys.sorted() {
+                    layout.enqueueDefaults.append((field, try defaultValue(entry[field]!, "\(key).enqueue_defaults.\(field)")))
+                }
+            }
+            if case .sortedSet? = layout.dead, let dead = table["dead"]?.table {
+                if let max = dead["max"] {
+                    guard let count = max.int, count > 0 else { throw error("\(key).dead.max", "must be a whole number above 0") }
+                    layout.deadMax = Int64(count)
+                }
+                if let age = dead["max_age"] {
+                    do { layout.deadMaxAge = try DurationValue(parsing: try string(age, "\(key).dead.max_age")).milliseconds } catch {
+                        throw self.error("\(key).dead.max_age", "\(error)")
+                    }
+                }
+            }
             if let value = table["capacity"] {
                 guard let capacity = value.int, capacity > 0 else { throw error("\(key).capacity", "must be a whole number above 0") }
                 layout.capacity = Int64(capacity)
@@ -274,7 +315,7 @@ public struct LayoutFile: Sendable {
         func dead(_ value: TOMLValueConvertible, _ key: String) throws -> Layout.DeadRole {
             if let text = value.string { return .sortedSet(Layout.ScoredRole(key: text, unit: .milliseconds)) }
             let table = try self.table(value, key)
-            try only(table, key, ["key", "type", "score"])
+            try only(table, key, ["key", "type", "score", "max", "max_age"])
             guard let keyValue = table["key"] else { throw error(key, "has no key") }
             let deadKey = try string(keyValue, "\(key).key")
             switch try table["type"].map({ try string($0, "\(key).type") }) ?? "zset" {
@@ -307,9 +348,30 @@ public struct LayoutFile: Sendable {
             }
         }
 
+        /// An `enqueue_defaults` value: `$hex24`, `$queue`, `$now:UNIT`, or
+        /// a string, number or boolean written as JSON.
+        func defaultValue(_ value: TOMLValueConvertible, _ key: String) throws -> Layout.DefaultValue {
+            if let text = value.string {
+                switch text {
+                case "$hex24": return .hexID
+                case "$queue": return .queueName
+                case _ where text.hasPrefix("$now:"):
+                    guard let unit = Layout.TimeUnit(rawValue: String(text.dropFirst(5))) else {
+                        throw error(key, "'\(text)': use $now:UNIT with a unit of \(Layout.TimeUnit.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    return .now(unit)
+                default: return .json(JSONValue.string(text).text)
+                }
+            }
+            if let flag = value.bool { return .json(flag ? "true" : "false") }
+            if let number = value.int { return .json(String(number)) }
+            if let number = value.double { return .json(String(number)) }
+            throw error(key, "must be a string, a number or true/false")
+        }
+
         func fields(_ value: TOMLValueConvertible, _ key: String) throws -> Layout.Fields {
             let table = try self.table(value, key)
-            try only(table, key, ["id", "attempts", "error", "enqueued_at", "failed_at", "tier"])
+            try only(table, key, ["id", "attempts", "error", "error_class", "enqueued_at", "failed_at", "tier", "queue"])
             func text(_ name: String) throws -> String? { try table[name].map { try string($0, "\(key).\(name)") } }
             func time(_ name: String) throws -> Layout.TimeField? {
                 guard let value = table[name] else { return nil }
@@ -321,7 +383,8 @@ public struct LayoutFile: Sendable {
                                         unit: try entry["unit"].map { try choice($0, "\(key).\(name).unit") } ?? .milliseconds)
             }
             return Layout.Fields(id: try text("id"), attempts: try text("attempts"), error: try text("error"),
-                                 enqueuedAt: try time("enqueued_at"), failedAt: try time("failed_at"), tier: try text("tier"))
+                                 enqueuedAt: try time("enqueued_at"), failedAt: try time("failed_at"), tier: try text("tier"),
+                                 queue: try text("queue"), errorClass: try text("error_class"))
         }
     }
 }

@@ -34,7 +34,7 @@ extension MQCtl.Layouts {
                               "ready": .string("express,urgent,normal"), "roles": .string("delayed,retry,inflight,dead"),
                               "member": .string("id + envelope hash"), "source": .string("built in")])
                 for layout in file.layouts {
-                    renderer.row(LayoutRecords.summary(layout, source: file.path ?? ""))
+                    renderer.row(LayoutRecords.summary(layout, source: file.builtinNames.contains(layout.name) ? "built in" : file.path ?? ""))
                 }
                 renderer.endList()
             }
@@ -76,16 +76,19 @@ extension MQCtl.Layouts {
 
         func run(in context: CommandContext) throws {
             let broker = try context.broker()
-            let layouts = try name.map { [try context.layout(named: $0)] } ?? context.layoutFile().layouts
-            guard !layouts.isEmpty else { throw CommandFailure("the config file declares no layouts") }
+            let file = try context.layoutFile()
+            let layouts = try name.map { [try context.layout(named: $0)] } ?? file.layouts
             var rows: [LayoutCheck.Row] = []
             for layout in layouts {
                 let names = try broker.queueNames(of: layout)
+                // Unnamed, a built-in layout is checked where the server has its queues.
+                if names.isEmpty, name == nil, file.builtinNames.contains(layout.name) { continue }
                 guard !names.isEmpty else { throw CommandFailure("layout '\(layout.name)' has no queue on this server") }
                 for queue in names {
                     rows += try LayoutCheck.rows(broker.layoutQueue(layout, queue), broker)
                 }
             }
+            guard !rows.isEmpty else { throw CommandFailure("no layout has a queue on this server; the config file declares none") }
             try context.output { renderer in
                 renderer.beginList(key: "roles", columns: [Column("layout"), Column("queue"), Column("role"), Column("key"), Column("type"),
                                                            Column("count", rightAligned: true), Column("unreadable", rightAligned: true),
@@ -161,7 +164,9 @@ enum LayoutRecords {
             field.map { .object(["path": .string($0.path), "unit": .string($0.unit.rawValue)]) } ?? .null
         }
         let dead: FieldValue = switch layout.dead {
-        case .sortedSet(let role)?: .object(["key": .string(role.key), "type": .string("zset"), "score": .string(role.unit.rawValue)])
+        case .sortedSet(let role)?: .object(["key": .string(role.key), "type": .string("zset"), "score": .string(role.unit.rawValue),
+                                             "max": layout.deadMax.map { .int($0) } ?? .null,
+                                             "max_age_seconds": layout.deadMaxAge.map { .int($0 / 1000) } ?? .null])
         case .list(let key)?: .object(["key": .string(key), "type": .string("list")])
         case nil: .null
         }
@@ -176,7 +181,11 @@ enum LayoutRecords {
                 ("id", fields.id.map { .string($0) } ?? .null), ("attempts", fields.attempts.map { .string($0) } ?? .null),
                 ("error", fields.error.map { .string($0) } ?? .null), ("enqueued_at", time(fields.enqueuedAt)),
                 ("failed_at", time(fields.failedAt)), ("tier", fields.tier.map { .string($0) } ?? .null),
+                ("queue", fields.queue.map { .string($0) } ?? .null), ("error_class", fields.errorClass.map { .string($0) } ?? .null),
             ]))),
+            ("replay", .object(["attempts": .string(layout.replay.attempts.rawValue),
+                                "stamp_enqueued_at": .bool(layout.replay.stampEnqueuedAt)])),
+            ("enqueue_defaults", .object(Record(layout.enqueueDefaults.map { ($0.path, .string("\($0.value)")) }))),
             ("capacity", layout.capacity.map { .int($0) } ?? .null), ("max_attempts", .int(layout.maxAttempts)),
             ("promote_to", .string(layout.promoteTo)),
         ])

@@ -61,10 +61,12 @@ extension CommandContext {
             }
         }
         guard !found.isEmpty else { return nil }
-        let replies = try broker.connection.pipeline(found.map(\.command))
+        let replies = try broker.connection.pipeline(found.map(\.command) + [RedisCommand("SISMEMBER", broker.keys.queues, name.rawValue)])
         let matches = zip(found, replies).filter { (try? $0.1.throwingError().int()) ?? 0 > 0 }.map(\.0.layout)
-        if matches.count > 1 {
-            throw UsageError("'\(name)' is a queue of layouts \(matches.map(\.name).joined(separator: " and ")); choose one with --layout")
+        let native = (try? replies.last!.throwingError().int()) ?? 0 > 0
+        if matches.count + (native ? 1 : 0) > 1 {
+            let owners = (native ? ["mqctl's own (native)"] : []) + matches.map(\.name)
+            throw UsageError("'\(name)' is a queue of \(owners.joined(separator: " and ")); choose one with --layout")
         }
         return matches.first
     }

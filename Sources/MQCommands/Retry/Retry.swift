@@ -91,7 +91,7 @@ extension MQCtl.Retry {
 
         func run(in context: CommandContext) throws {
             if let layoutQueue = try context.layoutQueue(queue) {
-                return try LayoutActions.move("retry run-now", layoutQueue, from: .retry, to: .ready, selection: selection.layoutSelection, context: context)
+                return try LayoutActions.move("retry run-now", layoutQueue, from: .retry, to: .ready, asRetry: true, selection: selection.layoutSelection, context: context)
             }
             try moveWaiting("retry run-now", queue: queue, place: "waiting for a retry", context: context,
                             batches: selection.forEachBatch, move: { try $0.runNow($1, ids: $2, from: .retry) })

@@ -1,3 +1,6 @@
+import Foundation
+import MQParsing
+
 /// Where a queue's messages live in keys that another program writes, and
 /// how to read them (a config file declares it; `LayoutFile` reads it).
 /// Key names are templates: `{queue}` stands for the queue's name.
@@ -27,6 +30,51 @@ public struct Layout: Equatable, Sendable {
     /// The tier that due delayed and retry members return to when the
     /// member names none (default: the last ready list).
     public var promoteTo: String
+    /// How a replayed or retried-now member is rewritten, as the
+    /// framework's own retry does it.
+    public var replay = Replay()
+    /// Fields `enqueue` fills in when the payload lacks them.
+    public var enqueueDefaults: [(path: String, value: DefaultValue)] = []
+    /// Dead letters kept at most (oldest trimmed first) and for at most
+    /// this long (ms), after each move there; nil for no cap.
+    public var deadMax: Int64?
+    public var deadMaxAge: Int64?
+
+    public struct Replay: Equatable, Sendable {
+        public var attempts: AttemptsRule = .keep
+        /// Set enqueued-at to now on every push to ready (Sidekiq does).
+        public var stampEnqueuedAt = false
+
+        public init(attempts: AttemptsRule = .keep, stampEnqueuedAt: Bool = false) {
+            self.attempts = attempts
+            self.stampEnqueuedAt = stampEnqueuedAt
+        }
+    }
+
+    public enum AttemptsRule: String, Sendable, CaseIterable {
+        case keep, decrement, reset
+    }
+
+    /// A value `enqueue` fills in: JSON text, or one made at the time.
+    public enum DefaultValue: Equatable, Sendable {
+        case json(String)
+        /// 24 lowercase hex digits (Sidekiq's jid).
+        case hexID
+        /// The queue's name.
+        case queueName
+        /// The time now, in the unit given.
+        case now(TimeUnit)
+    }
+
+    public static func == (lhs: Layout, rhs: Layout) -> Bool {
+        lhs.name == rhs.name && lhs.description == rhs.description && lhs.queues == rhs.queues && lhs.ready == rhs.ready
+            && lhs.push == rhs.push && lhs.pop == rhs.pop && lhs.delayed == rhs.delayed && lhs.retry == rhs.retry
+            && lhs.dead == rhs.dead && lhs.member == rhs.member && lhs.fields == rhs.fields && lhs.capacity == rhs.capacity
+            && lhs.maxAttempts == rhs.maxAttempts && lhs.promoteTo == rhs.promoteTo && lhs.replay == rhs.replay
+            && lhs.enqueueDefaults.map(\.path) == rhs.enqueueDefaults.map(\.path)
+            && lhs.enqueueDefaults.map(\.value) == rhs.enqueueDefaults.map(\.value)
+            && lhs.deadMax == rhs.deadMax && lhs.deadMaxAge == rhs.deadMaxAge
+    }
 
     public init(
         name: String, description: String = "", queues: QueueNaming, ready: [ReadyList], push: ListEnd = .right,
@@ -135,15 +183,23 @@ public struct Layout: Equatable, Sendable {
         public var failedAt: TimeField?
         /// The ready tier a promoted or replayed member returns to.
         public var tier: String?
+        /// The queue a member of a set shared by all queues belongs to
+        /// (Sidekiq's `retry`, `schedule` and `dead` hold every queue's jobs).
+        public var queue: String?
+        /// Read only: the error's class, shown (and matched) before the
+        /// error text as `Class: text` (Sidekiq's error_class).
+        public var errorClass: String?
 
         public init(id: String? = nil, attempts: String? = nil, error: String? = nil, enqueuedAt: TimeField? = nil,
-                    failedAt: TimeField? = nil, tier: String? = nil) {
+                    failedAt: TimeField? = nil, tier: String? = nil, queue: String? = nil, errorClass: String? = nil) {
+            self.errorClass = errorClass
             self.id = id
             self.attempts = attempts
             self.error = error
             self.enqueuedAt = enqueuedAt
             self.failedAt = failedAt
             self.tier = tier
+            self.queue = queue
         }
     }
 
@@ -158,7 +214,21 @@ public struct Layout: Equatable, Sendable {
     }
 
     public enum TimeUnit: String, Sendable, CaseIterable {
-        case seconds, milliseconds, rfc3339
+        /// Whole epoch seconds when written (Go's time.Unix()).
+        case seconds
+        /// Epoch seconds with a fraction (Ruby's Time.now.to_f, Python's time.time()).
+        case fractionalSeconds = "fractional_seconds"
+        case milliseconds, rfc3339
+
+        /// A time (ms) as this unit writes it in JSON.
+        public func json(_ milliseconds: Int64) -> JSONValue {
+            switch self {
+            case .seconds: .integer(milliseconds / 1000)
+            case .fractionalSeconds: .number(Double(milliseconds) / 1000)
+            case .milliseconds: .integer(milliseconds)
+            case .rfc3339: .string(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000)))
+            }
+        }
     }
 
     /// Which queues the layout has.

@@ -18,6 +18,8 @@ public struct LayoutMessage: Equatable, Sendable {
     public var enqueuedAt: Int64?
     public var failedAt: Int64?
     public var tier: String?
+    /// The queue field, for members of sets shared by all queues.
+    public var queue: String?
     /// A sorted set member's score, as ms.
     public var score: Int64?
     /// Why the member could not be read as the layout says; such a member
@@ -67,6 +69,15 @@ public struct LayoutMessage: Equatable, Sendable {
         case string([UInt8])
     }
 
+    /// `Class: text`, or whichever of the two there is.
+    static func joined(_ errorClass: String?, _ text: String?) -> String? {
+        switch (errorClass, text) {
+        case let (errorClass?, text?): "\(errorClass): \(text)"
+        case let (one?, nil), let (nil, one?): one
+        case (nil, nil): nil
+        }
+    }
+
     public static func digestID(_ member: [UInt8]) -> String {
         "sha1:" + String(SHA1.hexDigest(member).prefix(12))
     }
@@ -83,8 +94,9 @@ public struct LayoutMessage: Equatable, Sendable {
         }
         if let id = text(value(fields.id)), !id.isEmpty { self.id = id }
         if case .integer(let attempts)? = value(fields.attempts) { self.attempts = attempts }
-        error = text(value(fields.error))
+        error = Self.joined(text(value(fields.errorClass)), text(value(fields.error)))
         tier = text(value(fields.tier))
+        queue = text(value(fields.queue))
         enqueuedAt = fields.enqueuedAt.flatMap { Self.time(value($0.path), $0.unit) }
         failedAt = fields.failedAt.flatMap { Self.time(value($0.path), $0.unit) }
     }
@@ -92,8 +104,9 @@ public struct LayoutMessage: Equatable, Sendable {
     private mutating func readHash(_ hash: [String: [UInt8]], _ fields: Layout.Fields) {
         func text(_ name: String?) -> String? { name.flatMap { hash[$0] }.map { String(decoding: $0, as: UTF8.self) } }
         attempts = text(fields.attempts).flatMap { Int64($0) }
-        error = text(fields.error)
+        error = Self.joined(text(fields.errorClass), text(fields.error))
         tier = text(fields.tier)
+        queue = text(fields.queue)
         enqueuedAt = fields.enqueuedAt.flatMap { field in text(field.path).flatMap { Self.time(.string($0), field.unit) } }
         failedAt = fields.failedAt.flatMap { field in text(field.path).flatMap { Self.time(.string($0), field.unit) } }
     }
@@ -111,7 +124,7 @@ public struct LayoutMessage: Equatable, Sendable {
         }
         guard let number, number.isFinite, abs(number) < 1e16 else { return nil }
         switch unit {
-        case .seconds: return Int64((number * 1000).rounded())
+        case .seconds, .fractionalSeconds: return Int64((number * 1000).rounded())
         case .milliseconds: return Int64(number.rounded())
         case .rfc3339: return nil
         }
@@ -125,11 +138,23 @@ public struct LayoutMessage: Equatable, Sendable {
         return formatter.date(from: text).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
     }
 
+    /// The member as the framework's own retry of it would push it:
+    /// attempts per `layout.replay`, enqueued-at stamped now when it says.
+    public func replayed(layout: Layout, now: Int64) -> [UInt8] {
+        let attempts: Int64? = switch layout.replay.attempts {
+        case .keep: nil
+        case .decrement: self.attempts.map { $0 - 1 }
+        case .reset: 0
+        }
+        return rewritten(layout: layout, attempts: attempts, enqueuedAt: layout.replay.stampEnqueuedAt ? now : nil)
+    }
+
     /// The member after a failed attempt or a move: the attempts, error and
     /// failed-at fields set where the layout has them. Members the layout
     /// cannot edit (bytes, ids, unreadable JSON) come back unchanged, and
     /// so does one whose fields are all absent from the layout.
-    public func rewritten(layout: Layout, attempts: Int64? = nil, error: String? = nil, failedAt: Int64? = nil) -> [UInt8] {
+    public func rewritten(layout: Layout, attempts: Int64? = nil, error: String? = nil, failedAt: Int64? = nil,
+                          enqueuedAt: Int64? = nil) -> [UInt8] {
         guard case .json = layout.member, problem == nil, var root = try? JSONValue.object(JSONReader.object(member)) else {
             return member
         }
@@ -141,12 +166,10 @@ public struct LayoutMessage: Equatable, Sendable {
             root = JSONPointer(path).setting(.string(error), in: root)
         }
         if let failedAt, let field = layout.fields.failedAt {
-            let value: JSONValue = switch field.unit {
-            case .seconds: .integer(failedAt / 1000)
-            case .milliseconds: .integer(failedAt)
-            case .rfc3339: .string(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(failedAt) / 1000)))
-            }
-            root = JSONPointer(field.path).setting(value, in: root)
+            root = JSONPointer(field.path).setting(field.unit.json(failedAt), in: root)
+        }
+        if let enqueuedAt, let field = layout.fields.enqueuedAt {
+            root = JSONPointer(field.path).setting(field.unit.json(enqueuedAt), in: root)
         }
         return root == before ? member : Array(root.text.utf8)
     }

@@ -85,6 +85,24 @@ public struct LayoutQueue: Equatable, Sendable {
         return keys
     }
 
+    /// Whether a role's key holds every queue's members (its template has
+    /// no `{queue}` and members name their queue), as Sidekiq's sets do.
+    public func isShared(_ role: LayoutRole) -> Bool {
+        guard layout.fields.queue != nil else { return false }
+        let template: String? = switch role {
+        case .ready: nil
+        case .delayed: layout.delayed?.key
+        case .retry: layout.retry?.key
+        case .dead: layout.dead?.key
+        }
+        return template.map { !$0.contains("{queue}") } ?? false
+    }
+
+    /// Whether a member read from `role` is this queue's.
+    public func owns(_ message: LayoutMessage, in role: LayoutRole) -> Bool {
+        !isShared(role) || message.queue == name.rawValue
+    }
+
     func expand(_ template: String) -> String {
         template.replacingOccurrences(of: "{queue}", with: name.rawValue)
     }

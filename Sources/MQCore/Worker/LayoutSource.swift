@@ -105,6 +105,9 @@ struct LayoutSource: WorkSource {
         for reply in try broker.connection.runPipelined(LayoutScripts.settle, calls) {
             if try reply.throwingError().int() == 0 { lost += 1 }
         }
+        // The caps apply after each death, as the framework applies them.
+        let died = Set(outcomes.filter { if case .failed = $0.result { $0.retryAt == nil } else { false } }.map(\.delivery.source))
+        for queue in queues where died.contains(queue.name.rawValue) { try broker.trimDead(queue) }
         return lost
     }
 
