@@ -15,6 +15,8 @@ let package = Package(
         // C libraries from Debian, found through pkg-config.
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "CLibEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        // RQ keeps tracebacks zlib-compressed (issue 17); already on every machine with libssl-dev.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Wrappers for libedit's variadic calls, which Swift cannot make.
         .target(name: "CLineEditShim", dependencies: ["CLibEdit"]),
         // TLS over OpenSSL (Debian libssl-dev), whose API is partly macros.
@@ -24,7 +26,7 @@ let package = Package(
         .target(name: "MQRedis", dependencies: ["CHiredis", "CTLSShim"]),
         .target(name: "MQParsing", dependencies: ["MQRedis"]),
         .target(name: "MQFormat"),
-        .target(name: "MQCore", dependencies: ["MQRedis", "MQFormat", "MQParsing"]),
+        .target(name: "MQCore", dependencies: ["MQRedis", "MQFormat", "MQParsing", "CZlib"]),
         .target(name: "MQCommands", dependencies: [
             "MQRedis", "MQParsing", "MQFormat", "MQCore", "MQLineEditor",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

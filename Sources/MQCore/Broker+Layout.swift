@@ -1,4 +1,5 @@
 import Foundation
+import MQFormat
 import MQRedis
 
 /// Which part of a layout queue a listing or a move is about.
@@ -65,6 +66,9 @@ extension Broker {
                              RedisCommand("ZRANGE", set.key, 0, 0, "WITHSCORES")]
             }
             switch queue.dead {
+            // Past its expiry score a failed job is gone to the framework (RQ cleans it up on count).
+            case .sortedSet(let role) where queue.layout.deadScoreIsExpiry:
+                commands.append(RedisCommand("ZCOUNT", role.key, "(" + role.unit.score(milliseconds: now), "+inf"))
             case .sortedSet(let role): commands.append(RedisCommand("ZCARD", role.key))
             case .list(let key): commands.append(RedisCommand("LLEN", key))
             }
@@ -257,11 +261,16 @@ extension Broker {
         guard case .id(_, let store) = queue.layout.member else {
             return members.map { LayoutMessage(member: $0.member, layout: queue.layout, score: $0.score) }
         }
-        let keys = members.map { queue.messageKey(id: String(decoding: $0.member, as: UTF8.self))! }
+        let ids = members.map { String(decoding: $0.member, as: UTF8.self) }
+        let keys = ids.map { queue.messageKey(id: $0)! }
+        let source = queue.layout.errorSource
+        let errorKeys = source.map { source in ids.map { queue.expand(source.key).replacingOccurrences(of: "{id}", with: $0) } } ?? []
         let replies = try connection.pipeline(keys.map {
             if case .hash = store { RedisCommand("HGETALL", $0) } else { RedisCommand("GET", $0) }
-        })
-        return zip(members, replies).map { item, reply in
+        } + errorKeys.map { RedisCommand("XREVRANGE", $0, "+", "-", "COUNT", 10) })
+        let errors = source.map { source in replies[keys.count...].map { Self.newestError($0, source) } } ?? []
+        return zip(members, replies).enumerated().map { index, pair in
+            let (item, reply) = pair
             let stored: LayoutMessage.StoredMessage
             switch store {
             case .hash:
@@ -270,8 +279,29 @@ extension Broker {
             case .jsonString:
                 stored = (try? reply.throwingError().optionalBytes()).flatMap { $0 }.map { .string($0) } ?? .missing
             }
-            return LayoutMessage(member: item.member, layout: queue.layout, score: item.score, stored: stored)
+            var message = LayoutMessage(member: item.member, layout: queue.layout, score: item.score, stored: stored)
+            if index < errors.count, let error = errors[index] { message.error = error }
+            return message
         }
+    }
+
+    /// The last line of the newest error in an XREVRANGE reply: for a
+    /// Python traceback, the exception and its message.
+    static func newestError(_ reply: RedisReply, _ source: Layout.ErrorSource) -> String? {
+        guard let entries = try? reply.throwingError().array() else { return nil }
+        for entry in entries {
+            guard let fields = try? entry.array()[1].array().map({ try $0.bytes() }) else { continue }
+            for index in stride(from: 0, to: fields.count - 1, by: 2) where String(decoding: fields[index], as: UTF8.self) == source.field {
+                var bytes = fields[index + 1]
+                if source.encoding == .base64Zlib {
+                    guard let decoded = Base64.decode(String(decoding: bytes, as: UTF8.self)), let text = Zlib.inflate(decoded) else { return nil }
+                    bytes = text
+                }
+                let lines = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline).filter { !$0.allSatisfy(\.isWhitespace) }
+                return lines.last.map(String.init)
+            }
+        }
+        return nil
     }
 
     /// Every message of a role that `filter` takes, page by page, handed

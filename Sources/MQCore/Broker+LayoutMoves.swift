@@ -93,6 +93,25 @@ extension Broker {
             groups[destination.key]!.pairs += [message.member, member]
         }
         if target == .ready, result.unreadable < messages.count { try register(queue) }
+        if case .id = queue.layout.member {
+            let fields = target == .ready ? queue.layout.readyFields + (asRetry ? queue.layout.replayFields : []) : []
+            let pairs = fields.flatMap { [$0.field, Self.text(of: $0.value, queue: queue, now: now)] }
+            for key in order {
+                let group = groups[key]!
+                let ids = stride(from: 0, to: group.pairs.count, by: 2).map { group.pairs[$0] }
+                for start in stride(from: 0, to: ids.count, by: Self.batchSize) {
+                    let batch = ids[start..<min(start + Self.batchSize, ids.count)]
+                    let hashes = batch.map { queue.messageKey(id: String(decoding: $0, as: UTF8.self))! as any RedisArgument }
+                    let reply = try connection.run(
+                        LayoutScripts.moveIDs, keys: [sourceKey, key] + hashes,
+                        arguments: [sourceKind, group.kind, group.score, fields.count] + pairs.map { $0 as any RedisArgument }
+                            + batch.map { $0 as any RedisArgument }).array()
+                    result.moved += Int(try reply[0].int())
+                    result.missing += Int(try reply[1].int())
+                }
+            }
+            return result
+        }
         for key in order {
             let group = groups[key]!
             for start in stride(from: 0, to: group.pairs.count, by: Self.batchSize * 2) {
@@ -106,6 +125,18 @@ extension Broker {
         }
         if target == .dead, result.moved > 0 { try trimDead(queue) }
         return result
+    }
+
+    /// A filled-in value as a hash field holds it.
+    static func text(of value: Layout.DefaultValue, queue: LayoutQueue, now: Int64) -> String {
+        switch value {
+        case .json(let text):
+            if case .string(let string)? = try? JSONReader.value(Array(text.utf8)) { return string }
+            return text
+        case .hexID: return (0..<12).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        case .queueName: return queue.name.rawValue
+        case .now(let unit): return unit.text(now)
+        }
     }
 
     /// Names the queue in the layout's set of queues, where it has one, as
@@ -129,6 +160,12 @@ extension Broker {
         return try connection.pipeline(commands).reduce(0) { $0 + Int(try $1.throwingError().int()) }
     }
 
+    /// Whether each member is (still) in a list or sorted set.
+    func areMembers(_ key: String, kind: String, _ members: [[UInt8]]) throws -> [Bool] {
+        try connection.pipeline(members.map { kind == "zset" ? RedisCommand("ZSCORE", key, $0) : RedisCommand("LPOS", key, $0) })
+            .map { !(try $0.throwingError().isNull) }
+    }
+
     /// Removes `messages` from `role` for good (purge, cancel).
     public func removeLayout(_ queue: LayoutQueue, from role: LayoutRole, _ messages: [LayoutMessage]) throws -> LayoutMoveResult {
         let (key, kind) = try source(queue, role)
@@ -136,6 +173,12 @@ extension Broker {
         for start in stride(from: 0, to: messages.count, by: Self.batchSize) {
             let batch = messages[start..<min(start + Self.batchSize, messages.count)]
             let removed = Int(try connection.run(LayoutScripts.remove, keys: [key], arguments: [kind] + batch.map { $0.member as any RedisArgument }).int())
+            // An id's message goes with it, as the framework's own delete does.
+            if removed > 0, case .id = queue.layout.member {
+                let present = try areMembers(key, kind: kind, batch.map(\.member))
+                let gone = zip(batch, present).filter { !$0.1 }.compactMap { queue.messageKey(id: String(decoding: $0.0.member, as: UTF8.self)) }
+                if !gone.isEmpty { try connection.send(RedisCommand(["DEL"] + gone)) }
+            }
             result.moved += removed
             result.missing += batch.count - removed
         }

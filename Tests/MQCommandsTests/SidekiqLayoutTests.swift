@@ -7,30 +7,9 @@ import XCTest
 /// ruby-sidekiq, driven by Scripts/interop): Sidekiq's client enqueues,
 /// its own worker kills the failing jobs, mqctl lists and replays them,
 /// and Sidekiq's worker then runs them to the end.
-final class SidekiqLayoutTests: CommandTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    /// One `Scripts/interop sidekiq ...` command's JSON.
-    func sidekiq(_ arguments: String...) throws -> [String: Any] {
-        let process = Process()
-        process.executableURL = Self.root.appendingPathComponent("Scripts/interop")
-        process.arguments = ["sidekiq"] + arguments + ["--url", server.url]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw FixtureError("Scripts/interop sidekiq \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(stderr)")
-        }
-        return try XCTUnwrap(JSONSerialization.jsonObject(with: stdout) as? [String: Any], String(decoding: stdout, as: UTF8.self))
-    }
-
-    func summary(_ queue: String) throws -> [String: Int] {
-        try XCTUnwrap(try sidekiq("counts", "--queue", queue)["summary"] as? [String: Int])
-    }
+final class SidekiqLayoutTests: FrameworkTestCase {
+    func sidekiq(_ arguments: String...) throws -> [String: Any] { try interop("sidekiq", arguments) }
+    func summary(_ queue: String) throws -> [String: Int] { try summary("sidekiq", queue) }
 
     func testDeadJobsListedAndReplayedTheWaySidekiqDoesThenRunBySidekiq() throws {
         _ = try sidekiq("enqueue", "--queue", "default", "--count", "6", "--fail-every", "3", "--retry", "0")

@@ -38,5 +38,36 @@ enum BuiltinLayouts {
         queue = "$queue"
         retry = true
         created_at = "$now:fractional_seconds"
+
+        # RQ 1.16 to 3.0 (rq/queue.py, job.py, registry.py): rq:queues holds rq:queue:NAME; the
+        # queue lists hold job ids (RPUSH, the left end is next) whose jobs are the hashes
+        # rq:job:ID. A failed job's id sits in rq:failed:NAME scored by its expiry (now plus
+        # failure_ttl), its traceback in the stream rq:results:ID (base64 of zlib).
+        [layouts.rq]
+        description = "RQ 1.16-3.0: rq:queue:NAME id lists, rq:job:ID hashes, scheduled and failed registries"
+        queues = { set = "rq:queues", prefix = "rq:queue:" }
+        push = "right"
+        pop = "left"
+        ready = ["rq:queue:{queue}"]
+        delayed = { key = "rq:scheduled:{queue}", score = "seconds" }
+        dead = { key = "rq:failed:{queue}", type = "zset", score = "seconds", score_is_expiry = true }
+        member = { id = "rq:job:{id}", store = "hash", payload = "data" }
+        error_source = { key = "rq:results:{id}", field = "exc_string", encoding = "base64-zlib" }
+
+        [layouts.rq.fields]
+        attempts = "number_of_retries"
+        enqueued_at = { path = "enqueued_at", unit = "utc_microseconds" }
+        failed_at = { path = "ended_at", unit = "utc_microseconds" }
+
+        # Queue._enqueue_job: status queued and a new enqueued_at, on every push.
+        [layouts.rq.ready_fields]
+        status = "queued"
+        enqueued_at = "$now:utc_microseconds"
+
+        # BaseRegistry.requeue clears these before it enqueues.
+        [layouts.rq.replay_fields]
+        started_at = ""
+        ended_at = ""
+        exc_info = ""
         """
 }

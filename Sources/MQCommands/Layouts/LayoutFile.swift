@@ -208,7 +208,8 @@ public struct LayoutFile: Sendable {
                 throw error(key, "a layout's name uses A-Z a-z 0-9 . _ - and is not 'native'")
             }
             try only(table, key, ["description", "queues", "ready", "push", "pop", "delayed", "retry", "dead", "member",
-                                  "fields", "capacity", "max_attempts", "promote_to", "replay", "enqueue_defaults"])
+                                  "fields", "capacity", "max_attempts", "promote_to", "replay", "enqueue_defaults",
+                                  "ready_fields", "replay_fields", "error_source"])
             guard let readyValue = table["ready"], let readyArray = readyValue.array, !readyArray.isEmpty else {
                 throw error("\(key).ready", "is missing: give the ready lists, e.g. ready = [{ tier = \"normal\", key = \"jobs:{queue}\" }]")
             }
@@ -249,7 +250,24 @@ public struct LayoutFile: Sendable {
                     layout.enqueueDefaults.append((field, try defaultValue(entry[field]!, "\(key).enqueue_defaults.\(field)")))
                 }
             }
+            for (name, keyPath) in [("ready_fields", \Layout.readyFields), ("replay_fields", \Layout.replayFields)] {
+                guard let value = table[name] else { continue }
+                let entry = try self.table(value, "\(key).\(name)")
+                layout[keyPath: keyPath] = try entry.keys.sorted().map { ($0, try defaultValue(entry[$0]!, "\(key).\(name).\($0)")) }
+            }
+            if let value = table["error_source"] {
+                let entry = try self.table(value, "\(key).error_source")
+                try only(entry, "\(key).error_source", ["key", "field", "encoding"])
+                guard let source = entry["key"], let field = entry["field"] else { throw error("\(key).error_source", "needs key and field") }
+                layout.errorSource = Layout.ErrorSource(
+                    key: try string(source, "\(key).error_source.key"), field: try string(field, "\(key).error_source.field"),
+                    encoding: try entry["encoding"].map { try choice($0, "\(key).error_source.encoding") } ?? .plain)
+            }
             if case .sortedSet? = layout.dead, let dead = table["dead"]?.table {
+                if let expires = dead["score_is_expiry"] {
+                    guard let flag = expires.bool else { throw error("\(key).dead.score_is_expiry", "must be true or false") }
+                    layout.deadScoreIsExpiry = flag
+                }
                 if let max = dead["max"] {
                     guard let count = max.int, count > 0 else { throw error("\(key).dead.max", "must be a whole number above 0") }
                     layout.deadMax = Int64(count)
@@ -315,7 +333,7 @@ public struct LayoutFile: Sendable {
         func dead(_ value: TOMLValueConvertible, _ key: String) throws -> Layout.DeadRole {
             if let text = value.string { return .sortedSet(Layout.ScoredRole(key: text, unit: .milliseconds)) }
             let table = try self.table(value, key)
-            try only(table, key, ["key", "type", "score", "max", "max_age"])
+            try only(table, key, ["key", "type", "score", "max", "max_age", "score_is_expiry"])
             guard let keyValue = table["key"] else { throw error(key, "has no key") }
             let deadKey = try string(keyValue, "\(key).key")
             switch try table["type"].map({ try string($0, "\(key).type") }) ?? "zset" {

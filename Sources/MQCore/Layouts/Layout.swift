@@ -39,6 +39,36 @@ public struct Layout: Equatable, Sendable {
     /// this long (ms), after each move there; nil for no cap.
     public var deadMax: Int64?
     public var deadMaxAge: Int64?
+    /// The dead set's scores are expiry times (RQ's failed registry), not
+    /// failure times: members past theirs are gone as far as the framework
+    /// is concerned.
+    public var deadScoreIsExpiry = false
+    /// For id members: hash fields set on every move to ready (RQ's
+    /// `_enqueue_job`: status queued, a new enqueued_at), and those a
+    /// replay sets besides (RQ's requeue clears started_at and ended_at).
+    public var readyFields: [(field: String, value: DefaultValue)] = []
+    public var replayFields: [(field: String, value: DefaultValue)] = []
+    /// Where the last error is, when not in the message: the newest entry
+    /// of a stream per message that has `field` (RQ's `rq:results:ID`).
+    public var errorSource: ErrorSource?
+
+    public struct ErrorSource: Equatable, Sendable {
+        /// A key template with `{id}`.
+        public var key: String
+        public var field: String
+        public var encoding: Encoding
+
+        public enum Encoding: String, Sendable, CaseIterable {
+            case plain
+            case base64Zlib = "base64-zlib"
+        }
+
+        public init(key: String, field: String, encoding: Encoding) {
+            self.key = key
+            self.field = field
+            self.encoding = encoding
+        }
+    }
 
     public struct Replay: Equatable, Sendable {
         public var attempts: AttemptsRule = .keep
@@ -73,7 +103,10 @@ public struct Layout: Equatable, Sendable {
             && lhs.maxAttempts == rhs.maxAttempts && lhs.promoteTo == rhs.promoteTo && lhs.replay == rhs.replay
             && lhs.enqueueDefaults.map(\.path) == rhs.enqueueDefaults.map(\.path)
             && lhs.enqueueDefaults.map(\.value) == rhs.enqueueDefaults.map(\.value)
-            && lhs.deadMax == rhs.deadMax && lhs.deadMaxAge == rhs.deadMaxAge
+            && lhs.deadMax == rhs.deadMax && lhs.deadMaxAge == rhs.deadMaxAge && lhs.deadScoreIsExpiry == rhs.deadScoreIsExpiry
+            && lhs.readyFields.map(\.field) == rhs.readyFields.map(\.field) && lhs.readyFields.map(\.value) == rhs.readyFields.map(\.value)
+            && lhs.replayFields.map(\.field) == rhs.replayFields.map(\.field)
+            && lhs.replayFields.map(\.value) == rhs.replayFields.map(\.value) && lhs.errorSource == rhs.errorSource
     }
 
     public init(
@@ -219,6 +252,8 @@ public struct Layout: Equatable, Sendable {
         /// Epoch seconds with a fraction (Ruby's Time.now.to_f, Python's time.time()).
         case fractionalSeconds = "fractional_seconds"
         case milliseconds, rfc3339
+        /// `2026-12-02T02:05:30.123456Z`, as RQ writes times.
+        case utcMicroseconds = "utc_microseconds"
 
         /// A time (ms) as this unit writes it in JSON.
         public func json(_ milliseconds: Int64) -> JSONValue {
@@ -227,6 +262,17 @@ public struct Layout: Equatable, Sendable {
             case .fractionalSeconds: .number(Double(milliseconds) / 1000)
             case .milliseconds: .integer(milliseconds)
             case .rfc3339: .string(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000)))
+            case .utcMicroseconds:
+                .string(String(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(milliseconds / 1000))).dropLast())
+                        + "." + String(format: "%03d", Int(milliseconds % 1000)) + "000Z")
+            }
+        }
+
+        /// The text a hash field holds for a time (ms).
+        public func text(_ milliseconds: Int64) -> String {
+            switch json(milliseconds) {
+            case .string(let text): text
+            case let value: value.text
             }
         }
     }

@@ -118,7 +118,7 @@ public struct LayoutMessage: Equatable, Sendable {
         case .integer(let integer)?: number = Double(integer)
         case .number(let double)?: number = double
         case .string(let text)?:
-            if unit == .rfc3339 { return rfc3339(text) }
+            if unit == .rfc3339 || unit == .utcMicroseconds { return rfc3339(text) }
             number = Double(text)
         default: number = nil
         }
@@ -126,11 +126,17 @@ public struct LayoutMessage: Equatable, Sendable {
         switch unit {
         case .seconds, .fractionalSeconds: return Int64((number * 1000).rounded())
         case .milliseconds: return Int64(number.rounded())
-        case .rfc3339: return nil
+        case .rfc3339, .utcMicroseconds: return nil
         }
     }
 
     private static func rfc3339(_ text: String) -> Int64? {
+        // Foundation reads at most milliseconds: cut longer fractions (RQ writes microseconds).
+        var text = text
+        if let dot = text.firstIndex(of: "."), let end = text[dot...].firstIndex(where: { !$0.isNumber && $0 != "." }),
+           text.distance(from: dot, to: end) > 4 {
+            text = String(text[..<text.index(dot, offsetBy: 4)]) + text[end...]
+        }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         if let date = formatter.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }

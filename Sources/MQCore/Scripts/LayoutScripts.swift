@@ -247,3 +247,37 @@ extension LayoutScripts {
         return {added, existing}
         """)
 }
+
+extension LayoutScripts {
+    /// Moves id members whose messages live in hashes, setting fields of
+    /// each message as it goes (RQ's requeue: status, enqueued_at, ...).
+    ///
+    /// KEYS[1] -> the source, KEYS[2] -> the target
+    /// KEYS[3..] -> the message hash of each id, in ARGV's order
+    /// ARGV[1] -> the source kind, ARGV[2] -> the target kind
+    /// ARGV[3] -> the score for a sorted set target
+    /// ARGV[4] -> N, the number of field/value pairs that follow
+    /// ARGV[5..4+2N] -> field, value, ...; then the ids
+    /// Returns {moved, missing}; an id whose hash is gone is not moved.
+    static let moveIDs = RedisScript("""
+        \(QueueScripts.checks)
+        \(members)
+        expect(KEYS[1], key_type(ARGV[1]))
+        expect(KEYS[2], key_type(ARGV[2]))
+        local n = tonumber(ARGV[4])
+        local first = 5 + 2 * n
+        for i = first, #ARGV do expect(KEYS[3 + i - first], 'hash') end
+        local moved, missing = 0, 0
+        for i = first, #ARGV do
+          local key = KEYS[3 + i - first]
+          if redis.call('EXISTS', key) == 1 and remove(KEYS[1], ARGV[1], ARGV[i]) then
+            if n > 0 then redis.call('HSET', key, unpack(ARGV, 5, 4 + 2 * n)) end
+            add(KEYS[2], ARGV[2], ARGV[3], ARGV[i])
+            moved = moved + 1
+          else
+            missing = missing + 1
+          end
+        end
+        return {moved, missing}
+        """)
+}
