@@ -7,6 +7,15 @@ public enum LayoutRole: Equatable, Sendable {
     /// One ready tier, or every tier in fetch order when nil.
     case ready(tier: String?)
     case delayed, retry, dead
+
+    public var name: String {
+        switch self {
+        case .ready: "ready"
+        case .delayed: "delayed"
+        case .retry: "retry"
+        case .dead: "dead"
+        }
+    }
 }
 
 extension Broker {
@@ -205,6 +214,7 @@ extension Broker {
     /// pop end first; sorted sets: lowest score first), read as messages.
     /// Two round trips for id layouts, one for the others.
     public func layoutMessages(_ queue: LayoutQueue, _ role: LayoutRole, offset: Int, count: Int) throws -> [LayoutMessage] {
+        try queue.layout.check(role.name)
         var members: [(member: [UInt8], score: Int64?)] = []
         func listPage(_ key: String, fromLeft: Bool) throws {
             let start = fromLeft ? offset : -(offset + count), stop = fromLeft ? offset + count - 1 : -(offset + 1)

@@ -34,6 +34,7 @@ public enum LayoutTarget: Equatable, Sendable {
 extension Broker {
     /// The key and kind (`zset`, `list`) a role is read from.
     func source(_ queue: LayoutQueue, _ role: LayoutRole) throws -> (key: String, kind: String) {
+        try queue.layout.check(role.name)
         switch role {
         case .ready(let tier?): return (try queue.tier(tier).key, "list")
         case .ready(nil): throw MQError.layoutRefused("name the ready tier to move from")
@@ -59,6 +60,11 @@ extension Broker {
     /// where the layout stamps it.
     public func moveLayout(_ queue: LayoutQueue, from role: LayoutRole, _ messages: [LayoutMessage], to target: LayoutTarget,
                            asRetry: Bool = false) throws -> LayoutMoveResult {
+        switch target {
+        case .retry: try queue.layout.check("retry")
+        case .dead: try queue.layout.check("dead")
+        case .ready: break
+        }
         let (sourceKey, sourceKind) = try source(queue, role)
         let now = time.nowMilliseconds()
         var result = LayoutMoveResult()
@@ -244,6 +250,7 @@ extension Broker {
     /// Throws unless mqctl can write `members` as the layout's members.
     public func validate(_ members: [[UInt8]], for queue: LayoutQueue) throws {
         let layout = queue.layout
+        try layout.check("enqueue")
         if case .id = layout.member {
             throw MQError.layoutRefused("layout '\(layout.name)' keeps its messages under ids in other keys; mqctl does not write them (enqueue with the application)")
         }

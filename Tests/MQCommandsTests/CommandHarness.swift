@@ -52,6 +52,10 @@ class CommandTestCase: RedisTestCase {
     var environment: [String: String] { ["MQCTL_URL": server.url] }
 
     func run(_ arguments: String..., stdin: String = "") -> CommandResult {
+        run(arguments, stdin: stdin)
+    }
+
+    func run(_ arguments: [String], stdin: String = "") -> CommandResult {
         mqctl(arguments, environment: environment, stdin: Array(stdin.utf8))
     }
 

@@ -3,7 +3,7 @@
 /// taken from the framework's source; see ../shared/LAYOUTS.md and the
 /// README's section per framework for the versions tested.
 enum BuiltinLayouts {
-    static let toml = """
+    static let toml = #"""
         # Sidekiq 6.4 to 7.x without redis-namespace (lib/sidekiq/client.rb, job_retry.rb,
         # scheduled.rb, api.rb): the client LPUSHes job JSON to queue:NAME and SADDs NAME to
         # `queues`; the fetcher BRPOPs, so the right end is the oldest. `schedule`, `retry`
@@ -69,5 +69,51 @@ enum BuiltinLayouts {
         started_at = ""
         ended_at = ""
         exc_info = ""
-        """
+
+        # Celery 5 over kombu's Redis transport (kombu/transport/redis.py): JSON envelopes
+        # LPUSHed to the queue's list or its priority buckets (kombu's separator \x06\x16 and
+        # the step), BRPOPed lowest step first. Queues are found through the default exchange's
+        # bindings; declare others in the config file with this layout's keys.
+        [layouts.celery]
+        description = "Celery 5 (kombu Redis transport): envelope lists with priority buckets; no retry or dead state in Redis"
+        queues = { set = "_kombu.binding.celery", prefix = "celery\u0006\u0016\u0006\u0016" }
+        push = "left"
+        pop = "right"
+        ready = [
+          { tier = "0", key = "{queue}" },
+          { tier = "3", key = "{queue}\u0006\u00163" },
+          { tier = "6", key = "{queue}\u0006\u00166" },
+          { tier = "9", key = "{queue}\u0006\u00169" },
+        ]
+        member = "json"
+
+        [layouts.celery.fields]
+        id = "/headers/id"
+        attempts = "/headers/retries"
+
+        [layouts.celery.refuse]
+        dead = "Celery keeps no failed tasks in the broker: they are results (celery-task-meta-ID) in the result backend"
+        retry = "Celery retries by publishing a new message with an ETA; there is no retry set in Redis"
+        delayed = "Celery's ETA tasks wait in the ready lists and in a worker's memory; there is no delayed set in Redis"
+        enqueue = "a Celery message needs kombu's envelope (base64 body, delivery tag, a bound exchange); send it with Celery"
+        work = "Celery's tasks run in Celery's worker"
+
+        # Huey 2.x and 3.x RedisStorage (huey/storage.py): pickled messages LPUSHed to
+        # huey.redis.NAME and BRPOPed; scheduled ones in huey.schedule.NAME scored by epoch
+        # seconds (mktime of the ETA: true epoch seconds when the consumer runs in UTC).
+        [layouts.huey]
+        description = "Huey 2.x-3.x RedisStorage: pickled messages in huey.redis.NAME, schedule in huey.schedule.NAME"
+        queues = { pattern = "huey.redis.{queue}" }
+        push = "left"
+        pop = "right"
+        ready = ["huey.redis.{queue}"]
+        delayed = { key = "huey.schedule.{queue}", score = "seconds" }
+        member = "bytes"
+
+        [layouts.huey.refuse]
+        dead = "Huey keeps no failed tasks: a task out of retries leaves only an Error result in huey.results.NAME"
+        retry = "Huey retries by scheduling the task again; its retries are in huey.schedule.NAME (delayed)"
+        enqueue = "a Huey message is a pickled Message tuple; enqueue it with Huey"
+        work = "Huey's tasks run in Huey's consumer"
+        """#
 }

@@ -209,7 +209,7 @@ public struct LayoutFile: Sendable {
             }
             try only(table, key, ["description", "queues", "ready", "push", "pop", "delayed", "retry", "dead", "member",
                                   "fields", "capacity", "max_attempts", "promote_to", "replay", "enqueue_defaults",
-                                  "ready_fields", "replay_fields", "error_source"])
+                                  "ready_fields", "replay_fields", "error_source", "refuse"])
             guard let readyValue = table["ready"], let readyArray = readyValue.array, !readyArray.isEmpty else {
                 throw error("\(key).ready", "is missing: give the ready lists, e.g. ready = [{ tier = \"normal\", key = \"jobs:{queue}\" }]")
             }
@@ -254,6 +254,11 @@ public struct LayoutFile: Sendable {
                 guard let value = table[name] else { continue }
                 let entry = try self.table(value, "\(key).\(name)")
                 layout[keyPath: keyPath] = try entry.keys.sorted().map { ($0, try defaultValue(entry[$0]!, "\(key).\(name).\($0)")) }
+            }
+            if let value = table["refuse"] {
+                let entry = try self.table(value, "\(key).refuse")
+                try only(entry, "\(key).refuse", ["delayed", "retry", "dead", "enqueue", "work"])
+                for action in entry.keys { layout.refusals[action] = try string(entry[action]!, "\(key).refuse.\(action)") }
             }
             if let value = table["error_source"] {
                 let entry = try self.table(value, "\(key).error_source")

@@ -51,6 +51,15 @@ public struct Layout: Equatable, Sendable {
     /// Where the last error is, when not in the message: the newest entry
     /// of a stream per message that has `field` (RQ's `rq:results:ID`).
     public var errorSource: ErrorSource?
+    /// Why a command on a role, or `enqueue`, is refused: the framework
+    /// keeps that state outside Redis, or writing it would break it.
+    /// Keys: `delayed`, `retry`, `dead`, `enqueue`, `work`.
+    public var refusals: [String: String] = [:]
+
+    /// Throws the layout's reason when it refuses `action`.
+    public func check(_ action: String) throws {
+        if let reason = refusals[action] { throw MQError.layoutRefused("layout '\(name)': \(reason)") }
+    }
 
     public struct ErrorSource: Equatable, Sendable {
         /// A key template with `{id}`.
@@ -107,6 +116,7 @@ public struct Layout: Equatable, Sendable {
             && lhs.readyFields.map(\.field) == rhs.readyFields.map(\.field) && lhs.readyFields.map(\.value) == rhs.readyFields.map(\.value)
             && lhs.replayFields.map(\.field) == rhs.replayFields.map(\.field)
             && lhs.replayFields.map(\.value) == rhs.replayFields.map(\.value) && lhs.errorSource == rhs.errorSource
+            && lhs.refusals == rhs.refusals
     }
 
     public init(

@@ -85,6 +85,7 @@ public final class Worker: @unchecked Sendable {
         if options.stream == nil {
             try maintenance.checkKeyTypes(options.queues)
             try maintenance.checkKeyTypes(options.layoutQueues)
+            for queue in options.layoutQueues { try queue.layout.check("work") }
             for queue in options.queues { _ = try maintenance.config(queue) }
         }
         heartbeat(maintenance)

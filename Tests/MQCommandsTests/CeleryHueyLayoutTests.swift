@@ -1,0 +1,37 @@
+import Foundation
+import XCTest
+
+/// The built-in `celery` and `huey` layouts against Celery 5.7 (kombu's
+/// Redis transport) and Huey 3.5 themselves: their clients enqueue, mqctl's
+/// counts agree with theirs, and what they keep outside Redis is refused
+/// with the reason.
+final class CeleryHueyLayoutTests: FrameworkTestCase {
+    func testCeleryQueuesAreCountedAndWhatItKeepsElsewhereIsRefused() throws {
+        _ = try interop("celery", ["enqueue", "--queue", "celery", "--count", "5"])
+        let row = try statsRow("celery", layout: "celery")
+        XCTAssertEqual(row["ready"] as? Int, try summary("celery", "celery")["ready"])
+        XCTAssertEqual(row["ready"] as? Int, 5)
+        let peeked = try XCTUnwrap(try json(run("peek", "celery", "-o", "json"))["items"] as? [[String: Any]])
+        XCTAssertEqual(peeked.count, 5)
+        XCTAssertEqual((peeked.first?["id"] as? String)?.count, 36, "headers.id, the task id")
+        for command in [["dlq", "list", "celery"], ["retry", "list", "celery"], ["delayed", "list", "celery"], ["enqueue", "celery", "{}"]] {
+            let result = run(command)
+            XCTAssertEqual(result.code, 64, command.joined(separator: " "))
+            XCTAssertTrue(result.stderr.contains("layout 'celery': ") && result.stderr.contains("Celery"), result.stderr)
+        }
+        // Celery's own worker still finds every message where it left it.
+        XCTAssertEqual(try interop("celery", ["work", "--queue", "celery"])["succeeded"] as? Int, 5)
+        XCTAssertEqual(try statsRow("celery", layout: "celery")["ready"] as? Int, 0)
+    }
+
+    func testHueyQueuesAreCountedAndItsScheduleIsTheDelayedRole() throws {
+        _ = try interop("huey", ["enqueue", "--queue", "hq", "--count", "3"])
+        XCTAssertEqual(try statsRow("hq", layout: "huey")["ready"] as? Int, try summary("huey", "hq")["ready"])
+        let dead = run("dlq", "list", "hq")
+        XCTAssertEqual(dead.code, 64)
+        XCTAssertTrue(dead.stderr.contains("Huey keeps no failed tasks"), dead.stderr)
+        XCTAssertEqual(run("delayed", "list", "hq").code, 0)
+        XCTAssertEqual(run("work", "hq", "--", "/bin/true").code, 64)
+        XCTAssertEqual(try interop("huey", ["work", "--queue", "hq"])["succeeded"] as? Int, 3)
+    }
+}
