@@ -24,7 +24,7 @@ let package = Package(
 
         .target(name: "MQLineEditor", dependencies: ["CLibEdit", "CLineEditShim"]),
         .target(name: "MQRedis", dependencies: ["CHiredis", "CTLSShim"]),
-        .target(name: "MQParsing", dependencies: ["MQRedis"]),
+        .target(name: "MQParsing", dependencies: ["MQRedis", "MQFormat"]),
         .target(name: "MQFormat"),
         .target(name: "MQCore", dependencies: ["MQRedis", "MQFormat", "MQParsing", "CZlib"]),
         .target(name: "MQCommands", dependencies: [

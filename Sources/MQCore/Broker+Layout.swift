@@ -320,18 +320,11 @@ extension Broker {
         _ queue: LayoutQueue, _ role: LayoutRole, filter: DeadLetterFilter = DeadLetterFilter(), limit: Int? = nil,
         pageSize: Int = 500, body: ([LayoutMessage]) throws -> Bool
     ) throws {
-        var offset = 0, taken = 0
-        let now = time.nowMilliseconds()
-        while limit.map({ taken < $0 }) ?? true {
-            let page = try layoutMessages(queue, role, offset: offset, count: pageSize)
-            guard !page.isEmpty else { return }
-            offset += page.count
-            var chosen = page.filter { queue.owns($0, in: role) && filter.matches($0, now: now) }
-            if let limit { chosen = Array(chosen.prefix(limit - taken)) }
-            taken += chosen.count
-            if !chosen.isEmpty, try !body(chosen) { return }
-            if page.count < pageSize { return }
-        }
+        var going = true
+        try forEachLayoutBatch(queue, role, filter: filter, limit: limit, pageSize: pageSize) { page in
+            going = try body(page)
+            return 0
+        } until: { !going }
     }
 }
 
@@ -352,11 +345,11 @@ extension Broker {
     /// so the next page starts where the unread members now are.
     public func forEachLayoutBatch(
         _ queue: LayoutQueue, _ role: LayoutRole, filter: DeadLetterFilter, limit: Int?, pageSize: Int = 500,
-        body: ([LayoutMessage]) throws -> Int
+        body: ([LayoutMessage]) throws -> Int, until done: () -> Bool = { false }
     ) throws {
         var offset = 0, taken = 0
         let now = time.nowMilliseconds()
-        while limit.map({ taken < $0 }) ?? true {
+        while limit.map({ taken < $0 }) ?? true, !done() {
             let page = try layoutMessages(queue, role, offset: offset, count: pageSize)
             guard !page.isEmpty else { return }
             var chosen = page.filter { queue.owns($0, in: role) && filter.matches($0, now: now) }

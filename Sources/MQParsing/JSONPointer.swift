@@ -1,4 +1,5 @@
 import Foundation
+import MQFormat
 
 /// RFC 6901 JSON pointers (`/a/b/0`) into parsed JSON, read and written,
 /// and JSON text written back from a `JSONValue`. Layouts name the fields
@@ -83,7 +84,7 @@ extension JSONValue {
         case .bool(let value): out += value ? "true" : "false"
         case .integer(let value): out += String(value)
         case .number(let value): out += value.isFinite ? "\(value)" : "null"
-        case .string(let text): Self.quote(text, to: &out)
+        case .string(let text): out += JSONText.quote(text)
         case .array(let elements):
             out += "["
             for (index, element) in elements.enumerated() {
@@ -95,29 +96,11 @@ extension JSONValue {
             out += "{"
             for (index, member) in members.enumerated() {
                 if index > 0 { out += "," }
-                Self.quote(member.name, to: &out)
+                out += JSONText.quote(member.name)
                 out += ":"
                 member.value.write(to: &out)
             }
             out += "}"
         }
-    }
-
-    private static func quote(_ text: String, to out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
     }
 }

@@ -180,9 +180,7 @@ enum LayoutScripts {
         redis.call('SREM', KEYS[4], ARGV[2])
         return returned
         """)
-}
 
-extension LayoutScripts {
     /// Moves layout members into a native queue, each as a new envelope.
     ///
     /// KEYS[1] -> the layout key read from, KEYS[2] -> the native ready
@@ -219,9 +217,7 @@ extension LayoutScripts {
         if to_list and moved > 0 then \(QueueScripts.wake("KEYS[3]")) end
         return {moved, missing}
         """)
-}
 
-extension LayoutScripts {
     /// Adds imported members, skipping any already there (ZADD NX; LPOS
     /// for lists), so an import cut short can be run again.
     ///
@@ -246,9 +242,7 @@ extension LayoutScripts {
         end
         return {added, existing}
         """)
-}
 
-extension LayoutScripts {
     /// Moves id members whose messages live in hashes, setting fields of
     /// each message as it goes (RQ's requeue: status, enqueued_at, ...).
     ///
