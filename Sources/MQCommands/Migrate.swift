@@ -77,7 +77,7 @@ extension MQCtl {
                 }
             }
             if report["unreadable"] > 0 {
-                context.stderr.write("mqctl: warning: \(report["unreadable"]) members could not be read as layout '\(source.layout.name)' says and were left in place\n")
+                context.stderr.write("mqctl: warning: \(LayoutActions.members(report["unreadable"])) could not be read as layout '\(source.layout.name)' says and were left in place\n")
             }
             var fields: [(name: String, value: FieldValue)] = [("queue", .string(source.name.rawValue)), ("layout", .string(source.layout.name)),
                                                                ("to", .string(target.rawValue))]

@@ -67,7 +67,7 @@ extension MQCtl {
                 }
             }
             if report["unreadable"] > 0 {
-                context.stderr.write("mqctl: warning: \(report["unreadable"]) due members of '\(queue.name)' could not be read as layout '\(queue.layout.name)' says and were left in place\n")
+                context.stderr.write("mqctl: warning: \(LayoutActions.members(report["unreadable"])) due in '\(queue.name)' could not be read as layout '\(queue.layout.name)' says and were left in place\n")
             }
             return PromoteResult(queue: queue.name, fromDelayed: report["from_delayed"], fromRetry: report["from_retry"])
         }

@@ -81,7 +81,7 @@ extension MQCtl {
             let renderer = try context.renderer()
             var columns = context.format == .table ? Records.statsTableColumns : Records.statsColumns
             // Layout queues are marked with their layout.
-            if stats.contains(where: { $0.layout != nil }) { columns.insert(Column("layout", title: "LAYOUT"), at: 1) }
+            if context.format == .table, stats.contains(where: { $0.layout != nil }) { columns.insert(Column("layout", title: "LAYOUT"), at: 1) }
             renderer.beginList(key: "queues", columns: columns)
             stats.map(Records.stats).forEach(renderer.row)
             renderer.endList()

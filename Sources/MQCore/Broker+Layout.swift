@@ -213,7 +213,9 @@ extension Broker {
     /// One page of a role's members, in the order they leave it (ready:
     /// pop end first; sorted sets: lowest score first), read as messages.
     /// Two round trips for id layouts, one for the others.
-    public func layoutMessages(_ queue: LayoutQueue, _ role: LayoutRole, offset: Int, count: Int) throws -> [LayoutMessage] {
+    /// `newestFirst` reads a dead or scheduled role from its other end (a
+    /// listing of dead letters starts with the latest).
+    public func layoutMessages(_ queue: LayoutQueue, _ role: LayoutRole, offset: Int, count: Int, newestFirst: Bool = false) throws -> [LayoutMessage] {
         try queue.layout.check(role.name)
         var members: [(member: [UInt8], score: Int64?)] = []
         func listPage(_ key: String, fromLeft: Bool) throws {
@@ -223,7 +225,7 @@ extension Broker {
             members = page.map { ($0, nil) }
         }
         func setPage(_ set: Layout.ScoredRole) throws {
-            let reply = try connection.send("ZRANGE", set.key, offset, offset + count - 1, "WITHSCORES").array()
+            let reply = try connection.send(newestFirst ? "ZREVRANGE" : "ZRANGE", set.key, offset, offset + count - 1, "WITHSCORES").array()
             for index in stride(from: 0, to: reply.count - 1, by: 2) {
                 let score = try Double(reply[index + 1].string()) ?? 0
                 members.append((try reply[index].bytes(), set.unit.milliseconds(score: score)))
@@ -250,7 +252,7 @@ extension Broker {
         case .dead:
             switch queue.dead {
             case .sortedSet(let set): try setPage(set)
-            case .list(let key): try listPage(key, fromLeft: queue.layout.pop == .left)
+            case .list(let key): try listPage(key, fromLeft: (queue.layout.pop == .left) != newestFirst)
             }
         }
         return try read(queue, members)
@@ -318,10 +320,10 @@ extension Broker {
     /// to `body` until it returns false; at most `limit` in all.
     public func scanLayout(
         _ queue: LayoutQueue, _ role: LayoutRole, filter: DeadLetterFilter = DeadLetterFilter(), limit: Int? = nil,
-        pageSize: Int = 500, body: ([LayoutMessage]) throws -> Bool
+        pageSize: Int = 500, newestFirst: Bool = false, body: ([LayoutMessage]) throws -> Bool
     ) throws {
         var going = true
-        try forEachLayoutBatch(queue, role, filter: filter, limit: limit, pageSize: pageSize) { page in
+        try forEachLayoutBatch(queue, role, filter: filter, limit: limit, pageSize: pageSize, newestFirst: newestFirst) { page in
             going = try body(page)
             return 0
         } until: { !going }
@@ -345,12 +347,12 @@ extension Broker {
     /// so the next page starts where the unread members now are.
     public func forEachLayoutBatch(
         _ queue: LayoutQueue, _ role: LayoutRole, filter: DeadLetterFilter, limit: Int?, pageSize: Int = 500,
-        body: ([LayoutMessage]) throws -> Int, until done: () -> Bool = { false }
+        newestFirst: Bool = false, body: ([LayoutMessage]) throws -> Int, until done: () -> Bool = { false }
     ) throws {
         var offset = 0, taken = 0
         let now = time.nowMilliseconds()
         while limit.map({ taken < $0 }) ?? true, !done() {
-            let page = try layoutMessages(queue, role, offset: offset, count: pageSize)
+            let page = try layoutMessages(queue, role, offset: offset, count: pageSize, newestFirst: newestFirst)
             guard !page.isEmpty else { return }
             var chosen = page.filter { queue.owns($0, in: role) && filter.matches($0, now: now) }
             if let limit { chosen = Array(chosen.prefix(limit - taken)) }

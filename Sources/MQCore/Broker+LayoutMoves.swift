@@ -59,7 +59,7 @@ extension Broker {
     /// retry does (`Layout.replay`); otherwise only enqueued-at is stamped,
     /// where the layout stamps it.
     public func moveLayout(_ queue: LayoutQueue, from role: LayoutRole, _ messages: [LayoutMessage], to target: LayoutTarget,
-                           asRetry: Bool = false) throws -> LayoutMoveResult {
+                           asRetry: Bool = false, keepAttempts: Bool = false) throws -> LayoutMoveResult {
         switch target {
         case .retry: try queue.layout.check("retry")
         case .dead: try queue.layout.check("dead")
@@ -81,7 +81,7 @@ extension Broker {
             case .ready:
                 let tier = message.tier.flatMap { try? queue.tier($0) } ?? queue.defaultTier
                 destination = (tier.key, queue.layout.push.rawValue, "0")
-                member = asRetry ? message.replayed(layout: queue.layout, now: now)
+                member = asRetry ? message.replayed(layout: queue.layout, now: now, keepAttempts: keepAttempts)
                     : queue.layout.replay.stampEnqueuedAt ? message.rewritten(layout: queue.layout, enqueuedAt: now) : member
             case .retry(let at):
                 destination = (queue.retry.key, "zset", queue.retry.unit.score(milliseconds: at))
@@ -198,24 +198,32 @@ extension Broker {
     public func promote(_ queue: LayoutQueue, limit: Int? = nil) throws -> (delayed: LayoutMoveResult, retry: LayoutMoveResult) {
         var results: [LayoutQueue.ScheduledRole: LayoutMoveResult] = [:]
         var left = limit ?? Int.max
+        try checkKeyTypes([queue])
         for (role, set) in queue.scheduled where left > 0 {
             var total = LayoutMoveResult()
+            let layoutRole: LayoutRole = role == .delayed ? .delayed : .retry
+            // Members left where they are (another queue's in a shared set,
+            // unreadable ones) are skipped by rank, so each page is new.
+            var skipped = 0
             while left > 0 {
                 try Interruption.checkpoint()
                 let now = time.nowMilliseconds()
                 let count = min(Self.batchSize, left)
-                let reply = try connection.send("ZRANGEBYSCORE", set.key, "-inf", set.unit.score(milliseconds: now), "WITHSCORES", "LIMIT", 0, count).array()
+                let reply = try connection.send("ZRANGEBYSCORE", set.key, "-inf", set.unit.score(milliseconds: now), "WITHSCORES",
+                                                "LIMIT", skipped, count).array()
                 var members: [(member: [UInt8], score: Int64?)] = []
                 for index in stride(from: 0, to: reply.count - 1, by: 2) {
                     members.append((try reply[index].bytes(), set.unit.milliseconds(score: Double(try reply[index + 1].string()) ?? 0)))
                 }
                 guard !members.isEmpty else { break }
                 let messages = try read(queue, members)
-                let step = try moveLayout(queue, from: role == .delayed ? .delayed : .retry, messages, to: .ready)
+                let mine = messages.filter { queue.owns($0, in: layoutRole) }
+                let step = try moveLayout(queue, from: layoutRole, mine, to: .ready)
                 total = total + step
-                left -= members.count
-                // Unreadable due members stay; stop rather than read them again.
-                if members.count < count || step.moved == 0 { break }
+                skipped += messages.count - mine.count + step.unreadable
+                left -= mine.count
+                // A member already gone was moved by the application's own poller: go on.
+                if members.count < count { break }
             }
             results[role] = total
         }
@@ -319,10 +327,11 @@ extension Broker {
         try connection.send("SADD", keys.queues, target.rawValue)
         let readable = messages.filter { $0.problem == nil }
         result.unreadable = messages.count - readable.count
-        let maxAttempts = try config(target).maxAttempts
-        // Ready members keep their tier when it is one of mqctl's priorities.
+        // The layout's attempts rule travels with its messages.
+        let maxAttempts = queue.layout.maxAttempts
+        // Members keep their tier when it is one of mqctl's priorities.
         let byPriority = Dictionary(grouping: readable) { message in
-            state == .ready ? message.tier.flatMap(Priority.init(rawValue:)) ?? .normal : .normal
+            message.tier.flatMap(Priority.init(rawValue:)) ?? .normal
         }
         for (priority, group) in byPriority.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             let targetKey = switch state {
@@ -359,7 +368,8 @@ extension Broker {
     /// else now) or to the back of the default ready tier; members already
     /// there are skipped. Returns how many were added and skipped.
     public func importMembers(_ items: [(member: [UInt8], at: Int64?)], to queue: LayoutQueue, dead: Bool) throws -> (added: Int, existing: Int) {
-        try validate(items.map(\.member), for: queue)
+        // A restore writes back what an export read, readable or not.
+        try queue.layout.check(dead ? "dead" : "enqueue")
         let now = time.nowMilliseconds()
         let key: String, kind: String, unit: Layout.ScoreUnit?
         if dead {

@@ -83,13 +83,22 @@ final class TableRenderer: Renderer {
         sink.write(line + "\n")
     }
 
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || (0x202A...0x202E).contains(scalar.value)
+            || (0x2066...0x2069).contains(scalar.value)
+    }
+
     static let statusColors = ["OK": 32, "WARN": 33, "WARNING": 33, "CRIT": 31, "CRITICAL": 31, "UNKNOWN": 35]
 
     /// Cell text for people: durations and times made readable, newlines
-    /// folded so one record stays on one line.
+    /// folded so one record stays on one line, and other control
+    /// characters (a stored ESC would drive the terminal) shown as \u{..}.
     static func text(_ value: FieldValue) -> String {
         switch value {
-        case .string(let text): return text.replacingOccurrences(of: "\n", with: " ")
+        case .string(let text):
+            let folded = text.replacingOccurrences(of: "\n", with: " ")
+            guard folded.unicodeScalars.contains(where: isControl) else { return folded }
+            return folded.unicodeScalars.map { isControl($0) ? String(format: "\\u{%02X}", $0.value) : String($0) }.joined()
         case .int(let number): return String(number)
         case .double(let number):
             return number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(format: "%.2f", number)

@@ -97,7 +97,7 @@ enum FuzzTarget: String, CaseIterable {
             texts = [#"{"id":"m1","payload":"aGk=","payload_encoding":"base64","priority":"urgent","attempts":3,"max_attempts":5,"enqueued_at":"2026-11-22T10:00:00Z","failed_at":1795370400000,"last_error":"boom","headers":{"k":"v"}}"#,
                      #"{"id":"m2","payload":"x","attempts":1e300}"#, #"{"id":"bad id","payload":""}"#, "[]", #"{"id":"m3","payload":"x","run_at":-9.9e99}"#]
         case .layoutFile:
-            texts = ["[layouts.a]\nqueues = [\"q\"]\nready = [{ tier = \"n\", key = \"a:{queue}\" }]\nretry = { key = \"r\", score = \"seconds\" }\n"
+            texts = ["[layouts.a]\nqueues = [\"q\"]\nready = [{ tier = \"n\", key = \"a:{queue}\" }]\npush = \"left\"\npop = \"right\"\nretry = { key = \"r\", score = \"seconds\" }\n"
                         + "dead = { key = \"d\", type = \"list\" }\nmember = { id = \"j:{id}\", store = \"hash\" }\n[layouts.a.fields]\n"
                         + "enqueued_at = { path = \"/t\", unit = \"rfc3339\" }\n[queues]\nq = \"a\"\n",
                      "[layouts.b]\nqueues = { pattern = \"x:{queue}\" }\nready = [\"x:{queue}\"]\ncapacity = -1\n", "[layouts", "a = [1, 2"]

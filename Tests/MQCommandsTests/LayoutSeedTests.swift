@@ -292,11 +292,13 @@ final class LayoutSeedTests: CommandTestCase {
             [layouts.jobs]
             queues = ["jobs"]
             ready = ["jobs:ready"]
+            push = "right"
+            pop = "left"
             retry = { key = "jobs:retry", score = "hours" }
             """.write(toFile: path, atomically: true, encoding: .utf8)
         let result = mqctl(["layouts", "list", "--config", path], environment: ["MQCTL_URL": server.url])
         XCTAssertEqual(result.code, 64)
-        XCTAssertTrue(result.stderr.contains("\(path):4: layouts.jobs.retry.score: is 'hours'; use one of seconds, milliseconds"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("\(path):6: layouts.jobs.retry.score: is 'hours'; use one of seconds, milliseconds"), result.stderr)
         // toml++ aborts on a nameless table header rather than reporting it; mqctl reports it.
         try "[layouts.jobs]\nqueues = [\"jobs\"]\n[\n".write(toFile: path, atomically: true, encoding: .utf8)
         let header = mqctl(["layouts", "list", "--config", path], environment: ["MQCTL_URL": server.url])
@@ -306,6 +308,79 @@ final class LayoutSeedTests: CommandTestCase {
         let syntax = mqctl(["layouts", "list", "--config", path], environment: ["MQCTL_URL": server.url])
         XCTAssertEqual(syntax.code, 64)
         XCTAssertTrue(syntax.stderr.contains("\(path):1:"), syntax.stderr)
+    }
+
+    // Found by trying mqctl as an operator would (each was a defect).
+
+    func testReplayResetsAttemptsUnlessKeepAttempts() throws {
+        try seedCourier()
+        XCTAssertEqual(run("dlq", "replay", "courier", "d1", "-y", "-q").code, 0)
+        XCTAssertTrue(try members("courier:queue:normal").last?.contains("\"retry_count\":0") == true)
+        XCTAssertEqual(run("dlq", "replay", "courier", "d2", "--keep-attempts", "-y", "-q").code, 0)
+        XCTAssertTrue(try members("courier:queue:normal").last?.contains("\"retry_count\":5") == true)
+    }
+
+    func testDeadLettersListNewestFirstAndControlCharactersAreShownNotObeyed() throws {
+        try seedCourier()
+        _ = try redis("ZREM", "courier:queue:dead", "not json at all")
+        _ = try redis("ZADD", "courier:queue:dead", now - 10, #"{"task_id":"E\u001b[31mX","last_error":"\u001b[2J"}"#)
+        let table = run("dlq", "list", "courier").stdout.split(separator: "\n").dropFirst().map(String.init)
+        XCTAssertTrue(table.first?.hasPrefix("E\\u{1B}[31mX") == true, table.joined(separator: "\n"))
+        XCTAssertFalse(table.joined().contains("\u{1B}"))
+        XCTAssertTrue(table.last?.hasPrefix("d1") == true, "the oldest last")
+    }
+
+    func testAWrongTypeKeyIsRefusedBeforeAnyMove() throws {
+        try seedCourier()
+        _ = try redis("SET", "courier:queue:urgent", "oops")
+        XCTAssertEqual(run("promote", "courier").code, 65)
+        XCTAssertEqual(try redis("ZCARD", "courier:queue:retry").int(), 2, "nothing moved")
+        XCTAssertEqual(try redis("ZCARD", "courier:queue:delay").int(), 2)
+        XCTAssertEqual(run("dlq", "replay", "courier", "--all", "-y").code, 65)
+        XCTAssertEqual(try redis("ZCARD", "courier:queue:dead").int(), 3)
+    }
+
+    func testMigrateKeepsTheTierOfEveryStateAndUnknownNamesAreRefused() throws {
+        _ = try redis("ZADD", "courier:queue:dead", now - 60, task("u1", priority: "urgent", retries: 5, error: "x"))
+        XCTAssertEqual(run("migrate", "courier", "--to", "couriers", "-q").code, 0)
+        let letter = try json(run("--layout", "native", "show", "couriers", "u1", "-o", "json"))
+        XCTAssertEqual(letter["priority"] as? String, "urgent")
+        XCTAssertEqual(letter["max_attempts"] as? Int, 5, "the layout's")
+        let unknown = run("--layout", "openpenpal", "stats", "courrier")
+        XCTAssertEqual(unknown.code, 64)
+        XCTAssertTrue(unknown.stderr.contains("layout 'openpenpal' has no queue 'courrier'"), unknown.stderr)
+    }
+
+    func testAnExportedUnreadableMemberIsRestoredToo() throws {
+        try seedCourier()
+        let exported = run("dlq", "export", "courier").stdout
+        XCTAssertEqual(run("dlq", "purge", "courier", "--all", "-y", "-q").code, 0)
+        XCTAssertEqual(try json(run("dlq", "import", "courier", "-o", "json", stdin: exported))["imported"] as? Int, 3)
+        XCTAssertTrue(try scores("courier:queue:dead").contains { $0.member == "not json at all" })
+    }
+
+    func testAPatternQueueWithOnlyRetriesIsStillTheLayoutsQueue() throws {
+        config = "notifications.toml"
+        _ = try redis("ZADD", "notify:sms:retry", Int64(Date().timeIntervalSince1970 * 1000) - 1000, #"{"event_id":"s-f","attempts":1}"#)
+        let stats = try XCTUnwrap((try json(run("stats", "sms", "-o", "json"))["queues"] as? [[String: Any]])?.first)
+        XCTAssertEqual(stats["layout"] as? String, "notify")
+        XCTAssertEqual(stats["retry"] as? Int, 1)
+        XCTAssertEqual(run("enqueue", "sms", #"{"event_id":"s-2"}"#, "-q").code, 0)
+        XCTAssertEqual(try redis("LLEN", "notify:sms:pending").int(), 1, "the application's list, not mqctl's own")
+    }
+
+    func testSidekiqPromoteTakesEachQueuesOwnDueJobsOnly() throws {
+        config = "notifications.toml"
+        _ = try redis("SADD", "queues", "default", "critical")
+        let due = Date().timeIntervalSince1970 - 5
+        _ = try redis("ZADD", "retry", String(due), #"{"queue":"critical","class":"PaymentJob","args":[1],"jid":"r3","retry_count":1}"#,
+                      String(due + 1), #"{"queue":"default","class":"MailJob","args":[2],"jid":"r4","retry_count":1}"#)
+        XCTAssertEqual(run("promote", "default", "-q").code, 0)
+        XCTAssertEqual(try members("queue:default").count, 1)
+        XCTAssertTrue(try members("queue:default")[0].contains("r4"))
+        XCTAssertEqual(try redis("ZCARD", "retry").int(), 1, "critical's job waits for critical")
+        XCTAssertEqual(run("promote", "-q").code, 0)
+        XCTAssertTrue(try members("queue:critical").first?.contains("r3") == true)
     }
 
     /// An executable shell script in a temporary file.

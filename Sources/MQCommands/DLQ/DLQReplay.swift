@@ -36,7 +36,7 @@ extension MQCtl.DLQ {
         func run(in context: CommandContext) throws {
             if let layoutQueue = try context.layoutQueue(queue) {
                 guard toQueue == nil else { throw UsageError("--to-queue: move a layout queue's messages to another queue with `mqctl migrate`") }
-                return try LayoutActions.move("dlq replay", layoutQueue, from: .dead, to: .ready, asRetry: true, selection: selection.layoutSelection(limit: limit),
+                return try LayoutActions.move("dlq replay", layoutQueue, from: .dead, to: .ready, asRetry: true, keepAttempts: keepAttempts, selection: selection.layoutSelection(limit: limit),
                                               dryRun: dryRun, locking: locking, context: context)
             }
             let queue = try QueueName(queue)

@@ -24,6 +24,9 @@ enum BuiltinLayouts {
         # SortedEntry#retry: retry_count -= 1, then Client#push, which sets enqueued_at.
         replay = { attempts = "decrement", stamp_enqueued_at = true }
 
+        [layouts.sidekiq.refuse]
+        work = "Sidekiq's jobs run in Sidekiq's processes, which count retries and write failed_at and error_class as its Web UI expects"
+
         [layouts.sidekiq.fields]
         id = "/jid"
         queue = "/queue"
@@ -53,6 +56,11 @@ enum BuiltinLayouts {
         dead = { key = "rq:failed:{queue}", type = "zset", score = "seconds", score_is_expiry = true }
         member = { id = "rq:job:{id}", store = "hash", payload = "data" }
         error_source = { key = "rq:results:{id}", field = "exc_string", encoding = "base64-zlib" }
+        # BaseRegistry.requeue leaves retries_left and number_of_retries as they are.
+        replay = { attempts = "keep" }
+
+        [layouts.rq.refuse]
+        work = "an RQ job is a pickled Python call; RQ's worker runs it"
 
         [layouts.rq.fields]
         attempts = "number_of_retries"

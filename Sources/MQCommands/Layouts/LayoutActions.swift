@@ -6,6 +6,9 @@ import MQParsing
 /// moving chosen members, with the same output, confirmation rules, locks,
 /// audit entries and reports as on mqctl's own queues.
 enum LayoutActions {
+    /// "1 member", "2 members".
+    static func members(_ count: Int) -> String { count == 1 ? "1 member" : "\(count) members" }
+
     static let columns = [
         Column("id"), Column("tier"), Column("at"), Column("age_seconds", title: "AGE", rightAligned: true),
         Column("attempts", rightAligned: true), Column("error"),
@@ -38,7 +41,8 @@ enum LayoutActions {
         let table = context.format == .table
         let renderer = context.quiet ? nil : try context.renderer()
         renderer?.beginList(key: "items", columns: columns)
-        try broker.scanLayout(queue, role, filter: filter, limit: limit) { page in
+        // Dead letters newest first, as for mqctl's own queues; the rest in the order they leave.
+        try broker.scanLayout(queue, role, filter: filter, limit: limit, newestFirst: role == .dead) { page in
             for message in page { renderer?.row(row(message, now: now, table: table)) }
             context.stdout.flushIfLarge()
             return true
@@ -59,7 +63,7 @@ enum LayoutActions {
     /// (left in place) and the ids given that were not found (exit 1).
     static func move(
         _ command: String, _ queue: LayoutQueue, from role: LayoutRole, to target: LayoutTarget?, asRetry: Bool = false,
-        selection: Selection, dryRun: Bool = false, locking: LockOptions? = nil, context: CommandContext
+        keepAttempts: Bool = false, selection: Selection, dryRun: Bool = false, locking: LockOptions? = nil, context: CommandContext
     ) throws {
         let broker = try context.broker()
         let wanted = Set(selection.ids)
@@ -77,10 +81,13 @@ enum LayoutActions {
             }
             let notFound = wanted.subtracting(found).count
             return try context.output { $0.single([
-                "queue": .string(queue.name.rawValue), "layout": .string(queue.layout.name), "moved": .int(0),
+                "queue": .string(queue.name.rawValue), "layout": .string(queue.layout.name), (target == nil ? "removed" : "moved"): .int(0),
                 "not_found": .int(Int64(notFound)), "dry_run": .bool(true), "matched": .int(Int64(matched)), "sample": .list(sample),
             ]) }
         }
+        // Every key the moves touch, checked before the first batch: a wrong
+        // type found halfway would leave a run half done.
+        try broker.checkKeyTypes([queue])
         let report = BulkReport(command, queue: queue.name, verb: target == nil ? "removed" : "moved",
                                 counts: ["skipped", "unreadable", "not_found"])
         report.selection = "layout=\(queue.layout.name) " + selection.description
@@ -90,7 +97,7 @@ enum LayoutActions {
                 found.formUnion(chosen.map(\.id))
                 guard !chosen.isEmpty else { return 0 }
                 let result = try report.call(size: chosen.count) {
-                    try target.map { try broker.moveLayout(queue, from: role, chosen, to: $0, asRetry: asRetry) } ?? broker.removeLayout(queue, from: role, chosen)
+                    try target.map { try broker.moveLayout(queue, from: role, chosen, to: $0, asRetry: asRetry, keepAttempts: keepAttempts) } ?? broker.removeLayout(queue, from: role, chosen)
                 }
                 report[report.verb] += result.moved
                 report["skipped"] += result.missing
@@ -109,7 +116,7 @@ enum LayoutActions {
             report["not_found"] = wanted.subtracting(found).count
         }
         if report["unreadable"] > 0 {
-            context.stderr.write("mqctl: warning: \(report["unreadable"]) members could not be read as layout '\(queue.layout.name)' says and were left in place\n")
+            context.stderr.write("mqctl: warning: \(LayoutActions.members(report["unreadable"])) could not be read as layout '\(queue.layout.name)' says and were left in place\n")
         }
         try context.output { $0.single(Record([("queue", .string(queue.name.rawValue)), ("layout", .string(queue.layout.name))]
                                                   + report.fields.fields + [("dry_run", .bool(false))])) }
@@ -180,7 +187,7 @@ enum LayoutActions {
             }
         }
         if report["exists"] > 0 {
-            context.stderr.write("mqctl: warning: \(report["exists"]) members were already there and were not imported again\n")
+            context.stderr.write("mqctl: warning: \(LayoutActions.members(report["exists"])) already there; not imported again\n")
         }
         try context.output { $0.single(report.fields) }
     }

@@ -228,8 +228,12 @@ public struct LayoutFile: Sendable {
             }
             var layout = Layout(name: name, queues: try queues(table["queues"], "\(key).queues"), ready: ready)
             if let value = table["description"] { layout.description = try string(value, "\(key).description") }
-            if let value = table["push"] { layout.push = try choice(value, "\(key).push") }
-            if let value = table["pop"] { layout.pop = try choice(value, "\(key).pop") }
+            // No default: a guess the wrong way round would run a queue newest first.
+            guard let push = table["push"], let pop = table["pop"] else {
+                throw error(key, "give push and pop: the list ends producers push to and consumers pop from (e.g. push = \"left\", pop = \"right\" for LPUSH and BRPOP)")
+            }
+            layout.push = try choice(push, "\(key).push")
+            layout.pop = try choice(pop, "\(key).pop")
             if let value = table["delayed"] { layout.delayed = try scored(value, "\(key).delayed") }
             if let value = table["retry"] { layout.retry = try scored(value, "\(key).retry") }
             if let value = table["dead"] { layout.dead = try dead(value, "\(key).dead") }

@@ -29,9 +29,12 @@ extension CommandContext {
         if let chosen = layoutOption {
             if chosen == "native" { return .native(try QueueName(text)) }
             let layout = try layout(named: chosen)
-            if let name = try? QueueName(text) { return .layout(broker.layoutQueue(layout, name)) }
             if let match = try keyMatch(text, in: [layout]) { return match }
-            throw MQError.invalidQueueName(text)
+            let name = try QueueName(text)
+            if case .fixed(let names) = layout.queues, !names.contains(name) {
+                throw UsageError("layout '\(layout.name)' has no queue '\(text)'; its queues are \(names.map(\.rawValue).joined(separator: ", "))")
+            }
+            return .layout(broker.layoutQueue(layout, name))
         }
         let file = try layoutFile()
         if let assigned = file.assignments[text] {
@@ -50,19 +53,24 @@ extension CommandContext {
     }
 
     /// The layout, among those whose queues are found on the server (by a
-    /// key pattern or a set), that has a queue `name` now: one round trip.
+    /// key pattern or a set), that has a queue `name` now, by its set or
+    /// by any key of its own (a queue whose ready list ran empty is still
+    /// found by its retry or dead key): one round trip.
     private func foundByKeys(_ name: QueueName, in layouts: [Layout]) throws -> Layout? {
         let broker = try broker()
-        let found: [(layout: Layout, command: RedisCommand)] = layouts.compactMap { layout in
-            switch layout.queues {
-            case .fixed: nil
-            case .pattern(let pattern): (layout, RedisCommand("EXISTS", pattern.replacingOccurrences(of: "{queue}", with: name.rawValue)))
-            case .set(let key, let prefix): (layout, RedisCommand("SISMEMBER", key, prefix + name.rawValue))
-            }
+        var found: [(layout: Layout, command: RedisCommand)] = []
+        for layout in layouts {
+            if case .fixed = layout.queues { continue }
+            if case .set(let key, let prefix) = layout.queues { found.append((layout, RedisCommand("SISMEMBER", key, prefix + name.rawValue))) }
+            let own = layout.ownKeyTemplates.map { $0.replacingOccurrences(of: "{queue}", with: name.rawValue) }
+            if !own.isEmpty { found.append((layout, RedisCommand(["EXISTS"] + own))) }
         }
         guard !found.isEmpty else { return nil }
         let replies = try broker.connection.pipeline(found.map(\.command) + [RedisCommand("SISMEMBER", broker.keys.queues, name.rawValue)])
-        let matches = zip(found, replies).filter { (try? $0.1.throwingError().int()) ?? 0 > 0 }.map(\.0.layout)
+        var matches: [Layout] = []
+        for (item, reply) in zip(found, replies) where (try? reply.throwingError().int()) ?? 0 > 0 && !matches.contains(where: { $0.name == item.layout.name }) {
+            matches.append(item.layout)
+        }
         let native = (try? replies.last!.throwingError().int()) ?? 0 > 0
         if matches.count + (native ? 1 : 0) > 1 {
             let owners = (native ? ["mqctl's own (native)"] : []) + matches.map(\.name)

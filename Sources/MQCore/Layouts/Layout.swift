@@ -80,11 +80,13 @@ public struct Layout: Equatable, Sendable {
     }
 
     public struct Replay: Equatable, Sendable {
-        public var attempts: AttemptsRule = .keep
+        /// Like `dlq replay` on mqctl's own queues, attempts start again
+        /// unless the framework's own retry does otherwise.
+        public var attempts: AttemptsRule = .reset
         /// Set enqueued-at to now on every push to ready (Sidekiq does).
         public var stampEnqueuedAt = false
 
-        public init(attempts: AttemptsRule = .keep, stampEnqueuedAt: Bool = false) {
+        public init(attempts: AttemptsRule = .reset, stampEnqueuedAt: Bool = false) {
             self.attempts = attempts
             self.stampEnqueuedAt = stampEnqueuedAt
         }
@@ -294,6 +296,11 @@ public struct Layout: Equatable, Sendable {
         case pattern(String)
         /// The members of a set, less `memberPrefix`.
         case set(key: String, memberPrefix: String)
+    }
+
+    /// The key templates that hold one queue's members only (those with `{queue}`).
+    public var ownKeyTemplates: [String] {
+        (ready.map(\.key) + [delayed?.key, retry?.key, dead?.key].compactMap { $0 }).filter { $0.contains("{queue}") }
     }
 
     public func tier(named name: String) -> ReadyList? {

@@ -146,11 +146,12 @@ public struct LayoutMessage: Equatable, Sendable {
 
     /// The member as the framework's own retry of it would push it:
     /// attempts per `layout.replay`, enqueued-at stamped now when it says.
-    public func replayed(layout: Layout, now: Int64) -> [UInt8] {
-        let attempts: Int64? = switch layout.replay.attempts {
+    public func replayed(layout: Layout, now: Int64, keepAttempts: Bool = false) -> [UInt8] {
+        let rule = keepAttempts ? .keep : layout.replay.attempts
+        let attempts: Int64? = switch rule {
         case .keep: nil
         case .decrement: self.attempts.map { $0 - 1 }
-        case .reset: 0
+        case .reset: self.attempts == nil ? nil : 0
         }
         return rewritten(layout: layout, attempts: attempts, enqueuedAt: layout.replay.stampEnqueuedAt ? now : nil)
     }
