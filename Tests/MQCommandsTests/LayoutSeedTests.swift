@@ -229,7 +229,7 @@ final class LayoutSeedTests: CommandTestCase {
         let reapDeadline = Date(timeIntervalSinceNow: 15)
         while returned == 0, Date() < reapDeadline {
             Thread.sleep(forTimeInterval: 0.5)
-            returned = ((try json(run("reap", "courier", "-o", "json"))["queues"] as? [[String: Any]])?.first?["retried"] as? Int) ?? 0
+            returned = ((try json(run("reap", "courier", "-o", "json"))["queues"] as? [[String: Any]])?.first?["returned"] as? Int) ?? 0
         }
         XCTAssertEqual(returned, 1)
         let after = try members("courier:queue:normal")
