@@ -42,6 +42,7 @@ extension MQCtl {
             guard case .layout(let source) = ref else {
                 throw UsageError("'\(queue)' is one of mqctl's own queues; name a layout queue (--from LAYOUT)")
             }
+            try source.layout.check("moves")
             let target = try QueueName(to)
             let broker = try context.broker()
             var roles: [LayoutRole] = source.ready.map { .ready(tier: $0.name) }

@@ -60,6 +60,7 @@ extension Broker {
     /// where the layout stamps it.
     public func moveLayout(_ queue: LayoutQueue, from role: LayoutRole, _ messages: [LayoutMessage], to target: LayoutTarget,
                            asRetry: Bool = false, keepAttempts: Bool = false) throws -> LayoutMoveResult {
+        try queue.layout.check("moves")
         switch target {
         case .retry: try queue.layout.check("retry")
         case .dead: try queue.layout.check("dead")
@@ -174,6 +175,7 @@ extension Broker {
 
     /// Removes `messages` from `role` for good (purge, cancel).
     public func removeLayout(_ queue: LayoutQueue, from role: LayoutRole, _ messages: [LayoutMessage]) throws -> LayoutMoveResult {
+        try queue.layout.check("moves")
         let (key, kind) = try source(queue, role)
         var result = LayoutMoveResult()
         for start in stride(from: 0, to: messages.count, by: Self.batchSize) {
@@ -311,6 +313,7 @@ extension Broker {
     /// place or the other. Ready members go to ready, delayed and retry to
     /// their sets with their times, dead to dead. Returns what moved.
     public func migrate(_ queue: LayoutQueue, role: LayoutRole, _ messages: [LayoutMessage], to target: QueueName) throws -> LayoutMoveResult {
+        try queue.layout.check("moves")
         if connection.isCluster {
             throw MQError.layoutRefused("migrate moves between keys in different cluster slots; it is not offered on a cluster")
         }

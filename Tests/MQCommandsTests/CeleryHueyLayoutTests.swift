@@ -35,3 +35,27 @@ final class CeleryHueyLayoutTests: FrameworkTestCase {
         XCTAssertEqual(try interop("huey", ["work", "--queue", "hq"])["succeeded"] as? Int, 3)
     }
 }
+
+/// The built-in `bullmq` layout, read only, against BullMQ's Python port
+/// (which runs BullMQ's own Lua scripts).
+final class BullMQLayoutTests: FrameworkTestCase {
+    func testFailedJobsAreCountedAndListedAsBullMQReportsThemAndMovesAreRefused() throws {
+        _ = try interop("bullmq", ["enqueue", "--queue", "emails", "--count", "6", "--fail-every", "3", "--retry", "0"])
+        let counts0 = try XCTUnwrap(try interop("bullmq", ["counts", "--queue", "emails"])["api"] as? [String: Any])
+        let jobCounts0 = try XCTUnwrap(counts0["Queue.getJobCounts"] as? [String: Int])
+        XCTAssertEqual(try statsRow("emails", layout: "bullmq")["ready"] as? Int, jobCounts0["waiting"])
+        _ = try interop("bullmq", ["work", "--queue", "emails"])
+        let counts = try XCTUnwrap(try interop("bullmq", ["counts", "--queue", "emails"])["api"] as? [String: Any])
+        let jobCounts = try XCTUnwrap(counts["Queue.getJobCounts"] as? [String: Int])
+        XCTAssertEqual(jobCounts["failed"], 2)
+        XCTAssertEqual(try statsRow("emails", layout: "bullmq")["dead"] as? Int, jobCounts["failed"])
+        let listed = try XCTUnwrap(try json(run("dlq", "list", "emails", "--error", "^boom", "-o", "json"))["items"] as? [[String: Any]])
+        XCTAssertEqual(Set(listed.compactMap { $0["error"] as? String }), ["boom 3", "boom 6"])
+        XCTAssertEqual(listed.first?["attempts"] as? Int, 1, "atm")
+        let replay = run("dlq", "replay", "emails", "--all", "-y")
+        XCTAssertEqual(replay.code, 64)
+        XCTAssertTrue(replay.stderr.contains("Job.retry"), replay.stderr)
+        XCTAssertFalse(replay.stderr.contains("re-run"), "a refusal is not a run cut short")
+        XCTAssertEqual(jobCounts["failed"], try XCTUnwrap((try interop("bullmq", ["counts", "--queue", "emails"])["api"] as? [String: Any])?["Queue.getJobCounts"] as? [String: Int])["failed"])
+    }
+}

@@ -65,6 +65,9 @@ enum LayoutActions {
         _ command: String, _ queue: LayoutQueue, from role: LayoutRole, to target: LayoutTarget?, asRetry: Bool = false,
         keepAttempts: Bool = false, selection: Selection, dryRun: Bool = false, locking: LockOptions? = nil, context: CommandContext
     ) throws {
+        // A refusal is said before anything, so it is not reported as a run cut short.
+        try queue.layout.check("moves")
+        try queue.layout.check(role.name)
         let broker = try context.broker()
         let wanted = Set(selection.ids)
         var found = Set<String>()

@@ -261,7 +261,7 @@ public struct LayoutFile: Sendable {
             }
             if let value = table["refuse"] {
                 let entry = try self.table(value, "\(key).refuse")
-                try only(entry, "\(key).refuse", ["delayed", "retry", "dead", "enqueue", "work"])
+                try only(entry, "\(key).refuse", ["delayed", "retry", "dead", "enqueue", "work", "moves"])
                 for action in entry.keys { layout.refusals[action] = try string(entry[action]!, "\(key).refuse.\(action)") }
             }
             if let value = table["error_source"] {

@@ -53,7 +53,8 @@ public struct Layout: Equatable, Sendable {
     public var errorSource: ErrorSource?
     /// Why a command on a role, or `enqueue`, is refused: the framework
     /// keeps that state outside Redis, or writing it would break it.
-    /// Keys: `delayed`, `retry`, `dead`, `enqueue`, `work`.
+    /// Keys: `delayed`, `retry`, `dead`, `enqueue`, `work`, and `moves`
+    /// (every move and removal, where listing is fine).
     public var refusals: [String: String] = [:]
 
     /// Throws the layout's reason when it refuses `action`.
@@ -185,12 +186,16 @@ public struct Layout: Equatable, Sendable {
     /// What a score means.
     public enum ScoreUnit: String, Sendable, CaseIterable {
         case seconds, milliseconds
+        /// BullMQ's delayed set: epoch ms × 0x1000 plus an ordinal.
+        case bullmq
 
         public func score(milliseconds: Int64) -> String {
             switch self {
             // Whole seconds, rounded up, as applications write them (time.Now().Unix()).
             case .seconds: String(milliseconds / 1000 + (milliseconds % 1000 > 0 ? 1 : 0))
             case .milliseconds: String(milliseconds)
+            // The last score of that millisecond's window, as BullMQ's promoter reads "due".
+            case .bullmq: String(milliseconds * 0x1000 + 0xFFF)
             }
         }
 
@@ -198,6 +203,7 @@ public struct Layout: Equatable, Sendable {
             switch self {
             case .seconds: Int64((score * 1000).rounded())
             case .milliseconds: Int64(score.rounded())
+            case .bullmq: Int64(score / 0x1000)
             }
         }
     }
