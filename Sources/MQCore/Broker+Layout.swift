@@ -48,7 +48,9 @@ extension Broker {
                 cursor = try reply[0].string()
                 for key in try reply[1].array().map({ try $0.string() }) where key.count >= head.count + tail.count {
                     let name = key.dropFirst(head.count).dropLast(tail.count)
-                    if let name = try? QueueName(String(name)) { names.insert(name) }
+                    // A role's key found by the pattern names its queue (Dramatiq's Q.XQ.msgs is Q's).
+                    let suffix = layout.queueSuffixes.first { name.hasSuffix($0) } ?? ""
+                    if let name = try? QueueName(String(name.dropLast(suffix.count))) { names.insert(name) }
                 }
             } while cursor != "0" && names.count < 10_000
             return names.sorted()
@@ -91,7 +93,7 @@ extension Broker {
         var replies = try connection.pipeline(commands).makeIterator()
         var stats: [QueueStats] = []
         var processing: [(queue: Int, key: String)] = []
-        var heads: [(queue: Int, id: String)] = []
+        var heads: [(queue: Int, member: StoredMember)] = []
         for (index, queue) in queues.enumerated() {
             func next(_ key: String) throws -> RedisReply {
                 do { return try replies.next()!.throwingError() } catch let error as RedisServerError where error.kind == .wrongType {
@@ -105,7 +107,7 @@ extension Broker {
             for tier in queue.ready {
                 guard let head = try next(tier.key).optionalBytes() else { continue }
                 if case .id = queue.layout.member {
-                    heads.append((index, String(decoding: head, as: UTF8.self)))
+                    heads.append((index, StoredMember(member: head, score: nil, key: tier.key)))
                 } else if let at = LayoutMessage(member: head, layout: queue.layout).enqueuedAt {
                     oldest = min(oldest ?? at, at)
                 }
@@ -139,17 +141,20 @@ extension Broker {
             stats.append(entry)
         }
         try countShared(queues, into: &stats, now: now)
-        let extra = processing.map { RedisCommand("LLEN", $0.key) }
-            + heads.map { RedisCommand("HGETALL", queues[$0.queue].messageKey(id: $0.id)!) }
-        guard !extra.isEmpty else { return stats }
-        let replies2 = try connection.pipeline(extra)
+        // Processing lists and the heads' messages (for layouts that keep them
+        // elsewhere), in one more round trip.
+        let headReads = heads.map { readCommands(queues[$0.queue], [$0.member]) }
+        let extra = processing.map { RedisCommand("LLEN", $0.key) } + headReads.flatMap { $0 }
+        let replies2 = extra.isEmpty ? [] : try connection.pipeline(extra)
         for (item, reply) in zip(processing, replies2) {
             stats[item.queue].inflight += (try? reply.throwingError().int()) ?? 0
         }
-        for (head, reply) in zip(heads, replies2.dropFirst(processing.count)) {
+        var next = processing.count
+        for (head, commands) in zip(heads, headReads) {
             let queue = queues[head.queue]
-            guard let fields = try? Self.bytePairs(reply.throwingError(), key: "") else { continue }
-            let message = LayoutMessage(member: Array(head.id.utf8), layout: queue.layout, stored: .hash(fields))
+            let replies = Array(replies2[next..<(next + commands.count)])
+            next += commands.count
+            guard let message = messages(queue, [head.member], replies: replies).first else { continue }
             if let at = message.enqueuedAt {
                 stats[head.queue].latencySeconds = max(stats[head.queue].latencySeconds, Double(now - at) / 1000)
             }
@@ -217,33 +222,30 @@ extension Broker {
     /// listing of dead letters starts with the latest).
     public func layoutMessages(_ queue: LayoutQueue, _ role: LayoutRole, offset: Int, count: Int, newestFirst: Bool = false) throws -> [LayoutMessage] {
         try queue.layout.check(role.name)
-        var members: [(member: [UInt8], score: Int64?)] = []
-        func listPage(_ key: String, fromLeft: Bool) throws {
+        var members: [StoredMember] = []
+        func listPage(_ key: String, fromLeft: Bool, offset: Int, count: Int) throws {
             let start = fromLeft ? offset : -(offset + count), stop = fromLeft ? offset + count - 1 : -(offset + 1)
             var page = try connection.send("LRANGE", key, start, stop).array().map { try $0.bytes() }
             if !fromLeft { page.reverse() }
-            members = page.map { ($0, nil) }
+            members += page.map { StoredMember(member: $0, score: nil, key: key) }
         }
         func setPage(_ set: Layout.ScoredRole) throws {
             let reply = try connection.send(newestFirst ? "ZREVRANGE" : "ZRANGE", set.key, offset, offset + count - 1, "WITHSCORES").array()
             for index in stride(from: 0, to: reply.count - 1, by: 2) {
                 let score = try Double(reply[index + 1].string()) ?? 0
-                members.append((try reply[index].bytes(), set.unit.milliseconds(score: score)))
+                members.append(StoredMember(member: try reply[index].bytes(), score: set.unit.milliseconds(score: score), key: set.key))
             }
         }
         switch role {
         case .ready(let tier):
-            // One tier at a time; all tiers are listed one after the other.
-            let tiers = try tier.map { [try queue.tier($0)] } ?? queue.ready
+            // One tier after the other, in fetch order.
             var skipped = offset
-            for tier in tiers where members.count < count {
-                let length = try connection.send("LLEN", tier.key).int()
-                if skipped >= length { skipped -= Int(length); continue }
-                let sub = try layoutMessages(queue, .ready(tier: tier.name), tierOffset: skipped, count: count - members.count)
-                members += sub.map { ($0.member, nil) }
+            for tier in try tier.map({ [try queue.tier($0)] }) ?? queue.ready where members.count < count {
+                let length = Int(try connection.send("LLEN", tier.key).int())
+                if skipped >= length { skipped -= length; continue }
+                try listPage(tier.key, fromLeft: queue.layout.pop == .left, offset: skipped, count: count - members.count)
                 skipped = 0
             }
-            return try read(queue, members)
         case .delayed:
             guard let delayed = queue.delayed else { throw MQError.roleMissing(layout: queue.layout.name, role: "delayed") }
             try setPage(delayed)
@@ -252,35 +254,50 @@ extension Broker {
         case .dead:
             switch queue.dead {
             case .sortedSet(let set): try setPage(set)
-            case .list(let key): try listPage(key, fromLeft: (queue.layout.pop == .left) != newestFirst)
+            case .list(let key): try listPage(key, fromLeft: (queue.layout.pop == .left) != newestFirst, offset: offset, count: count)
             }
         }
         return try read(queue, members)
     }
 
-    private func layoutMessages(_ queue: LayoutQueue, _ role: LayoutRole, tierOffset: Int, count: Int) throws -> [LayoutMessage] {
-        guard case .ready(let name?) = role else { return [] }
-        let key = try queue.tier(name).key
-        let fromLeft = queue.layout.pop == .left
-        let start = fromLeft ? tierOffset : -(tierOffset + count), stop = fromLeft ? tierOffset + count - 1 : -(tierOffset + 1)
-        var page = try connection.send("LRANGE", key, start, stop).array().map { try $0.bytes() }
-        if !fromLeft { page.reverse() }
-        return page.map { LayoutMessage(member: $0, layout: queue.layout) }
+    /// A member with the key it was read from.
+    struct StoredMember {
+        var member: [UInt8]
+        var score: Int64?
+        var key: String
     }
 
-    /// The members as messages; id members get their stored message read.
-    func read(_ queue: LayoutQueue, _ members: [(member: [UInt8], score: Int64?)]) throws -> [LayoutMessage] {
+    /// The members as messages; id members get their stored message read,
+    /// in one round trip.
+    func read(_ queue: LayoutQueue, _ members: [StoredMember]) throws -> [LayoutMessage] {
+        let commands = readCommands(queue, members)
+        return messages(queue, members, replies: commands.isEmpty ? [] : try connection.pipeline(commands))
+    }
+
+    /// What `read` sends: for id members, the reads of their messages, then
+    /// of their errors where the layout keeps those apart.
+    func readCommands(_ queue: LayoutQueue, _ members: [StoredMember]) -> [RedisCommand] {
+        guard case .id(_, let store) = queue.layout.member else { return [] }
+        let ids = members.map { String(decoding: $0.member, as: UTF8.self) }
+        let reads = zip(members, ids).map { member, id -> RedisCommand in
+            switch store {
+            case .hash: RedisCommand("HGETALL", queue.messageKey(id: id)!)
+            case .jsonString: RedisCommand("GET", queue.messageKey(id: id)!)
+            case .roleHash(let suffix): RedisCommand("HGET", member.key + suffix, id)
+            }
+        }
+        let errors = queue.layout.errorSource.map { source in
+            ids.map { RedisCommand("XREVRANGE", queue.expand(source.key).replacingOccurrences(of: "{id}", with: $0), "+", "-", "COUNT", 10) }
+        } ?? []
+        return reads + errors
+    }
+
+    /// The messages from the replies to `readCommands`.
+    func messages(_ queue: LayoutQueue, _ members: [StoredMember], replies: [RedisReply]) -> [LayoutMessage] {
         guard case .id(_, let store) = queue.layout.member else {
             return members.map { LayoutMessage(member: $0.member, layout: queue.layout, score: $0.score) }
         }
-        let ids = members.map { String(decoding: $0.member, as: UTF8.self) }
-        let keys = ids.map { queue.messageKey(id: $0)! }
-        let source = queue.layout.errorSource
-        let errorKeys = source.map { source in ids.map { queue.expand(source.key).replacingOccurrences(of: "{id}", with: $0) } } ?? []
-        let replies = try connection.pipeline(keys.map {
-            if case .hash = store { RedisCommand("HGETALL", $0) } else { RedisCommand("GET", $0) }
-        } + errorKeys.map { RedisCommand("XREVRANGE", $0, "+", "-", "COUNT", 10) })
-        let errors = source.map { source in replies[keys.count...].map { Self.newestError($0, source) } } ?? []
+        let errors = queue.layout.errorSource.map { source in replies[members.count...].map { Self.newestError($0, source) } } ?? []
         return zip(members, replies).enumerated().map { index, pair in
             let (item, reply) = pair
             let stored: LayoutMessage.StoredMessage
@@ -288,7 +305,7 @@ extension Broker {
             case .hash:
                 let fields = (try? Self.bytePairs(reply.throwingError(), key: "")) ?? [:]
                 stored = fields.isEmpty ? .missing : .hash(fields)
-            case .jsonString:
+            case .jsonString, .roleHash:
                 stored = (try? reply.throwingError().optionalBytes()).flatMap { $0 }.map { .string($0) } ?? .missing
             }
             var message = LayoutMessage(member: item.member, layout: queue.layout, score: item.score, stored: stored)

@@ -100,6 +100,29 @@ extension Broker {
             groups[destination.key]!.pairs += [message.member, member]
         }
         if target == .ready, result.unreadable < messages.count { try register(queue) }
+        if case .id(_, .roleHash(let suffix)) = queue.layout.member {
+            // The JSON is the payload here; a replay gives it a new id, as the framework needs.
+            let byID = Dictionary(messages.map { (String(decoding: $0.member, as: UTF8.self), $0) }) { first, _ in first }
+            for key in order {
+                let group = groups[key]!
+                var triples: [any RedisArgument] = []
+                for index in stride(from: 0, to: group.pairs.count, by: 2) {
+                    let old = String(decoding: group.pairs[index], as: UTF8.self)
+                    guard let message = byID[old] else { continue }
+                    let (newID, data) = message.renamed(layout: queue.layout, now: now, target: target, asRetry: asRetry, keepAttempts: keepAttempts)
+                    triples += [old, newID, data]
+                }
+                for start in stride(from: 0, to: triples.count, by: Self.batchSize * 3) {
+                    let batch = Array(triples[start..<min(start + Self.batchSize * 3, triples.count)])
+                    let reply = try connection.run(
+                        LayoutScripts.moveRoleHashed, keys: [sourceKey, key, sourceKey + suffix, key + suffix],
+                        arguments: [sourceKind, group.kind, group.score] + batch).array()
+                    result.moved += Int(try reply[0].int())
+                    result.missing += Int(try reply[1].int())
+                }
+            }
+            return result
+        }
         if case .id = queue.layout.member {
             let fields = target == .ready ? queue.layout.readyFields + (asRetry ? queue.layout.replayFields : []) : []
             let pairs = fields.flatMap { [$0.field, Self.text(of: $0.value, queue: queue, now: now)] }
@@ -182,7 +205,11 @@ extension Broker {
             let batch = messages[start..<min(start + Self.batchSize, messages.count)]
             let removed = Int(try connection.run(LayoutScripts.remove, keys: [key], arguments: [kind] + batch.map { $0.member as any RedisArgument }).int())
             // An id's message goes with it, as the framework's own delete does.
-            if removed > 0, case .id = queue.layout.member {
+            if removed > 0, case .id(_, .roleHash(let suffix)) = queue.layout.member {
+                let present = try areMembers(key, kind: kind, batch.map(\.member))
+                let gone = zip(batch, present).filter { !$0.1 }.map { String(decoding: $0.0.member, as: UTF8.self) }
+                if !gone.isEmpty { try connection.send(RedisCommand(["HDEL", key + suffix] + gone)) }
+            } else if removed > 0, case .id = queue.layout.member {
                 let present = try areMembers(key, kind: kind, batch.map(\.member))
                 let gone = zip(batch, present).filter { !$0.1 }.compactMap { queue.messageKey(id: String(decoding: $0.0.member, as: UTF8.self)) }
                 if !gone.isEmpty { try connection.send(RedisCommand(["DEL"] + gone)) }
@@ -213,9 +240,10 @@ extension Broker {
                 let count = min(Self.batchSize, left)
                 let reply = try connection.send("ZRANGEBYSCORE", set.key, "-inf", set.unit.score(milliseconds: now), "WITHSCORES",
                                                 "LIMIT", skipped, count).array()
-                var members: [(member: [UInt8], score: Int64?)] = []
+                var members: [StoredMember] = []
                 for index in stride(from: 0, to: reply.count - 1, by: 2) {
-                    members.append((try reply[index].bytes(), set.unit.milliseconds(score: Double(try reply[index + 1].string()) ?? 0)))
+                    members.append(StoredMember(member: try reply[index].bytes(),
+                                                score: set.unit.milliseconds(score: Double(try reply[index + 1].string()) ?? 0), key: set.key))
                 }
                 guard !members.isEmpty else { break }
                 let messages = try read(queue, members)

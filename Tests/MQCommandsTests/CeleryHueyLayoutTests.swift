@@ -59,3 +59,38 @@ final class BullMQLayoutTests: FrameworkTestCase {
         XCTAssertEqual(jobCounts["failed"], try XCTUnwrap((try interop("bullmq", ["counts", "--queue", "emails"])["api"] as? [String: Any])?["Queue.getJobCounts"] as? [String: Int])["failed"])
     }
 }
+
+/// The built-in `dramatiq` layout against Dramatiq 2.2 itself: its actor
+/// dead-letters failing messages, mqctl lists them and replays each under
+/// a new redis_message_id (in the message too, as Dramatiq acks by it), and
+/// Dramatiq's worker runs them.
+final class DramatiqLayoutTests: FrameworkTestCase {
+    func testDeadMessagesReplayedUnderNewIDsAndRunByDramatiq() throws {
+        _ = try interop("dramatiq", ["enqueue", "--queue", "default", "--count", "6", "--fail-every", "3", "--retry", "1"])
+        XCTAssertEqual(try statsRow("default", layout: "dramatiq")["ready"] as? Int, 6)
+        _ = try interop("dramatiq", ["work", "--queue", "default"])
+        XCTAssertEqual(try summary("dramatiq", "default")["failed"], 2)
+        // The ready list and its hash are gone once drained; the queue is still found by its dead letters.
+        XCTAssertEqual(try statsRow("default", layout: "dramatiq")["dead"] as? Int, 2)
+        let listed = try XCTUnwrap(try json(run("dlq", "list", "default", "--error", "InteropError", "-o", "json"))["items"] as? [[String: Any]])
+        XCTAssertEqual(listed.count, 2)
+        XCTAssertTrue((listed.first?["error"] as? String)?.hasPrefix("common.InteropError: boom") == true, "\(listed)")
+        let oldIDs = Set(try redis("ZRANGE", "dramatiq:default.XQ", 0, -1).array().map { try $0.string() })
+
+        _ = try interop("dramatiq", ["set-failing", "off"])
+        XCTAssertEqual(try json(run("dlq", "replay", "default", "--all", "-y", "-o", "json"))["moved"] as? Int, 2)
+        XCTAssertEqual(try redis("ZCARD", "dramatiq:default.XQ").int(), 0)
+        XCTAssertEqual(try redis("HLEN", "dramatiq:default.XQ.msgs").int(), 0)
+        let newIDs = try redis("LRANGE", "dramatiq:default", 0, -1).array().map { try $0.string() }
+        XCTAssertEqual(newIDs.count, 2)
+        XCTAssertTrue(oldIDs.isDisjoint(with: newIDs))
+        for id in newIDs {
+            let message = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try redis("HGET", "dramatiq:default.msgs", id).string().utf8)) as? [String: Any])
+            let options = try XCTUnwrap(message["options"] as? [String: Any])
+            XCTAssertEqual(options["redis_message_id"] as? String, id)
+            XCTAssertEqual(options["retries"] as? Int, 0, "attempts start again")
+        }
+        XCTAssertEqual(try interop("dramatiq", ["work", "--queue", "default"])["succeeded"] as? Int, 2)
+        XCTAssertEqual(try summary("dramatiq", "default")["done"], 6)
+    }
+}

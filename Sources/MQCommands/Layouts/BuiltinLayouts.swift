@@ -149,5 +149,32 @@ enum BuiltinLayouts {
         retry = "BullMQ retries through its delayed set or the wait list; there is no retry set"
         enqueue = "add jobs with BullMQ's Queue.add, whose script keeps its ids, marker and events"
         work = "BullMQ's jobs run in BullMQ's workers"
+
+        # Dramatiq 1.x and 2.x Redis broker (dramatiq/brokers/redis.py, redis/dispatch.lua): a
+        # queue's list holds redis_message_ids (RPUSH, LPOP) whose JSON is in the hash
+        # dramatiq:Q.msgs; dead letters in the sorted set dramatiq:Q.XQ (epoch ms) with their
+        # JSON in dramatiq:Q.XQ.msgs. A replay needs a new redis_message_id, written into the
+        # message too, since consumers ack by the id in the message.
+        [layouts.dramatiq]
+        description = "Dramatiq 1.x-2.x Redis broker: dramatiq:Q id lists, JSON in Q.msgs hashes, dead letters in Q.XQ"
+        queues = { pattern = "dramatiq:{queue}.msgs", role_suffixes = [".DQ", ".XQ"] }
+        push = "right"
+        pop = "left"
+        ready = ["dramatiq:{queue}"]
+        dead = { key = "dramatiq:{queue}.XQ", type = "zset", score = "milliseconds" }
+        member = { store = "role_hash", suffix = ".msgs" }
+        replay = { attempts = "reset", new_id_path = "/options/redis_message_id" }
+
+        [layouts.dramatiq.fields]
+        id = "/message_id"
+        attempts = "/options/retries"
+        error = "/options/traceback"
+        enqueued_at = { path = "/message_timestamp", unit = "milliseconds" }
+
+        [layouts.dramatiq.refuse]
+        delayed = "Dramatiq's delayed queue (Q.DQ) is a list whose messages a worker holds until their eta; there is no sorted set to read"
+        retry = "Dramatiq retries through its delayed queue (Q.DQ)"
+        enqueue = "send messages with Dramatiq's actor.send, which writes the message, its hash entry and its id together"
+        work = "Dramatiq's actors run in Dramatiq's workers"
         """#
 }

@@ -228,6 +228,10 @@ public struct LayoutFile: Sendable {
             }
             var layout = Layout(name: name, queues: try queues(table["queues"], "\(key).queues"), ready: ready)
             if let value = table["description"] { layout.description = try string(value, "\(key).description") }
+            if let excluded = table["queues"]?.table?["role_suffixes"] {
+                guard let list = excluded.array else { throw error("\(key).queues.role_suffixes", "must be a list of strings") }
+                layout.queueSuffixes = try list.map { try string($0, "\(key).queues.role_suffixes") }
+            }
             // No default: a guess the wrong way round would run a queue newest first.
             guard let push = table["push"], let pop = table["pop"] else {
                 throw error(key, "give push and pop: the list ends producers push to and consumers pop from (e.g. push = \"left\", pop = \"right\" for LPUSH and BRPOP)")
@@ -241,7 +245,8 @@ public struct LayoutFile: Sendable {
             if let value = table["fields"] { layout.fields = try fields(value, "\(key).fields") }
             if let value = table["replay"] {
                 let entry = try self.table(value, "\(key).replay")
-                try only(entry, "\(key).replay", ["attempts", "stamp_enqueued_at"])
+                try only(entry, "\(key).replay", ["attempts", "stamp_enqueued_at", "new_id_path"])
+                if let path = entry["new_id_path"] { layout.replay.newIDPath = try string(path, "\(key).replay.new_id_path") }
                 if let attempts = entry["attempts"] { layout.replay.attempts = try choice(attempts, "\(key).replay.attempts") }
                 if let stamp = entry["stamp_enqueued_at"] {
                     guard let flag = stamp.bool else { throw error("\(key).replay.stamp_enqueued_at", "must be true or false") }
@@ -322,7 +327,7 @@ public struct LayoutFile: Sendable {
                 })
             }
             let table = try self.table(value, key)
-            try only(table, key, ["pattern", "set", "prefix"])
+            try only(table, key, ["pattern", "set", "prefix", "role_suffixes"])
             if let pattern = table["pattern"] { return .pattern(try string(pattern, "\(key).pattern")) }
             if let set = table["set"] {
                 return .set(key: try string(set, "\(key).set"), memberPrefix: try table["prefix"].map { try string($0, "\(key).prefix") } ?? "")
@@ -364,14 +369,18 @@ public struct LayoutFile: Sendable {
                 }
             }
             let table = try self.table(value, key)
-            try only(table, key, ["id", "store", "payload"])
+            try only(table, key, ["id", "store", "payload", "suffix"])
+            if try table["store"].map({ try string($0, "\(key).store") }) == "role_hash" {
+                guard let suffix = table["suffix"] else { throw error(key, "a role_hash store needs suffix = \".msgs\" (the hash is the role's key plus it)") }
+                return .id(key: "", store: .roleHash(suffix: try string(suffix, "\(key).suffix")))
+            }
             guard let template = table["id"] else { throw error(key, "needs id = \"KEY TEMPLATE with {id}\"") }
             let messageKey = try string(template, "\(key).id")
             guard messageKey.contains("{id}") else { throw error("\(key).id", "needs the {id} placeholder") }
             switch try table["store"].map({ try string($0, "\(key).store") }) ?? "hash" {
             case "hash": return .id(key: messageKey, store: .hash(payloadField: try table["payload"].map { try string($0, "\(key).payload") } ?? "data"))
             case "json": return .id(key: messageKey, store: .jsonString)
-            case let other: throw error("\(key).store", "is '\(other)'; use hash or json")
+            case let other: throw error("\(key).store", "is '\(other)'; use hash, json or role_hash")
             }
         }
 

@@ -205,6 +205,7 @@ enum LayoutRecords {
         case .bytes: "bytes"
         case .id(let key, .hash(let payload)): "id -> hash \(key) (payload \(payload))"
         case .id(let key, .jsonString): "id -> json string \(key)"
+        case .id(_, .roleHash(let suffix)): "id -> json in the role's hash KEY\(suffix)"
         }
     }
 }

@@ -56,6 +56,9 @@ public struct Layout: Equatable, Sendable {
     /// Keys: `delayed`, `retry`, `dead`, `enqueue`, `work`, and `moves`
     /// (every move and removal, where listing is fine).
     public var refusals: [String: String] = [:]
+    /// Endings of what a `pattern` finds that belong to a queue's other
+    /// roles: `Q.XQ` is queue Q's (Dramatiq's dead letters).
+    public var queueSuffixes: [String] = []
 
     /// Throws the layout's reason when it refuses `action`.
     public func check(_ action: String) throws {
@@ -86,6 +89,9 @@ public struct Layout: Equatable, Sendable {
         public var attempts: AttemptsRule = .reset
         /// Set enqueued-at to now on every push to ready (Sidekiq does).
         public var stampEnqueuedAt = false
+        /// Where a message kept in a hash per role carries its id, which a
+        /// move to ready renews (Dramatiq's options.redis_message_id).
+        public var newIDPath: String?
 
         public init(attempts: AttemptsRule = .reset, stampEnqueuedAt: Bool = false) {
             self.attempts = attempts
@@ -119,7 +125,7 @@ public struct Layout: Equatable, Sendable {
             && lhs.readyFields.map(\.field) == rhs.readyFields.map(\.field) && lhs.readyFields.map(\.value) == rhs.readyFields.map(\.value)
             && lhs.replayFields.map(\.field) == rhs.replayFields.map(\.field)
             && lhs.replayFields.map(\.value) == rhs.replayFields.map(\.value) && lhs.errorSource == rhs.errorSource
-            && lhs.refusals == rhs.refusals
+            && lhs.refusals == rhs.refusals && lhs.queueSuffixes == rhs.queueSuffixes
     }
 
     public init(
@@ -223,6 +229,9 @@ public struct Layout: Equatable, Sendable {
     public enum MessageStore: Equatable, Sendable {
         case hash(payloadField: String)
         case jsonString
+        /// JSON in one hash per role, the role's key plus `suffix`, under
+        /// the id (Dramatiq's `dramatiq:Q.msgs`, `dramatiq:Q.XQ.msgs`).
+        case roleHash(suffix: String)
     }
 
     /// Where the message's bookkeeping is, when the layout has it.

@@ -69,6 +69,13 @@ public struct LayoutMessage: Equatable, Sendable {
         case string([UInt8])
     }
 
+    /// A Python traceback as its last line, the exception and its message;
+    /// any other error text as it is.
+    static func exceptionLine(_ text: String) -> String {
+        guard text.hasPrefix("Traceback (most recent call last)") else { return text }
+        return text.split(whereSeparator: \.isNewline).last { !$0.allSatisfy(\.isWhitespace) }.map(String.init) ?? text
+    }
+
     /// `Class: text`, or whichever of the two there is.
     static func joined(_ errorClass: String?, _ text: String?) -> String? {
         switch (errorClass, text) {
@@ -94,7 +101,7 @@ public struct LayoutMessage: Equatable, Sendable {
         }
         if let id = text(value(fields.id)), !id.isEmpty { self.id = id }
         if case .integer(let attempts)? = value(fields.attempts) { self.attempts = attempts }
-        error = Self.joined(text(value(fields.errorClass)), text(value(fields.error)))
+        error = Self.joined(text(value(fields.errorClass)), text(value(fields.error)).map(Self.exceptionLine))
         tier = text(value(fields.tier))
         queue = text(value(fields.queue))
         enqueuedAt = fields.enqueuedAt.flatMap { Self.time(value($0.path), $0.unit) }
@@ -146,23 +153,43 @@ public struct LayoutMessage: Equatable, Sendable {
 
     /// The member as the framework's own retry of it would push it:
     /// attempts per `layout.replay`, enqueued-at stamped now when it says.
-    public func replayed(layout: Layout, now: Int64, keepAttempts: Bool = false) -> [UInt8] {
+    public func replayed(layout: Layout, now: Int64, keepAttempts: Bool = false, json: Bool = false) -> [UInt8] {
         let rule = keepAttempts ? .keep : layout.replay.attempts
         let attempts: Int64? = switch rule {
         case .keep: nil
         case .decrement: self.attempts.map { $0 - 1 }
         case .reset: self.attempts == nil ? nil : 0
         }
-        return rewritten(layout: layout, attempts: attempts, enqueuedAt: layout.replay.stampEnqueuedAt ? now : nil)
+        return rewritten(layout: layout, attempts: attempts, enqueuedAt: layout.replay.stampEnqueuedAt ? now : nil, json: json)
+    }
+
+    /// For JSON kept in a hash per role: the new id and JSON a move writes.
+    /// Moves to ready get a new id written at `replay.newIDPath` (Dramatiq
+    /// acks by the id in the message), rewritten as `replayed` for a retry.
+    public func renamed(layout: Layout, now: Int64, target: LayoutTarget, asRetry: Bool, keepAttempts: Bool) -> (id: String, json: [UInt8]) {
+        let id = String(decoding: member, as: UTF8.self)
+        guard target == .ready, let path = layout.replay.newIDPath,
+              var root = try? JSONValue.object(JSONReader.object(payload)) else { return (id, payload) }
+        var copy = self
+        copy.member = payload
+        if asRetry, let rewritten = try? JSONValue.object(JSONReader.object(copy.replayed(layout: layout, now: now, keepAttempts: keepAttempts, json: true))) {
+            root = rewritten
+        }
+        let newID = UUID().uuidString.lowercased()
+        root = JSONPointer(path).setting(.string(newID), in: root)
+        return (newID, Array(root.text.utf8))
     }
 
     /// The member after a failed attempt or a move: the attempts, error and
     /// failed-at fields set where the layout has them. Members the layout
     /// cannot edit (bytes, ids, unreadable JSON) come back unchanged, and
     /// so does one whose fields are all absent from the layout.
+    /// `json` says the member is JSON though the layout's members are not
+    /// (a message kept in a hash per role).
     public func rewritten(layout: Layout, attempts: Int64? = nil, error: String? = nil, failedAt: Int64? = nil,
-                          enqueuedAt: Int64? = nil) -> [UInt8] {
-        guard case .json = layout.member, problem == nil, var root = try? JSONValue.object(JSONReader.object(member)) else {
+                          enqueuedAt: Int64? = nil, json: Bool = false) -> [UInt8] {
+        let isJSON: Bool = if case .json = layout.member { true } else { json }
+        guard isJSON, problem == nil, var root = try? JSONValue.object(JSONReader.object(member)) else {
             return member
         }
         let before = root

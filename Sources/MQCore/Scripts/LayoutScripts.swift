@@ -274,4 +274,34 @@ enum LayoutScripts {
         end
         return {moved, missing}
         """)
+
+    /// Moves id members whose JSON sits in a hash per role (Dramatiq),
+    /// each under a new id written into its JSON on the way.
+    ///
+    /// KEYS[1] -> the source, KEYS[2] -> the target
+    /// KEYS[3] -> the source's message hash, KEYS[4] -> the target's
+    /// ARGV[1] -> the source kind, ARGV[2] -> the target kind
+    /// ARGV[3] -> the score for a sorted set target
+    /// ARGV[4..] -> triples: the id as it is, the new id, the new JSON
+    /// Returns {moved, missing}; an id whose JSON is gone is not moved.
+    static let moveRoleHashed = RedisScript("""
+        \(QueueScripts.checks)
+        \(members)
+        expect(KEYS[1], key_type(ARGV[1]))
+        expect(KEYS[2], key_type(ARGV[2]))
+        expect(KEYS[3], 'hash')
+        expect(KEYS[4], 'hash')
+        local moved, missing = 0, 0
+        for i = 4, #ARGV, 3 do
+          if redis.call('HEXISTS', KEYS[3], ARGV[i]) == 1 and remove(KEYS[1], ARGV[1], ARGV[i]) then
+            redis.call('HDEL', KEYS[3], ARGV[i])
+            redis.call('HSET', KEYS[4], ARGV[i + 1], ARGV[i + 2])
+            add(KEYS[2], ARGV[2], ARGV[3], ARGV[i + 1])
+            moved = moved + 1
+          else
+            missing = missing + 1
+          end
+        end
+        return {moved, missing}
+        """)
 }

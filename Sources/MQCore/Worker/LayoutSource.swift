@@ -36,7 +36,9 @@ struct LayoutSource: WorkSource {
             for index in stride(from: 0, to: reply.count - 1, by: 2) {
                 taken.append((Int(try reply[index].int()) - 1, try reply[index + 1].bytes()))
             }
-            let messages = try broker.read(queue, taken.map { ($0.member, nil) })
+            let messages = try broker.read(queue, taken.map {
+                Broker.StoredMember(member: $0.member, score: nil, key: processing(queue, tier: $0.tier).key)
+            })
             let now = broker.time.nowMilliseconds()
             return zip(taken, messages).map { item, message in
                 let tier = queue.ready[item.tier]

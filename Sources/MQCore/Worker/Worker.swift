@@ -85,7 +85,12 @@ public final class Worker: @unchecked Sendable {
         if options.stream == nil {
             try maintenance.checkKeyTypes(options.queues)
             try maintenance.checkKeyTypes(options.layoutQueues)
-            for queue in options.layoutQueues { try queue.layout.check("work") }
+            for queue in options.layoutQueues {
+                try queue.layout.check("work")
+                if case .id(_, .roleHash) = queue.layout.member {
+                    throw MQError.layoutRefused("layout '\(queue.layout.name)' keeps each role's messages in a hash of its own; mqctl work cannot hold them")
+                }
+            }
             for queue in options.queues { _ = try maintenance.config(queue) }
         }
         heartbeat(maintenance)
