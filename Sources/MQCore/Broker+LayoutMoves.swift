@@ -401,6 +401,9 @@ extension Broker {
     public func importMembers(_ items: [(member: [UInt8], at: Int64?)], to queue: LayoutQueue, dead: Bool) throws -> (added: Int, existing: Int) {
         // A restore writes back what an export read, readable or not.
         try queue.layout.check(dead ? "dead" : "enqueue")
+        if case .id = queue.layout.member {
+            throw MQError.layoutRefused("layout '\(queue.layout.name)' keeps its messages under ids in other keys, and an export holds the ids; restore them with the framework")
+        }
         let now = time.nowMilliseconds()
         let key: String, kind: String, unit: Layout.ScoreUnit?
         if dead {

@@ -161,17 +161,19 @@ enum LayoutActions {
             do {
                 let line = try read.get()
                 if InputSource.isBlank(line) { continue }
-                var member: String?, encoding: String?, at: Int64?
+                // `member` is the exact member; a line without one (from mqctl's own queues) gives its payload.
+                var text: [String: String] = [:]
+                var at: Int64?
                 for field in try JSONReader.object(line) where field.value != .null {
                     switch field.name {
-                    case "member", "payload" where member == nil: member = try field.string()
-                    case "member_encoding", "payload_encoding" where encoding == nil: encoding = try field.string()
+                    case "member", "member_encoding", "payload", "payload_encoding": text[field.name] = try field.string()
                     case "score", "at", "failed_at" where at == nil: at = try field.time().epochMilliseconds(now: now)
                     default: continue
                     }
                 }
-                guard let member else { throw UsageError("\"member\" is missing") }
-                items.append((try JSONPayload.decode(member, encoding: encoding), at))
+                let name = text["member"] != nil ? "member" : "payload"
+                guard let member = text[name] else { throw UsageError("\"member\" is missing") }
+                items.append((try JSONPayload.decode(member, encoding: text[name + "_encoding"]), at))
             } catch {
                 invalid += 1
                 context.stderr.write("mqctl: error: line \(lineNumber): \(error)\n")
