@@ -124,7 +124,11 @@ extension Broker {
             return result
         }
         if case .id = queue.layout.member {
-            let fields = target == .ready ? queue.layout.readyFields + (asRetry ? queue.layout.replayFields : []) : []
+            let fields = switch target {
+            case .ready: queue.layout.readyFields + (asRetry ? queue.layout.replayFields : [])
+            case .dead: queue.layout.deadFields
+            case .retry: [(field: String, value: Layout.DefaultValue)]()
+            }
             let pairs = fields.flatMap { [$0.field, Self.text(of: $0.value, queue: queue, now: now)] }
             for key in order {
                 let group = groups[key]!

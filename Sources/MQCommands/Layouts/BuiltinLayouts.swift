@@ -176,5 +176,41 @@ enum BuiltinLayouts {
         retry = "Dramatiq retries through its delayed queue (Q.DQ)"
         enqueue = "send messages with Dramatiq's actor.send, which writes the message, its hash entry and its id together"
         work = "Dramatiq's actors run in Dramatiq's workers"
+
+        # asynq 0.2x (internal/base/base.go, internal/rdb/rdb.go, inspect.go): every key of a
+        # queue carries the hash tag {NAME}; pending ids are LPUSHed and taken from the right;
+        # a task is the hash asynq:{NAME}:t:ID whose `msg` is a protobuf TaskMessage (3 id,
+        # 6 retried, 7 error_msg, 11 last_failed_at) and whose `state` names its container.
+        # Replay and run-now follow the inspector's RunTask: LPUSH pending, state pending.
+        [layouts.asynq]
+        description = "asynq 0.2x: asynq:{NAME}:pending ids, task hashes with protobuf msg, scheduled, retry and archived sets"
+        queues = { set = "asynq:queues" }
+        push = "left"
+        pop = "right"
+        ready = ["asynq:{{queue}}:pending"]
+        delayed = { key = "asynq:{{queue}}:scheduled", score = "seconds" }
+        retry = { key = "asynq:{{queue}}:retry", score = "seconds" }
+        # archiveCmd: 90 days, ZREMRANGEBYRANK 0 -10000 (at most 9,999 stay).
+        dead = { key = "asynq:{{queue}}:archived", type = "zset", score = "seconds", max = 9999, max_age = "90d" }
+        member = { id = "asynq:{{queue}}:t:{id}", store = "hash", payload = "msg", protobuf = { 3 = "task_id", 6 = "retried", 7 = "error_msg", 11 = "last_failed_at" } }
+        # RunTask keeps msg (retried, error_msg) as it is.
+        replay = { attempts = "keep" }
+
+        [layouts.asynq.fields]
+        attempts = "retried"
+        error = "error_msg"
+        enqueued_at = { path = "pending_since", unit = "nanoseconds" }
+        failed_at = { path = "last_failed_at", unit = "seconds" }
+
+        [layouts.asynq.ready_fields]
+        state = "pending"
+        pending_since = "$now:nanoseconds"
+
+        [layouts.asynq.dead_fields]
+        state = "archived"
+
+        [layouts.asynq.refuse]
+        enqueue = "an asynq task is a protobuf TaskMessage; enqueue it with asynq's client"
+        work = "asynq's tasks run in asynq's servers"
         """#
 }

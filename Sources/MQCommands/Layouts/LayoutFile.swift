@@ -209,7 +209,7 @@ public struct LayoutFile: Sendable {
             }
             try only(table, key, ["description", "queues", "ready", "push", "pop", "delayed", "retry", "dead", "member",
                                   "fields", "capacity", "max_attempts", "promote_to", "replay", "enqueue_defaults",
-                                  "ready_fields", "replay_fields", "error_source", "refuse"])
+                                  "ready_fields", "replay_fields", "dead_fields", "error_source", "refuse"])
             guard let readyValue = table["ready"], let readyArray = readyValue.array, !readyArray.isEmpty else {
                 throw error("\(key).ready", "is missing: give the ready lists, e.g. ready = [{ tier = \"normal\", key = \"jobs:{queue}\" }]")
             }
@@ -259,7 +259,7 @@ public struct LayoutFile: Sendable {
                     layout.enqueueDefaults.append((field, try defaultValue(entry[field]!, "\(key).enqueue_defaults.\(field)")))
                 }
             }
-            for (name, keyPath) in [("ready_fields", \Layout.readyFields), ("replay_fields", \Layout.replayFields)] {
+            for (name, keyPath) in [("ready_fields", \Layout.readyFields), ("replay_fields", \Layout.replayFields), ("dead_fields", \Layout.deadFields)] {
                 guard let value = table[name] else { continue }
                 let entry = try self.table(value, "\(key).\(name)")
                 layout[keyPath: keyPath] = try entry.keys.sorted().map { ($0, try defaultValue(entry[$0]!, "\(key).\(name).\($0)")) }
@@ -369,7 +369,7 @@ public struct LayoutFile: Sendable {
                 }
             }
             let table = try self.table(value, key)
-            try only(table, key, ["id", "store", "payload", "suffix"])
+            try only(table, key, ["id", "store", "payload", "suffix", "protobuf"])
             if try table["store"].map({ try string($0, "\(key).store") }) == "role_hash" {
                 guard let suffix = table["suffix"] else { throw error(key, "a role_hash store needs suffix = \".msgs\" (the hash is the role's key plus it)") }
                 return .id(key: "", store: .roleHash(suffix: try string(suffix, "\(key).suffix")))
@@ -378,7 +378,17 @@ public struct LayoutFile: Sendable {
             let messageKey = try string(template, "\(key).id")
             guard messageKey.contains("{id}") else { throw error("\(key).id", "needs the {id} placeholder") }
             switch try table["store"].map({ try string($0, "\(key).store") }) ?? "hash" {
-            case "hash": return .id(key: messageKey, store: .hash(payloadField: try table["payload"].map { try string($0, "\(key).payload") } ?? "data"))
+            case "hash":
+                var protobuf: [Int: String] = [:]
+                if let value = table["protobuf"] {
+                    let names = try self.table(value, "\(key).protobuf")
+                    for number in names.keys {
+                        guard let field = Int(number), field > 0 else { throw error("\(key).protobuf.\(number)", "a field number must be a whole number above 0") }
+                        protobuf[field] = try string(names[number]!, "\(key).protobuf.\(number)")
+                    }
+                }
+                return .id(key: messageKey, store: .hash(payloadField: try table["payload"].map { try string($0, "\(key).payload") } ?? "data",
+                                                          protobuf: protobuf))
             case "json": return .id(key: messageKey, store: .jsonString)
             case let other: throw error("\(key).store", "is '\(other)'; use hash, json or role_hash")
             }

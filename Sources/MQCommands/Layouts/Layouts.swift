@@ -203,7 +203,8 @@ enum LayoutRecords {
         switch form {
         case .json: "json"
         case .bytes: "bytes"
-        case .id(let key, .hash(let payload)): "id -> hash \(key) (payload \(payload))"
+        case .id(let key, .hash(let payload, let protobuf)):
+            "id -> hash \(key) (payload \(payload)\(protobuf.isEmpty ? "" : ", protobuf"))"
         case .id(let key, .jsonString): "id -> json string \(key)"
         case .id(_, .roleHash(let suffix)): "id -> json in the role's hash KEY\(suffix)"
         }

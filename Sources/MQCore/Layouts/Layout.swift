@@ -48,6 +48,8 @@ public struct Layout: Equatable, Sendable {
     /// replay sets besides (RQ's requeue clears started_at and ended_at).
     public var readyFields: [(field: String, value: DefaultValue)] = []
     public var replayFields: [(field: String, value: DefaultValue)] = []
+    /// Hash fields set on a move to the dead letters (asynq: state archived).
+    public var deadFields: [(field: String, value: DefaultValue)] = []
     /// Where the last error is, when not in the message: the newest entry
     /// of a stream per message that has `field` (RQ's `rq:results:ID`).
     public var errorSource: ErrorSource?
@@ -125,6 +127,7 @@ public struct Layout: Equatable, Sendable {
             && lhs.readyFields.map(\.field) == rhs.readyFields.map(\.field) && lhs.readyFields.map(\.value) == rhs.readyFields.map(\.value)
             && lhs.replayFields.map(\.field) == rhs.replayFields.map(\.field)
             && lhs.replayFields.map(\.value) == rhs.replayFields.map(\.value) && lhs.errorSource == rhs.errorSource
+            && lhs.deadFields.map(\.field) == rhs.deadFields.map(\.field) && lhs.deadFields.map(\.value) == rhs.deadFields.map(\.value)
             && lhs.refusals == rhs.refusals && lhs.queueSuffixes == rhs.queueSuffixes
     }
 
@@ -227,7 +230,9 @@ public struct Layout: Equatable, Sendable {
     }
 
     public enum MessageStore: Equatable, Sendable {
-        case hash(payloadField: String)
+        /// A hash; `protobuf` names the fields of a protobuf message in its
+        /// payload field (asynq's `msg`), which `fields` then name like hash fields.
+        case hash(payloadField: String, protobuf: [Int: String] = [:])
         case jsonString
         /// JSON in one hash per role, the role's key plus `suffix`, under
         /// the id (Dramatiq's `dramatiq:Q.msgs`, `dramatiq:Q.XQ.msgs`).
@@ -279,6 +284,8 @@ public struct Layout: Equatable, Sendable {
         /// Epoch seconds with a fraction (Ruby's Time.now.to_f, Python's time.time()).
         case fractionalSeconds = "fractional_seconds"
         case milliseconds, rfc3339
+        /// Epoch nanoseconds (asynq's pending_since).
+        case nanoseconds
         /// `2026-12-02T02:05:30.123456Z`, as RQ writes times.
         case utcMicroseconds = "utc_microseconds"
 
@@ -288,6 +295,7 @@ public struct Layout: Equatable, Sendable {
             case .seconds: .integer(milliseconds / 1000)
             case .fractionalSeconds: .number(Double(milliseconds) / 1000)
             case .milliseconds: .integer(milliseconds)
+            case .nanoseconds: .integer(milliseconds * 1_000_000)
             case .rfc3339: .string(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000)))
             case .utcMicroseconds:
                 .string(String(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(milliseconds / 1000))).dropLast())

@@ -47,9 +47,22 @@ public struct LayoutMessage: Equatable, Sendable {
             switch stored {
             case nil, .missing?:
                 problem = "its message is missing"
-            case .hash(let fields)?:
-                guard case .hash(let payloadField) = store else { return }
+            case .hash(var fields)?:
+                guard case .hash(let payloadField, let protobuf) = store else { return }
                 payload = fields[payloadField] ?? []
+                if !protobuf.isEmpty {
+                    guard let decoded = Protobuf.fields(payload) else {
+                        problem = "field \(payloadField) is not a protobuf message"
+                        return
+                    }
+                    for (number, name) in protobuf {
+                        switch decoded[number] {
+                        case .number(let value)?: fields[name] = Array(String(value).utf8)
+                        case .bytes(let bytes)?: fields[name] = bytes
+                        case nil: continue
+                        }
+                    }
+                }
                 readHash(fields, layout.fields)
             case .string(let bytes)?:
                 payload = bytes
@@ -129,9 +142,10 @@ public struct LayoutMessage: Equatable, Sendable {
             number = Double(text)
         default: number = nil
         }
-        guard let number, number.isFinite, abs(number) < 1e16 else { return nil }
+        guard let number, number.isFinite, abs(number) < (unit == .nanoseconds ? 1e22 : 1e16) else { return nil }
         switch unit {
         case .seconds, .fractionalSeconds: return Int64((number * 1000).rounded())
+        case .nanoseconds: return Int64((number / 1_000_000).rounded())
         case .milliseconds: return Int64(number.rounded())
         case .rfc3339, .utcMicroseconds: return nil
         }
