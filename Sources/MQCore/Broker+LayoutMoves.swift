@@ -1,3 +1,4 @@
+import Foundation
 import MQParsing
 import MQRedis
 
@@ -168,6 +169,7 @@ extension Broker {
             if case .string(let string)? = try? JSONReader.value(Array(text.utf8)) { return string }
             return text
         case .hexID: return (0..<12).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        case .uuid: return UUID().uuidString.lowercased()
         case .queueName: return queue.name.rawValue
         case .now(let unit): return unit.text(now)
         }
@@ -269,7 +271,11 @@ extension Broker {
     /// push to ready when the layout stamps it.
     func member(from payload: [UInt8], for queue: LayoutQueue, now: Int64, ready: Bool) -> [UInt8] {
         let layout = queue.layout
-        guard case .json = layout.member, !layout.enqueueDefaults.isEmpty || layout.replay.stampEnqueuedAt,
+        let json: Bool = switch layout.member {
+        case .json, .id(_, .roleHash): true
+        default: false
+        }
+        guard json, !layout.enqueueDefaults.isEmpty || layout.replay.stampEnqueuedAt,
               var root = try? JSONValue.object(JSONReader.object(payload)) else { return payload }
         for (path, value) in layout.enqueueDefaults {
             let pointer = JSONPointer(path)
@@ -278,6 +284,7 @@ extension Broker {
             switch value {
             case .json(let text): filled = (try? JSONReader.value(Array(text.utf8))) ?? .string(text)
             case .hexID: filled = .string((0..<12).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined())
+            case .uuid: filled = .string(UUID().uuidString.lowercased())
             case .queueName: filled = .string(queue.name.rawValue)
             case .now(let unit): filled = unit.json(now)
             }
@@ -293,14 +300,21 @@ extension Broker {
     public func validate(_ members: [[UInt8]], for queue: LayoutQueue) throws {
         let layout = queue.layout
         try layout.check("enqueue")
-        if case .id = layout.member {
+        let json: Bool
+        switch layout.member {
+        case .json, .id(_, .roleHash): json = true
+        case .bytes: json = false
+        case .id:
             throw MQError.layoutRefused("layout '\(layout.name)' keeps its messages under ids in other keys; mqctl does not write them (enqueue with the application)")
         }
-        if case .json = layout.member {
-            for (index, member) in members.enumerated() {
-                do { _ = try JSONReader.object(member) } catch {
-                    throw MQError.layoutRefused("message \(index + 1) is not a JSON object, as layout '\(layout.name)' needs: \(error); nothing was enqueued")
-                }
+        guard json else { return }
+        for (index, member) in members.enumerated() {
+            let root: JSONValue
+            do { root = .object(try JSONReader.object(member)) } catch {
+                throw MQError.layoutRefused("message \(index + 1) is not a JSON object, as layout '\(layout.name)' needs: \(error); nothing was enqueued")
+            }
+            if let missing = layout.enqueueRequired.first(where: { JSONPointer($0).value(in: root) == nil }) {
+                throw MQError.layoutRefused("message \(index + 1) has no \(missing), which layout '\(layout.name)' needs; nothing was enqueued")
             }
         }
     }
@@ -324,6 +338,9 @@ extension Broker {
             let tier = try tier.map { try queue.tier($0) } ?? queue.defaultTier
             target = (tier.key, layout.push.rawValue, "0")
         }
+        if case .id(_, .roleHash(let suffix)) = layout.member {
+            return (try enqueueRoleHashed(members, to: queue, list: target.key, hash: target.key + suffix, now: now), 0)
+        }
         let counted = queue.ready.map(\.key) + (queue.delayed.map { [$0.key] } ?? [])
         var added = 0
         for start in stride(from: 0, to: members.count, by: Self.batchSize) {
@@ -337,6 +354,26 @@ extension Broker {
             added += Int(try reply[0].int())
         }
         return (added, 0)
+    }
+
+    /// Enqueues JSON messages kept in a hash per role (Dramatiq): each gets
+    /// a new id, written into the message where the layout carries it.
+    private func enqueueRoleHashed(_ messages: [[UInt8]], to queue: LayoutQueue, list: String, hash: String, now: Int64) throws -> Int {
+        var added = 0
+        for start in stride(from: 0, to: messages.count, by: Self.batchSize) {
+            var pairs: [any RedisArgument] = []
+            for message in messages[start..<min(start + Self.batchSize, messages.count)] {
+                let id = UUID().uuidString.lowercased()
+                var root = (try? JSONValue.object(JSONReader.object(message))) ?? .object([])
+                if let path = queue.layout.replay.newIDPath { root = JSONPointer(path).setting(.string(id), in: root) }
+                pairs += [id, Array(root.text.utf8)]
+            }
+            added += Int(try connection.run(
+                LayoutScripts.enqueueRoleHashed,
+                keys: [list, hash, queue.own.counter(.enqueued), queue.own.counter(.enqueued, minute: now / 60_000)],
+                arguments: [queue.layout.push.rawValue, Keyspace.minuteBucketTTL] + pairs).int())
+        }
+        return added
     }
 
     /// Moves a layout queue's members into the native queue `target`,

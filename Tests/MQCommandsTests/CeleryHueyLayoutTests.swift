@@ -92,5 +92,15 @@ final class DramatiqLayoutTests: FrameworkTestCase {
         }
         XCTAssertEqual(try interop("dramatiq", ["work", "--queue", "default"])["succeeded"] as? Int, 2)
         XCTAssertEqual(try summary("dramatiq", "default")["done"], 6)
+
+        // A message mqctl writes as actor.send would: Dramatiq's worker runs it. (The drained queue
+        // has no keys left to be found by, so the layout is named.)
+        XCTAssertEqual(run("--layout", "dramatiq", "enqueue", "default", #"{"actor_name":"interop_job","args":[7,0]}"#, "-q").code, 0)
+        let id = try redis("LINDEX", "dramatiq:default", 0).string()
+        let message = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try redis("HGET", "dramatiq:default.msgs", id).string().utf8)) as? [String: Any])
+        XCTAssertEqual(message["queue_name"] as? String, "default")
+        XCTAssertEqual((message["options"] as? [String: Any])?["redis_message_id"] as? String, id)
+        XCTAssertEqual(run("--layout", "dramatiq", "enqueue", "default", #"{"args":[1]}"#).code, 64, "no actor_name")
+        XCTAssertEqual(try interop("dramatiq", ["work", "--queue", "default"])["succeeded"] as? Int, 1)
     }
 }

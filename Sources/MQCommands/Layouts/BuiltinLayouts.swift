@@ -23,6 +23,7 @@ enum BuiltinLayouts {
         max_attempts = 25
         # SortedEntry#retry: retry_count -= 1, then Client#push, which sets enqueued_at.
         replay = { attempts = "decrement", stamp_enqueued_at = true }
+        enqueue_requires = ["/class", "/args"]
 
         [layouts.sidekiq.refuse]
         work = "Sidekiq's jobs run in Sidekiq's processes, which count retries and write failed_at and error_class as its Web UI expects"
@@ -165,6 +166,16 @@ enum BuiltinLayouts {
         member = { store = "role_hash", suffix = ".msgs" }
         replay = { attempts = "reset", new_id_path = "/options/redis_message_id" }
 
+        # What Message and RedisBroker.enqueue fill in; the redis_message_id is the new id.
+        enqueue_requires = ["/actor_name", "/args"]
+
+        [layouts.dramatiq.enqueue_defaults]
+        queue_name = "$queue"
+        kwargs = "$json:{}"
+        options = "$json:{}"
+        message_id = "$uuid"
+        message_timestamp = "$now:milliseconds"
+
         [layouts.dramatiq.fields]
         id = "/message_id"
         attempts = "/options/retries"
@@ -174,7 +185,6 @@ enum BuiltinLayouts {
         [layouts.dramatiq.refuse]
         delayed = "Dramatiq's delayed queue (Q.DQ) is a list whose messages a worker holds until their eta; there is no sorted set to read"
         retry = "Dramatiq retries through its delayed queue (Q.DQ)"
-        enqueue = "send messages with Dramatiq's actor.send, which writes the message, its hash entry and its id together"
         work = "Dramatiq's actors run in Dramatiq's workers"
 
         # asynq 0.2x (internal/base/base.go, internal/rdb/rdb.go, inspect.go): every key of a

@@ -209,7 +209,7 @@ public struct LayoutFile: Sendable {
             }
             try only(table, key, ["description", "queues", "ready", "push", "pop", "delayed", "retry", "dead", "member",
                                   "fields", "capacity", "max_attempts", "promote_to", "replay", "enqueue_defaults",
-                                  "ready_fields", "replay_fields", "dead_fields", "error_source", "refuse"])
+                                  "ready_fields", "replay_fields", "dead_fields", "error_source", "refuse", "enqueue_requires"])
             guard let readyValue = table["ready"], let readyArray = readyValue.array, !readyArray.isEmpty else {
                 throw error("\(key).ready", "is missing: give the ready lists, e.g. ready = [{ tier = \"normal\", key = \"jobs:{queue}\" }]")
             }
@@ -252,6 +252,10 @@ public struct LayoutFile: Sendable {
                     guard let flag = stamp.bool else { throw error("\(key).replay.stamp_enqueued_at", "must be true or false") }
                     layout.replay.stampEnqueuedAt = flag
                 }
+            }
+            if let value = table["enqueue_requires"] {
+                guard let list = value.array else { throw error("\(key).enqueue_requires", "must be a list of field paths") }
+                layout.enqueueRequired = try list.map { try string($0, "\(key).enqueue_requires") }
             }
             if let value = table["enqueue_defaults"] {
                 let entry = try self.table(value, "\(key).enqueue_defaults")
@@ -399,7 +403,14 @@ public struct LayoutFile: Sendable {
         func defaultValue(_ value: TOMLValueConvertible, _ key: String) throws -> Layout.DefaultValue {
             if let text = value.string {
                 switch text {
+                case _ where text.hasPrefix("$json:"):
+                    // JSON text as it is: `$json:{}`, `$json:[]`.
+                    guard (try? JSONReader.value(Array(text.dropFirst(6).utf8))) != nil else {
+                        throw error(key, "'\(text)': $json: needs JSON after it")
+                    }
+                    return .json(String(text.dropFirst(6)))
                 case "$hex24": return .hexID
+                case "$uuid": return .uuid
                 case "$queue": return .queueName
                 case _ where text.hasPrefix("$now:"):
                     guard let unit = Layout.TimeUnit(rawValue: String(text.dropFirst(5))) else {

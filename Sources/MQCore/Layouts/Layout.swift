@@ -33,8 +33,10 @@ public struct Layout: Equatable, Sendable {
     /// How a replayed or retried-now member is rewritten, as the
     /// framework's own retry does it.
     public var replay = Replay()
-    /// Fields `enqueue` fills in when the payload lacks them.
+    /// Fields `enqueue` fills in when the payload lacks them, and those
+    /// the payload must have (Sidekiq's `class`, Dramatiq's `actor_name`).
     public var enqueueDefaults: [(path: String, value: DefaultValue)] = []
+    public var enqueueRequired: [String] = []
     /// Dead letters kept at most (oldest trimmed first) and for at most
     /// this long (ms), after each move there; nil for no cap.
     public var deadMax: Int64?
@@ -110,6 +112,8 @@ public struct Layout: Equatable, Sendable {
         case json(String)
         /// 24 lowercase hex digits (Sidekiq's jid).
         case hexID
+        /// A lowercase UUID (Dramatiq's message_id).
+        case uuid
         /// The queue's name.
         case queueName
         /// The time now, in the unit given.
@@ -128,7 +132,7 @@ public struct Layout: Equatable, Sendable {
             && lhs.replayFields.map(\.field) == rhs.replayFields.map(\.field)
             && lhs.replayFields.map(\.value) == rhs.replayFields.map(\.value) && lhs.errorSource == rhs.errorSource
             && lhs.deadFields.map(\.field) == rhs.deadFields.map(\.field) && lhs.deadFields.map(\.value) == rhs.deadFields.map(\.value)
-            && lhs.refusals == rhs.refusals && lhs.queueSuffixes == rhs.queueSuffixes
+            && lhs.refusals == rhs.refusals && lhs.enqueueRequired == rhs.enqueueRequired && lhs.queueSuffixes == rhs.queueSuffixes
     }
 
     public init(

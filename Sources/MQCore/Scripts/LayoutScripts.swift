@@ -304,4 +304,25 @@ enum LayoutScripts {
         end
         return {moved, missing}
         """)
+
+    /// Enqueues JSON messages kept in a hash per role (Dramatiq's enqueue).
+    ///
+    /// KEYS[1] -> the ready list, KEYS[2] -> its message hash
+    /// KEYS[3] -> mqctl's enqueued total, KEYS[4] -> its minute bucket
+    /// ARGV[1] -> the end to push at, ARGV[2] -> the bucket's TTL
+    /// ARGV[3..] -> pairs: the new id, the JSON
+    /// Returns the number added.
+    static let enqueueRoleHashed = RedisScript("""
+        \(QueueScripts.checks)
+        \(members)
+        expect(KEYS[1], 'list')
+        expect(KEYS[2], 'hash')
+        for i = 3, #ARGV, 2 do
+          redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+          add(KEYS[1], ARGV[1], 0, ARGV[i])
+        end
+        local added = (#ARGV - 2) / 2
+        \(QueueScripts.count("added", total: "KEYS[3]", minute: "KEYS[4]", ttl: "ARGV[2]"))
+        return added
+        """)
 }
