@@ -24,6 +24,16 @@ enum LayoutScripts {
         local function key_type(kind) if kind == 'zset' then return 'zset' end return 'list' end
         """
 
+    /// Lua that every move between two keys starts with: the checks, the
+    /// member helpers, and the types of KEYS[1] and KEYS[2] by the kinds in
+    /// ARGV[1] and ARGV[2].
+    static let movePrologue = """
+        \(QueueScripts.checks)
+        \(members)
+        expect(KEYS[1], key_type(ARGV[1]))
+        expect(KEYS[2], key_type(ARGV[2]))
+        """
+
     /// Moves members from one key to another, each replaced on the way
     /// (the new member may equal the old).
     ///
@@ -35,10 +45,7 @@ enum LayoutScripts {
     /// ARGV[4..] -> pairs: the member as it is, the member to add
     /// Returns {moved, missing}.
     static let move = RedisScript("""
-        \(QueueScripts.checks)
-        \(members)
-        expect(KEYS[1], key_type(ARGV[1]))
-        expect(KEYS[2], key_type(ARGV[2]))
+        \(movePrologue)
         local moved, missing = 0, 0
         for i = 4, #ARGV, 2 do
           if remove(KEYS[1], ARGV[1], ARGV[i]) then
@@ -254,10 +261,7 @@ enum LayoutScripts {
     /// ARGV[5..4+2N] -> field, value, ...; then the ids
     /// Returns {moved, missing}; an id whose hash is gone is not moved.
     static let moveIDs = RedisScript("""
-        \(QueueScripts.checks)
-        \(members)
-        expect(KEYS[1], key_type(ARGV[1]))
-        expect(KEYS[2], key_type(ARGV[2]))
+        \(movePrologue)
         local n = tonumber(ARGV[4])
         local first = 5 + 2 * n
         for i = first, #ARGV do expect(KEYS[3 + i - first], 'hash') end
@@ -285,10 +289,7 @@ enum LayoutScripts {
     /// ARGV[4..] -> triples: the id as it is, the new id, the new JSON
     /// Returns {moved, missing}; an id whose JSON is gone is not moved.
     static let moveRoleHashed = RedisScript("""
-        \(QueueScripts.checks)
-        \(members)
-        expect(KEYS[1], key_type(ARGV[1]))
-        expect(KEYS[2], key_type(ARGV[2]))
+        \(movePrologue)
         expect(KEYS[3], 'hash')
         expect(KEYS[4], 'hash')
         local moved, missing = 0, 0
