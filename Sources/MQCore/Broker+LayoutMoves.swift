@@ -128,9 +128,9 @@ extension Broker {
             let fields = switch target {
             case .ready: queue.layout.readyFields + (asRetry ? queue.layout.replayFields : [])
             case .dead: queue.layout.deadFields
-            case .retry: [(field: String, value: Layout.DefaultValue)]()
+            case .retry: [Layout.FieldValue]()
             }
-            let pairs = fields.flatMap { [$0.field, Self.text(of: $0.value, queue: queue, now: now)] }
+            let pairs = fields.flatMap { [$0.field, $0.value.text(queue: queue.name, now: now)] }
             for key in order {
                 let group = groups[key]!
                 let ids = stride(from: 0, to: group.pairs.count, by: 2).map { group.pairs[$0] }
@@ -160,19 +160,6 @@ extension Broker {
         }
         if target == .dead, result.moved > 0 { try trimDead(queue) }
         return result
-    }
-
-    /// A filled-in value as a hash field holds it.
-    static func text(of value: Layout.DefaultValue, queue: LayoutQueue, now: Int64) -> String {
-        switch value {
-        case .json(let text):
-            if case .string(let string)? = try? JSONReader.value(Array(text.utf8)) { return string }
-            return text
-        case .hexID: return (0..<12).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
-        case .uuid: return UUID().uuidString.lowercased()
-        case .queueName: return queue.name.rawValue
-        case .now(let unit): return unit.text(now)
-        }
     }
 
     /// Names the queue in the layout's set of queues, where it has one, as
@@ -271,24 +258,12 @@ extension Broker {
     /// push to ready when the layout stamps it.
     func member(from payload: [UInt8], for queue: LayoutQueue, now: Int64, ready: Bool) -> [UInt8] {
         let layout = queue.layout
-        let json: Bool = switch layout.member {
-        case .json, .id(_, .roleHash): true
-        default: false
-        }
-        guard json, !layout.enqueueDefaults.isEmpty || layout.replay.stampEnqueuedAt,
+        guard layout.messagesAreJSON, !layout.enqueueDefaults.isEmpty || layout.replay.stampEnqueuedAt,
               var root = try? JSONValue.object(JSONReader.object(payload)) else { return payload }
-        for (path, value) in layout.enqueueDefaults {
-            let pointer = JSONPointer(path)
+        for fill in layout.enqueueDefaults {
+            let pointer = JSONPointer(fill.field)
             guard pointer.value(in: root) == nil else { continue }
-            let filled: JSONValue
-            switch value {
-            case .json(let text): filled = (try? JSONReader.value(Array(text.utf8))) ?? .string(text)
-            case .hexID: filled = .string((0..<12).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined())
-            case .uuid: filled = .string(UUID().uuidString.lowercased())
-            case .queueName: filled = .string(queue.name.rawValue)
-            case .now(let unit): filled = unit.json(now)
-            }
-            root = pointer.setting(filled, in: root)
+            root = pointer.setting(fill.value.value(queue: queue.name, now: now), in: root)
         }
         if ready, layout.replay.stampEnqueuedAt, let field = layout.fields.enqueuedAt {
             root = JSONPointer(field.path).setting(field.unit.json(now), in: root)
@@ -300,14 +275,10 @@ extension Broker {
     public func validate(_ members: [[UInt8]], for queue: LayoutQueue) throws {
         let layout = queue.layout
         try layout.check("enqueue")
-        let json: Bool
-        switch layout.member {
-        case .json, .id(_, .roleHash): json = true
-        case .bytes: json = false
-        case .id:
+        if case .id = layout.member, !layout.messagesAreJSON {
             throw MQError.layoutRefused("layout '\(layout.name)' keeps its messages under ids in other keys; mqctl does not write them (enqueue with the application)")
         }
-        guard json else { return }
+        guard layout.messagesAreJSON else { return }
         for (index, member) in members.enumerated() {
             let root: JSONValue
             do { root = .object(try JSONReader.object(member)) } catch {

@@ -260,13 +260,15 @@ public struct LayoutFile: Sendable {
             if let value = table["enqueue_defaults"] {
                 let entry = try self.table(value, "\(key).enqueue_defaults")
                 for field in entry.keys.sorted() {
-                    layout.enqueueDefaults.append((field, try defaultValue(entry[field]!, "\(key).enqueue_defaults.\(field)")))
+                    layout.enqueueDefaults.append(Layout.FieldValue(field: field, value: try defaultValue(entry[field]!, "\(key).enqueue_defaults.\(field)")))
                 }
             }
             for (name, keyPath) in [("ready_fields", \Layout.readyFields), ("replay_fields", \Layout.replayFields), ("dead_fields", \Layout.deadFields)] {
                 guard let value = table[name] else { continue }
                 let entry = try self.table(value, "\(key).\(name)")
-                layout[keyPath: keyPath] = try entry.keys.sorted().map { ($0, try defaultValue(entry[$0]!, "\(key).\(name).\($0)")) }
+                layout[keyPath: keyPath] = try entry.keys.sorted().map {
+                    Layout.FieldValue(field: $0, value: try defaultValue(entry[$0]!, "\(key).\(name).\($0)"))
+                }
             }
             if let value = table["refuse"] {
                 let entry = try self.table(value, "\(key).refuse")

@@ -185,7 +185,7 @@ enum LayoutRecords {
             ]))),
             ("replay", .object(["attempts": .string(layout.replay.attempts.rawValue),
                                 "stamp_enqueued_at": .bool(layout.replay.stampEnqueuedAt)])),
-            ("enqueue_defaults", .object(Record(layout.enqueueDefaults.map { ($0.path, .string("\($0.value)")) }))),
+            ("enqueue_defaults", .object(Record(layout.enqueueDefaults.map { ($0.field, .string("\($0.value)")) }))),
             ("capacity", layout.capacity.map { .int($0) } ?? .null), ("max_attempts", .int(layout.maxAttempts)),
             ("promote_to", .string(layout.promoteTo)),
         ])

@@ -35,7 +35,7 @@ public struct Layout: Equatable, Sendable {
     public var replay = Replay()
     /// Fields `enqueue` fills in when the payload lacks them, and those
     /// the payload must have (Sidekiq's `class`, Dramatiq's `actor_name`).
-    public var enqueueDefaults: [(path: String, value: DefaultValue)] = []
+    public var enqueueDefaults: [FieldValue] = []
     public var enqueueRequired: [String] = []
     /// Dead letters kept at most (oldest trimmed first) and for at most
     /// this long (ms), after each move there; nil for no cap.
@@ -48,10 +48,10 @@ public struct Layout: Equatable, Sendable {
     /// For id members: hash fields set on every move to ready (RQ's
     /// `_enqueue_job`: status queued, a new enqueued_at), and those a
     /// replay sets besides (RQ's requeue clears started_at and ended_at).
-    public var readyFields: [(field: String, value: DefaultValue)] = []
-    public var replayFields: [(field: String, value: DefaultValue)] = []
+    public var readyFields: [FieldValue] = []
+    public var replayFields: [FieldValue] = []
     /// Hash fields set on a move to the dead letters (asynq: state archived).
-    public var deadFields: [(field: String, value: DefaultValue)] = []
+    public var deadFields: [FieldValue] = []
     /// Where the last error is, when not in the message: the newest entry
     /// of a stream per message that has `field` (RQ's `rq:results:ID`).
     public var errorSource: ErrorSource?
@@ -118,21 +118,45 @@ public struct Layout: Equatable, Sendable {
         case queueName
         /// The time now, in the unit given.
         case now(TimeUnit)
+
+        /// The value made for `queue` at `now` (ms).
+        public func value(queue: QueueName, now: Int64) -> JSONValue {
+            switch self {
+            case .json(let text): (try? JSONReader.value(Array(text.utf8))) ?? .string(text)
+            case .hexID: .string((0..<12).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined())
+            case .uuid: .string(UUID().uuidString.lowercased())
+            case .queueName: .string(queue.rawValue)
+            case .now(let unit): unit.json(now)
+            }
+        }
+
+        /// The same as a hash field holds it: a string as it is, else JSON text.
+        public func text(queue: QueueName, now: Int64) -> String {
+            switch value(queue: queue, now: now) {
+            case .string(let text): text
+            case let value: value.text
+            }
+        }
     }
 
-    public static func == (lhs: Layout, rhs: Layout) -> Bool {
-        lhs.name == rhs.name && lhs.description == rhs.description && lhs.queues == rhs.queues && lhs.ready == rhs.ready
-            && lhs.push == rhs.push && lhs.pop == rhs.pop && lhs.delayed == rhs.delayed && lhs.retry == rhs.retry
-            && lhs.dead == rhs.dead && lhs.member == rhs.member && lhs.fields == rhs.fields && lhs.capacity == rhs.capacity
-            && lhs.maxAttempts == rhs.maxAttempts && lhs.promoteTo == rhs.promoteTo && lhs.replay == rhs.replay
-            && lhs.enqueueDefaults.map(\.path) == rhs.enqueueDefaults.map(\.path)
-            && lhs.enqueueDefaults.map(\.value) == rhs.enqueueDefaults.map(\.value)
-            && lhs.deadMax == rhs.deadMax && lhs.deadMaxAge == rhs.deadMaxAge && lhs.deadScoreIsExpiry == rhs.deadScoreIsExpiry
-            && lhs.readyFields.map(\.field) == rhs.readyFields.map(\.field) && lhs.readyFields.map(\.value) == rhs.readyFields.map(\.value)
-            && lhs.replayFields.map(\.field) == rhs.replayFields.map(\.field)
-            && lhs.replayFields.map(\.value) == rhs.replayFields.map(\.value) && lhs.errorSource == rhs.errorSource
-            && lhs.deadFields.map(\.field) == rhs.deadFields.map(\.field) && lhs.deadFields.map(\.value) == rhs.deadFields.map(\.value)
-            && lhs.refusals == rhs.refusals && lhs.enqueueRequired == rhs.enqueueRequired && lhs.queueSuffixes == rhs.queueSuffixes
+    /// A field (a JSON pointer or a hash field) and what goes in it.
+    public struct FieldValue: Equatable, Sendable {
+        public var field: String
+        public var value: DefaultValue
+
+        public init(field: String, value: DefaultValue) {
+            self.field = field
+            self.value = value
+        }
+    }
+
+    /// Whether messages are JSON that mqctl reads and writes: JSON members,
+    /// or JSON kept in a hash per role.
+    public var messagesAreJSON: Bool {
+        switch member {
+        case .json, .id(_, .roleHash): true
+        case .bytes, .id: false
+        }
     }
 
     public init(
@@ -304,14 +328,6 @@ public struct Layout: Equatable, Sendable {
             case .utcMicroseconds:
                 .string(String(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(milliseconds / 1000))).dropLast())
                         + "." + String(format: "%03d", Int(milliseconds % 1000)) + "000Z")
-            }
-        }
-
-        /// The text a hash field holds for a time (ms).
-        public func text(_ milliseconds: Int64) -> String {
-            switch json(milliseconds) {
-            case .string(let text): text
-            case let value: value.text
             }
         }
     }

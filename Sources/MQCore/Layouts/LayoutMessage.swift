@@ -202,8 +202,9 @@ public struct LayoutMessage: Equatable, Sendable {
     /// (a message kept in a hash per role).
     public func rewritten(layout: Layout, attempts: Int64? = nil, error: String? = nil, failedAt: Int64? = nil,
                           enqueuedAt: Int64? = nil, json: Bool = false) -> [UInt8] {
-        let isJSON: Bool = if case .json = layout.member { true } else { json }
-        guard isJSON, problem == nil, var root = try? JSONValue.object(JSONReader.object(member)) else {
+        // The member itself must be the JSON (for a hash per role it is the id).
+        let memberIsJSON: Bool = if case .json = layout.member { true } else { json }
+        guard memberIsJSON, problem == nil, var root = try? JSONValue.object(JSONReader.object(member)) else {
             return member
         }
         let before = root
