@@ -71,6 +71,7 @@ extension Broker {
         for queue in queues {
             commands += queue.ready.map { RedisCommand("LLEN", $0.key) }
             commands += queue.ready.map { RedisCommand("LINDEX", $0.key, headIndex(queue)) }
+            if let prioritized = bullmqPrioritized(queue) { commands.append(RedisCommand("ZCARD", prioritized)) }
             for set in [queue.delayed, queue.retry] {
                 guard let set else { continue }
                 commands += [RedisCommand("ZCARD", set.key), RedisCommand("ZCOUNT", set.key, "-inf", set.unit.score(milliseconds: now)),
@@ -112,6 +113,8 @@ extension Broker {
                     oldest = min(oldest ?? at, at)
                 }
             }
+            // BullMQ's ready jobs with a priority, as getJobCounts counts them apart.
+            if let prioritized = bullmqPrioritized(queue) { tiers.append(TierDepth(name: "prioritized", count: try next(prioritized).int())) }
             var depths: [Int64] = [], overdue: Int64 = 0, nextDue: Int64?
             for set in [queue.delayed, queue.retry] {
                 guard let set else { depths.append(0); continue }
@@ -160,6 +163,10 @@ extension Broker {
             }
         }
         return stats
+    }
+
+    private func bullmqPrioritized(_ queue: LayoutQueue) -> String? {
+        queue.layout.writeProtocol == .bullmq ? queue.siblingKey("prioritized") : nil
     }
 
     /// For roles whose set holds every queue's members, counts each

@@ -67,6 +67,10 @@ extension Broker {
         case .dead: try queue.layout.check("dead")
         case .ready: break
         }
+        if queue.layout.writeProtocol == .bullmq {
+            guard target == .ready else { throw MQError.layoutRefused("layout '\(queue.layout.name)': BullMQ's workers alone fail jobs") }
+            return try bullmqMakeReady(queue, from: role, messages, keepAttempts: keepAttempts)
+        }
         let (sourceKey, sourceKind) = try source(queue, role)
         let now = time.nowMilliseconds()
         var result = LayoutMoveResult()
@@ -192,6 +196,7 @@ extension Broker {
     /// Removes `messages` from `role` for good (purge, cancel).
     public func removeLayout(_ queue: LayoutQueue, from role: LayoutRole, _ messages: [LayoutMessage]) throws -> LayoutMoveResult {
         try queue.layout.check("moves")
+        if queue.layout.writeProtocol == .bullmq { return try bullmqRemove(queue, from: role, messages) }
         let (key, kind) = try source(queue, role)
         var result = LayoutMoveResult()
         for start in stride(from: 0, to: messages.count, by: Self.batchSize) {
@@ -275,6 +280,7 @@ extension Broker {
     public func validate(_ members: [[UInt8]], for queue: LayoutQueue) throws {
         let layout = queue.layout
         try layout.check("enqueue")
+        if layout.writeProtocol == .bullmq { return try bullmqValidate(members) }
         if case .id = layout.member, !layout.messagesAreJSON {
             throw MQError.layoutRefused("layout '\(layout.name)' keeps its messages under ids in other keys; mqctl does not write them (enqueue with the application)")
         }
@@ -297,6 +303,7 @@ extension Broker {
     public func enqueue(_ payloads: [[UInt8]], to queue: LayoutQueue, tier: String?, runAt: Int64?) throws -> (added: Int, refused: Int) {
         let layout = queue.layout
         try validate(payloads, for: queue)
+        if layout.writeProtocol == .bullmq { return (try bullmqAdd(payloads, to: queue, runAt: runAt), 0) }
         let now = time.nowMilliseconds()
         let delayed = runAt.map { $0 > now } ?? false
         let members = payloads.map { member(from: $0, for: queue, now: now, ready: !delayed) }
@@ -354,6 +361,9 @@ extension Broker {
     /// their sets with their times, dead to dead. Returns what moved.
     public func migrate(_ queue: LayoutQueue, role: LayoutRole, _ messages: [LayoutMessage], to target: QueueName) throws -> LayoutMoveResult {
         try queue.layout.check("moves")
+        if queue.layout.writeProtocol != nil {
+            throw MQError.layoutRefused("layout '\(queue.layout.name)': its jobs leave only through the framework's own scripts, which migrate does not follow")
+        }
         if connection.isCluster {
             throw MQError.layoutRefused("migrate moves between keys in different cluster slots; it is not offered on a cluster")
         }

@@ -36,27 +36,86 @@ final class CeleryHueyLayoutTests: FrameworkTestCase {
     }
 }
 
-/// The built-in `bullmq` layout, read only, against BullMQ's Python port
-/// (which runs BullMQ's own Lua scripts).
+/// The built-in `bullmq` layout against BullMQ's Python port (which runs
+/// BullMQ's own Lua scripts): mqctl's writes follow its protocol, so a
+/// worker blocked on the marker wakes for them and runs the jobs.
 final class BullMQLayoutTests: FrameworkTestCase {
-    func testFailedJobsAreCountedAndListedAsBullMQReportsThemAndMovesAreRefused() throws {
+    func testFailedJobsReplayedAsJobRetryWakeALiveWorker() throws {
         _ = try interop("bullmq", ["enqueue", "--queue", "emails", "--count", "6", "--fail-every", "3", "--retry", "0"])
         let counts0 = try XCTUnwrap(try interop("bullmq", ["counts", "--queue", "emails"])["api"] as? [String: Any])
         let jobCounts0 = try XCTUnwrap(counts0["Queue.getJobCounts"] as? [String: Int])
         XCTAssertEqual(try statsRow("emails", layout: "bullmq")["ready"] as? Int, jobCounts0["waiting"])
         _ = try interop("bullmq", ["work", "--queue", "emails"])
-        let counts = try XCTUnwrap(try interop("bullmq", ["counts", "--queue", "emails"])["api"] as? [String: Any])
-        let jobCounts = try XCTUnwrap(counts["Queue.getJobCounts"] as? [String: Int])
-        XCTAssertEqual(jobCounts["failed"], 2)
-        XCTAssertEqual(try statsRow("emails", layout: "bullmq")["dead"] as? Int, jobCounts["failed"])
+        XCTAssertEqual(try jobCounts("emails")["failed"], 2)
+        XCTAssertEqual(try statsRow("emails", layout: "bullmq")["dead"] as? Int, 2)
         let listed = try XCTUnwrap(try json(run("dlq", "list", "emails", "--error", "^boom", "-o", "json"))["items"] as? [[String: Any]])
         XCTAssertEqual(Set(listed.compactMap { $0["error"] as? String }), ["boom 3", "boom 6"])
         XCTAssertEqual(listed.first?["attempts"] as? Int, 1, "atm")
+
+        XCTAssertEqual(run("dlq", "replay", "emails", "--all", "--dry-run").code, 0)
+        XCTAssertEqual(try jobCounts("emails")["failed"], 2, "a dry run moves nothing")
+        _ = try interop("bullmq", ["set-failing", "off"])
+        // A worker with BullMQ's default drainDelay (5 s) blocks on the
+        // marker; only a replay that sets it wakes the worker within 3 s.
+        let worker = try startInterop("bullmq", ["work", "--queue", "emails", "--stay", "--seconds", "8"])
+        Thread.sleep(forTimeInterval: 2)
         let replay = run("dlq", "replay", "emails", "--all", "-y")
-        XCTAssertEqual(replay.code, 64)
-        XCTAssertTrue(replay.stderr.contains("Job.retry"), replay.stderr)
-        XCTAssertFalse(replay.stderr.contains("re-run"), "a refusal is not a run cut short")
-        XCTAssertEqual(jobCounts["failed"], try XCTUnwrap((try interop("bullmq", ["counts", "--queue", "emails"])["api"] as? [String: Any])?["Queue.getJobCounts"] as? [String: Int])["failed"])
+        XCTAssertEqual(replay.code, 0, replay.stderr)
+        XCTAssertTrue(replay.stdout.contains("moved") && replay.stdout.contains("2"), replay.stdout)
+        let deadline = Date().addingTimeInterval(3)
+        while Date() < deadline, try redis("GET", "interop:done:bullmq").optionalString() != "6" { Thread.sleep(forTimeInterval: 0.1) }
+        XCTAssertEqual(try redis("GET", "interop:done:bullmq").optionalString(), "6", "the live worker ran the replayed jobs at once")
+        worker.waitUntilExit()
+        let after = try jobCounts("emails")
+        XCTAssertEqual(after["failed"], 0)
+        XCTAssertEqual(after["completed"], 6)
+        let events = try redis("XRANGE", "bull:emails:events", "-", "+").array().map { entry in
+            try entry.array()[1].array().map { try $0.string() }.joined(separator: " ")
+        }
+        XCTAssertEqual(events.filter { $0.hasPrefix("event waiting") && $0.hasSuffix("prev failed") }.count, 2, "\(events)")
+    }
+
+    func testEnqueueRunNowAndPurgeAsQueueAddPromoteAndRemove() throws {
+        let added = run("--layout", "bullmq", "enqueue", "emails", #"{"name":"interop","data":{"i":7,"k":0}}"#)
+        XCTAssertEqual(added.code, 0, added.stderr)
+        let later = run("--layout", "bullmq", "enqueue", "emails", "--delay", "1h",
+                        #"{"name":"interop","data":{"i":8,"k":0},"opts":{"jobId":"late-8","priority":3}}"#)
+        XCTAssertEqual(later.code, 0, later.stderr)
+        XCTAssertEqual(try jobCounts("emails")["waiting"], 1)
+        XCTAssertEqual(try jobCounts("emails")["delayed"], 1)
+        let again = run("--layout", "bullmq", "enqueue", "emails", #"{"name":"interop","data":{},"opts":{"jobId":"late-8"}}"#)
+        XCTAssertEqual(again.code, 0, "an id in use is left alone, as Queue.add leaves it")
+        XCTAssertEqual(try redis("HGET", "bull:emails:late-8", "data").string(), #"{"i":8,"k":0}"#)
+        let unnamed = run("--layout", "bullmq", "enqueue", "emails", #"{"data":{}}"#)
+        XCTAssertEqual(unnamed.code, 64)
+        XCTAssertTrue(unnamed.stderr.contains("job name"), unnamed.stderr)
+
+        let runNow = run("delayed", "run-now", "emails", "late-8")
+        XCTAssertEqual(runNow.code, 0, runNow.stderr)
+        XCTAssertEqual(try jobCounts("emails")["delayed"], 0)
+        XCTAssertEqual(try jobCounts("emails")["prioritized"], 1, "a job with a priority goes to prioritized")
+        let tiers = try XCTUnwrap(try statsRow("emails", layout: "bullmq")["ready_by_priority"] as? [String: Int])
+        XCTAssertEqual(tiers, ["normal": 1, "prioritized": 1])
+        XCTAssertEqual(try statsRow("emails", layout: "bullmq")["ready"] as? Int, 2, "wait and prioritized")
+        XCTAssertEqual(try redis("HGET", "bull:emails:late-8", "delay").string(), "0")
+        let work = try interop("bullmq", ["work", "--queue", "emails"])
+        XCTAssertEqual(work["succeeded"] as? Int, 2, "\(work)")
+
+        _ = try interop("bullmq", ["enqueue", "--queue", "emails", "--count", "1", "--fail-every", "1", "--retry", "0"])
+        _ = try interop("bullmq", ["work", "--queue", "emails"])
+        XCTAssertEqual(try jobCounts("emails")["failed"], 1)
+        let failedID = try redis("ZRANGE", "bull:emails:failed", 0, -1).array()[0].string()
+        let purge = run("dlq", "purge", "emails", "--all", "-y")
+        XCTAssertEqual(purge.code, 0, purge.stderr)
+        XCTAssertEqual(try jobCounts("emails")["failed"], 0)
+        XCTAssertEqual(try redis("EXISTS", "bull:emails:\(failedID)").int(), 0, "Job.remove deletes the hash")
+        let last = try redis("XREVRANGE", "bull:emails:events", "+", "-", "COUNT", 1).array()[0].array()[1].array().map { try $0.string() }
+        XCTAssertEqual(last, ["event", "removed", "jobId", failedID, "prev", "failed"])
+    }
+
+    private func jobCounts(_ queue: String) throws -> [String: Int] {
+        let counts = try XCTUnwrap(try interop("bullmq", ["counts", "--queue", queue])["api"] as? [String: Any])
+        return try XCTUnwrap(counts["Queue.getJobCounts"] as? [String: Int])
     }
 }
 

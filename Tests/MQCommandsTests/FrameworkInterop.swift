@@ -25,6 +25,18 @@ class FrameworkTestCase: CommandTestCase {
         return try XCTUnwrap(JSONSerialization.jsonObject(with: stdout) as? [String: Any], String(decoding: stdout, as: UTF8.self))
     }
 
+    /// Starts a `Scripts/interop FRAMEWORK ...` command (a live worker)
+    /// and returns it running; its output is discarded.
+    func startInterop(_ framework: String, _ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = Self.root.appendingPathComponent("Scripts/interop")
+        process.arguments = [framework] + arguments + ["--url", server.url]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     /// The framework's own counts for a queue (ready, scheduled, retry, failed, running, done).
     func summary(_ framework: String, _ queue: String) throws -> [String: Int] {
         try XCTUnwrap(try interop(framework, ["counts", "--queue", queue])["summary"] as? [String: Int])

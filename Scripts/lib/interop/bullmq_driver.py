@@ -80,7 +80,12 @@ def work(url, queue, seconds, stay=False):
 
     async def go():
         q = Queue(queue, {"connection": url})
-        worker = Worker(queue, process, {"connection": url, "concurrency": 2, "drainDelay": 1})
+        # Draining: a short block on the marker ends the run soon. Staying: BullMQ's
+        # default (5 s), so a job is taken at once only if its writer set the marker.
+        options = {"connection": url, "concurrency": 2}
+        if not stay:
+            options["drainDelay"] = 1
+        worker = Worker(queue, process, options)
         timed_out = False
         quiet_since = None
         last = None

@@ -125,12 +125,13 @@ enum BuiltinLayouts {
         enqueue = "a Huey message is a pickled Message tuple; enqueue it with Huey"
         work = "Huey's tasks run in Huey's consumer"
 
-        # BullMQ 4 and 5 (src/classes/queue-keys.ts, src/commands/*.lua): job ids LPUSHed to
-        # bull:NAME:wait and taken from the right; jobs in hashes bull:NAME:ID; delayed scores
-        # are epoch ms x 0x1000 plus an ordinal; failed jobs scored by finishedOn (ms).
-        # Read only: every BullMQ change also sets its marker key and adds to its event stream.
+        # BullMQ 5 (src/classes/queue-keys.ts, src/commands/*.lua, as the bullmq Python port
+        # 2.x-3.x runs them): job ids LPUSHed to bull:NAME:wait and taken from the right; jobs
+        # in hashes bull:NAME:ID; delayed scores are epoch ms x 0x1000 plus an ordinal; failed
+        # jobs scored by finishedOn (ms). Writes follow BullMQ's scripts (protocol): marker,
+        # events, priorities; replay is Job.retry with its attempts reset.
         [layouts.bullmq]
-        description = "BullMQ 4-5 (read only): bull:NAME:wait ids, bull:NAME:ID job hashes, delayed and failed sets"
+        description = "BullMQ 5: bull:NAME:wait ids, bull:NAME:ID job hashes, delayed and failed sets"
         queues = { pattern = "bull:{queue}:meta" }
         push = "left"
         pop = "right"
@@ -138,6 +139,9 @@ enum BuiltinLayouts {
         delayed = { key = "bull:{queue}:delayed", score = "bullmq" }
         dead = { key = "bull:{queue}:failed", type = "zset", score = "milliseconds" }
         member = { id = "bull:{queue}:{id}", store = "hash", payload = "data" }
+        protocol = "bullmq"
+        # What enqueue takes: Queue.add's arguments as one object.
+        enqueue_requires = ["/name", "/data"]
 
         [layouts.bullmq.fields]
         attempts = "atm"
@@ -146,9 +150,7 @@ enum BuiltinLayouts {
         failed_at = { path = "finishedOn", unit = "milliseconds" }
 
         [layouts.bullmq.refuse]
-        moves = "BullMQ's own scripts also set its marker key and add to its event stream on every move; replay with Job.retry or Queue.retryJobs"
         retry = "BullMQ retries through its delayed set or the wait list; there is no retry set"
-        enqueue = "add jobs with BullMQ's Queue.add, whose script keeps its ids, marker and events"
         work = "BullMQ's jobs run in BullMQ's workers"
 
         # Dramatiq 1.x and 2.x Redis broker (dramatiq/brokers/redis.py, redis/dispatch.lua): a

@@ -209,7 +209,7 @@ public struct LayoutFile: Sendable {
             }
             try only(table, key, ["description", "queues", "ready", "push", "pop", "delayed", "retry", "dead", "member",
                                   "fields", "capacity", "max_attempts", "promote_to", "replay", "enqueue_defaults",
-                                  "ready_fields", "replay_fields", "dead_fields", "error_source", "refuse", "enqueue_requires"])
+                                  "ready_fields", "replay_fields", "dead_fields", "error_source", "refuse", "enqueue_requires", "protocol"])
             guard let readyValue = table["ready"], let readyArray = readyValue.array, !readyArray.isEmpty else {
                 throw error("\(key).ready", "is missing: give the ready lists, e.g. ready = [{ tier = \"normal\", key = \"jobs:{queue}\" }]")
             }
@@ -251,6 +251,12 @@ public struct LayoutFile: Sendable {
                 if let stamp = entry["stamp_enqueued_at"] {
                     guard let flag = stamp.bool else { throw error("\(key).replay.stamp_enqueued_at", "must be true or false") }
                     layout.replay.stampEnqueuedAt = flag
+                }
+            }
+            if let value = table["protocol"] {
+                layout.writeProtocol = try choice(value, "\(key).protocol")
+                guard case .id(let template, .hash) = layout.member, template.hasSuffix("{id}") else {
+                    throw error("\(key).protocol", "BullMQ's protocol needs job hashes, e.g. member = { id = \"bull:{queue}:{id}\", store = \"hash\", payload = \"data\" }")
                 }
             }
             if let value = table["enqueue_requires"] {

@@ -60,6 +60,16 @@ public struct Layout: Equatable, Sendable {
     /// Keys: `delayed`, `retry`, `dead`, `enqueue`, `work`, and `moves`
     /// (every move and removal, where listing is fine).
     public var refusals: [String: String] = [:]
+    /// The framework whose own state changes mqctl's moves, removals and
+    /// enqueues make, instead of moving members alone; nil for those.
+    public var writeProtocol: WriteProtocol?
+
+    public enum WriteProtocol: String, Sendable, CaseIterable {
+        /// BullMQ 5: the marker key, the events stream, priorities and job
+        /// hashes (`BullMQScripts`).
+        case bullmq
+    }
+
     /// Endings of what a `pattern` finds that belong to a queue's other
     /// roles: `Q.XQ` is queue Q's (Dramatiq's dead letters).
     public var queueSuffixes: [String] = []

@@ -73,6 +73,13 @@ public struct LayoutQueue: Equatable, Sendable {
         return expand(template).replacingOccurrences(of: "{id}", with: id)
     }
 
+    /// A key the framework keeps beside its job hashes, named as it names
+    /// them: the message-key template with `name` for the id (BullMQ's
+    /// `bull:NAME:` + `marker`, as Queue.toKey does).
+    public func siblingKey(_ name: String) -> String? {
+        messageKey(id: name)
+    }
+
     /// Every key of the layout with the Redis type it must hold.
     public var declaredKeys: [(role: String, key: String, type: String)] {
         var keys = ready.map { ("ready:\($0.name)", $0.key, "list") }
