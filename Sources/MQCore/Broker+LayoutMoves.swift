@@ -280,7 +280,17 @@ extension Broker {
     public func validate(_ members: [[UInt8]], for queue: LayoutQueue) throws {
         let layout = queue.layout
         try layout.check("enqueue")
-        if layout.writeProtocol == .bullmq { return try bullmqValidate(members) }
+        switch layout.writeProtocol {
+        case .bullmq: return try bullmqValidate(members)
+        case .rq:
+            let now = time.nowMilliseconds()
+            for (index, member) in members.enumerated() { _ = try RQJob(member, index: index, queue: queue.name, now: now, scheduled: false) }
+            return
+        case .celery:
+            for (index, member) in members.enumerated() { _ = try CeleryMessage.envelope(member, index: index, queue: queue.name, priority: 0, eta: nil) }
+            return
+        case nil: break
+        }
         if case .id = layout.member, !layout.messagesAreJSON {
             throw MQError.layoutRefused("layout '\(layout.name)' keeps its messages under ids in other keys; mqctl does not write them (enqueue with the application)")
         }
@@ -303,7 +313,15 @@ extension Broker {
     public func enqueue(_ payloads: [[UInt8]], to queue: LayoutQueue, tier: String?, runAt: Int64?) throws -> (added: Int, refused: Int) {
         let layout = queue.layout
         try validate(payloads, for: queue)
-        if layout.writeProtocol == .bullmq { return (try bullmqAdd(payloads, to: queue, runAt: runAt), 0) }
+        var payloads = payloads, runAt = runAt
+        switch layout.writeProtocol {
+        case .bullmq: return (try bullmqAdd(payloads, to: queue, runAt: runAt), 0)
+        case .rq: return (try rqAdd(payloads, to: queue, tier: tier, runAt: runAt), 0)
+        case .celery:
+            payloads = try celeryEnvelopes(payloads, for: queue, tier: tier, runAt: runAt)
+            runAt = nil
+        case nil: break
+        }
         let now = time.nowMilliseconds()
         let delayed = runAt.map { $0 > now } ?? false
         let members = payloads.map { member(from: $0, for: queue, now: now, ready: !delayed) }

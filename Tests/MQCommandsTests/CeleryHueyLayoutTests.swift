@@ -14,13 +14,22 @@ final class CeleryHueyLayoutTests: FrameworkTestCase {
         let peeked = try XCTUnwrap(try json(run("peek", "celery", "-o", "json"))["items"] as? [[String: Any]])
         XCTAssertEqual(peeked.count, 5)
         XCTAssertEqual((peeked.first?["id"] as? String)?.count, 36, "headers.id, the task id")
-        for command in [["dlq", "list", "celery"], ["retry", "list", "celery"], ["delayed", "list", "celery"], ["enqueue", "celery", "{}"]] {
+        for command in [["dlq", "list", "celery"], ["retry", "list", "celery"], ["delayed", "list", "celery"]] {
             let result = run(command)
             XCTAssertEqual(result.code, 64, command.joined(separator: " "))
             XCTAssertTrue(result.stderr.contains("layout 'celery': ") && result.stderr.contains("Celery"), result.stderr)
         }
-        // Celery's own worker still finds every message where it left it.
-        XCTAssertEqual(try interop("celery", ["work", "--queue", "celery"])["succeeded"] as? Int, 5)
+        // A task named by mqctl is sent as send_task sends it; an ETA goes in its headers.
+        let sent = run("enqueue", "celery", #"{"task": "interop.job", "args": [6, 0]}"#)
+        XCTAssertEqual(sent.code, 0, sent.stderr)
+        let soon = run("enqueue", "celery", "--delay", "1s", #"{"task": "interop.job", "args": [7, 0]}"#)
+        XCTAssertEqual(soon.code, 0, soon.stderr)
+        let unnamed = run("enqueue", "celery", "{}")
+        XCTAssertEqual(unnamed.code, 64)
+        XCTAssertTrue(unnamed.stderr.contains("needs \"task\""), unnamed.stderr)
+        XCTAssertEqual(try statsRow("celery", layout: "celery")["ready"] as? Int, 7)
+        // Celery's own worker finds every message where it left it, and runs mqctl's.
+        XCTAssertEqual(try interop("celery", ["work", "--queue", "celery"])["succeeded"] as? Int, 7)
         XCTAssertEqual(try statsRow("celery", layout: "celery")["ready"] as? Int, 0)
     }
 

@@ -40,7 +40,7 @@ final class RQLayoutTests: FrameworkTestCase {
         XCTAssertEqual(try summary("rq", "default")["done"], 6)
     }
 
-    func testPurgeDeletesTheJobAndEnqueueIsRefusedWithAReason() throws {
+    func testPurgeDeletesTheJobAndImportIsRefused() throws {
         _ = try rq("enqueue", "--queue", "low", "--count", "2", "--fail-every", "1", "--retry", "0")
         _ = try rq("work", "--queue", "low")
         let ids = try redis("ZRANGE", "rq:failed:low", 0, -1).array().map { try $0.string() }
@@ -51,9 +51,54 @@ final class RQLayoutTests: FrameworkTestCase {
         let restore = run("dlq", "import", "low", stdin: run("dlq", "export", "low").stdout)
         XCTAssertEqual(restore.code, 64, "an id without its job hash would be a broken job")
         XCTAssertEqual(try redis("ZCARD", "rq:failed:low").int(), 1)
-        let enqueue = run("enqueue", "low", "x")
-        XCTAssertEqual(enqueue.code, 64)
-        XCTAssertTrue(enqueue.stderr.contains("keeps its messages under ids"), enqueue.stderr)
+    }
+
+    /// Jobs named by their function's path are pickled as RQ pickles them
+    /// (read back by Python's own pickle) and run by RQ's worker.
+    func testEnqueuedCallsArePickledAsRQDoesAndRunByItsWorker() throws {
+        let add = run("--layout", "rq", "enqueue", "reports", #"{"func": "rq_driver.job", "args": [41, 0]}"#)
+        XCTAssertEqual(add.code, 0, add.stderr)
+        XCTAssertEqual(try summary("rq", "reports")["ready"], 1, "rq info counts it")
+        let later = run("--layout", "rq", "enqueue", "reports", "--delay", "1h", #"{"func": "rq_driver.job", "args": [42, 0]}"#)
+        XCTAssertEqual(later.code, 0, later.stderr)
+        XCTAssertEqual(try summary("rq", "reports")["scheduled"], 1)
+        let work = try rq("work", "--queue", "reports", "--seconds", "20")
+        XCTAssertEqual(work["succeeded"] as? Int, 1, "\(work)")
+
+        let odd = #"{"func": "app.tasks.send", "args": ["it's \"q\"\n", 1.5, -7, 300, 70000, 4294967296, -9223372036854775807, true, null, [1, {"a": []}], "n\u00e9"], "kwargs": {"to": "x"}}"#
+        XCTAssertEqual(run("--layout", "rq", "enqueue", "odd", odd).code, 0)
+        let id = try redis("LINDEX", "rq:queue:odd", 0).string()
+        let data = try redis("HGET", "rq:job:\(id)", "data").bytes()
+        let python = try pythonRead(data, """
+            import sys, zlib, pickle
+            f, inst, args, kwargs = pickle.loads(zlib.decompress(sys.stdin.buffer.read()))
+            print(repr((f, inst, args, kwargs)))
+            print(f + "(" + ", ".join([repr(a) for a in args] + [k + "=" + repr(v) for k, v in kwargs.items()]) + ")")
+            """)
+        XCTAssertEqual(python[0], #"('app.tasks.send', None, ('it\'s "q"\n', 1.5, -7, 300, 70000, 4294967296, -9223372036854775807, True, None, [1, {'a': []}], 'né'), {'to': 'x'})"#)
+        XCTAssertEqual(try redis("HGET", "rq:job:\(id)", "description").string(), python[1], "the description is RQ's call string")
+        for (payload, why) in [("x", "not a JSON object"), (#"{"func": "nodots"}"#, "dotted path"), (#"{"func": "a.b", "args": {}}"#, "must be a list")] {
+            let refused = run("--layout", "rq", "enqueue", "odd", payload)
+            XCTAssertEqual(refused.code, 64, payload)
+            XCTAssertTrue(refused.stderr.contains(why), refused.stderr)
+        }
+    }
+
+    /// Python 3's reading of `input` by `script`, line by line.
+    private func pythonRead(_ input: [UInt8], _ script: String) throws -> [String] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = ["-c", script]
+        let stdin = Pipe(), stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        try process.run()
+        stdin.fileHandleForWriting.write(Data(input))
+        try stdin.fileHandleForWriting.close()
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        return String(decoding: output, as: UTF8.self).split(separator: "\n").map(String.init)
     }
 
     func testSeveralFrameworksInOneRedisEachWithItsLayout() throws {

@@ -56,6 +56,8 @@ enum BuiltinLayouts {
         delayed = { key = "rq:scheduled:{queue}", score = "seconds" }
         dead = { key = "rq:failed:{queue}", type = "zset", score = "seconds", score_is_expiry = true }
         member = { id = "rq:job:{id}", store = "hash", payload = "data" }
+        # enqueue of {"func": "module.function", "args": [...], "kwargs": {...}} writes the pickled call.
+        protocol = "rq"
         error_source = { key = "rq:results:{id}", field = "exc_string", encoding = "base64-zlib" }
         # BaseRegistry.requeue leaves retries_left and number_of_retries as they are.
         replay = { attempts = "keep" }
@@ -95,6 +97,8 @@ enum BuiltinLayouts {
           { tier = "9", key = "{queue}\u0006\u00169" },
         ]
         member = "json"
+        # enqueue of {"task": "name", "args": [...], "kwargs": {...}} writes send_task's envelope.
+        protocol = "celery"
 
         [layouts.celery.fields]
         id = "/headers/id"
@@ -104,7 +108,6 @@ enum BuiltinLayouts {
         dead = "Celery keeps no failed tasks in the broker: they are results (celery-task-meta-ID) in the result backend"
         retry = "Celery retries by publishing a new message with an ETA; there is no retry set in Redis"
         delayed = "Celery's ETA tasks wait in the ready lists and in a worker's memory; there is no delayed set in Redis"
-        enqueue = "a Celery message needs kombu's envelope (base64 body, delivery tag, a bound exchange); send it with Celery"
         work = "Celery's tasks run in Celery's worker"
 
         # Huey 2.x and 3.x RedisStorage (huey/storage.py): pickled messages LPUSHed to

@@ -255,8 +255,12 @@ public struct LayoutFile: Sendable {
             }
             if let value = table["protocol"] {
                 layout.writeProtocol = try choice(value, "\(key).protocol")
-                guard case .id(let template, .hash) = layout.member, template.hasSuffix("{id}") else {
-                    throw error("\(key).protocol", "BullMQ's protocol needs job hashes, e.g. member = { id = \"bull:{queue}:{id}\", store = \"hash\", payload = \"data\" }")
+                if layout.writeProtocol == .celery {
+                    guard layout.member == .json else { throw error("\(key).protocol", "Celery's envelopes are JSON members: member = \"json\"") }
+                } else if case .id(let template, .hash) = layout.member, template.hasSuffix("{id}") {
+                    // RQ and BullMQ name their job hashes by id.
+                } else {
+                    throw error("\(key).protocol", "RQ's and BullMQ's protocols need job hashes, e.g. member = { id = \"bull:{queue}:{id}\", store = \"hash\", payload = \"data\" }")
                 }
             }
             if let value = table["enqueue_requires"] {

@@ -60,14 +60,18 @@ public struct Layout: Equatable, Sendable {
     /// Keys: `delayed`, `retry`, `dead`, `enqueue`, `work`, and `moves`
     /// (every move and removal, where listing is fine).
     public var refusals: [String: String] = [:]
-    /// The framework whose own state changes mqctl's moves, removals and
-    /// enqueues make, instead of moving members alone; nil for those.
+    /// The framework whose own encoding `enqueue` writes, and for BullMQ
+    /// whose own state changes every move makes; nil for plain members.
     public var writeProtocol: WriteProtocol?
 
     public enum WriteProtocol: String, Sendable, CaseIterable {
         /// BullMQ 5: the marker key, the events stream, priorities and job
         /// hashes (`BullMQScripts`).
         case bullmq
+        /// RQ: enqueue writes the job hash with the pickled call (`RQJob`).
+        case rq
+        /// Celery: enqueue writes kombu's envelope (`CeleryMessage`).
+        case celery
     }
 
     /// Endings of what a `pattern` finds that belong to a queue's other
@@ -326,6 +330,12 @@ public struct Layout: Equatable, Sendable {
         case nanoseconds
         /// `2026-12-02T02:05:30.123456Z`, as RQ writes times.
         case utcMicroseconds = "utc_microseconds"
+
+        /// A time (ms) as this unit writes it in a hash field.
+        public func text(_ milliseconds: Int64) -> String {
+            if case .string(let text) = json(milliseconds) { return text }
+            return json(milliseconds).text
+        }
 
         /// A time (ms) as this unit writes it in JSON.
         public func json(_ milliseconds: Int64) -> JSONValue {

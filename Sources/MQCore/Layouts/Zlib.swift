@@ -1,7 +1,16 @@
 import CZlib
 
-/// zlib's inflate, for what frameworks store compressed (RQ's tracebacks).
+/// zlib, for what frameworks store compressed (RQ's job data and tracebacks).
 enum Zlib {
+    /// `bytes` as one zlib stream (what Python's zlib.compress makes).
+    static func deflate(_ bytes: [UInt8]) -> [UInt8] {
+        var length = compressBound(uLong(bytes.count))
+        var output = [UInt8](repeating: 0, count: Int(length))
+        let status = compress2(&output, &length, bytes, uLong(bytes.count), Z_DEFAULT_COMPRESSION)
+        precondition(status == Z_OK, "compress2 with a buffer of compressBound cannot fail")
+        return Array(output.prefix(Int(length)))
+    }
+
     /// The inflated bytes, or nil when `bytes` is not a zlib stream. At
     /// most `limit` bytes come out: a traceback is shown, not archived.
     static func inflate(_ bytes: [UInt8], limit: Int = 1 << 20) -> [UInt8]? {

@@ -104,6 +104,38 @@ enum LayoutScripts {
         return {added}
         """)
 
+    /// Enqueues ids whose messages are hashes (RQ): each hash is written,
+    /// then its id pushed or added, in one script per batch.
+    ///
+    /// KEYS[1] -> the ready list or delayed set
+    /// KEYS[2] -> mqctl's enqueued total, KEYS[3] -> this minute's count
+    /// ARGV[1] -> KEYS[1]'s kind: `left`, `right` or `zset`
+    /// ARGV[2] -> the score for a sorted set, ARGV[3] -> the minute count's TTL
+    /// ARGV[4..] -> per message: the id, its hash's key, the number of
+    ///   fields, then field and value pairs
+    /// Returns the number added.
+    static let enqueueHashed = RedisScript("""
+        \(QueueScripts.checks)
+        \(members)
+        expect(KEYS[1], key_type(ARGV[1]))
+        local i = 4
+        while i <= #ARGV do
+          expect(ARGV[i + 1], 'hash')
+          i = i + 3 + tonumber(ARGV[i + 2]) * 2
+        end
+        local added = 0
+        i = 4
+        while i <= #ARGV do
+          local id, hash, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+          redis.call('HSET', hash, unpack(ARGV, i + 3, i + 2 + n * 2))
+          add(KEYS[1], ARGV[1], ARGV[2], id)
+          added = added + 1
+          i = i + 3 + n * 2
+        end
+        \(QueueScripts.count("added", total: "KEYS[2]", minute: "KEYS[3]", ttl: "ARGV[3]"))
+        return added
+        """)
+
     /// A worker's reliable fetch: up to `count` members, first tier first,
     /// each LMOVEd from its ready list into the worker's processing list
     /// for that tier, where `reap` finds it if the worker dies.
