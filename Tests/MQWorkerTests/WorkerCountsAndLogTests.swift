@@ -47,8 +47,8 @@ final class WorkerCountsAndLogTests: WorkerTestCase {
         kill(worker.processIdentifier, SIGTERM)
         XCTAssertEqual(wait(worker), 0)
         let log = workerLog()
-        XCTAssertTrue(log.contains("INFO failed, will retry queue=orders id=f attempt=1/2 error=\"exit 3: first line\""), log)
-        XCTAssertTrue(log.contains("WARN failed, attempts used up: dead-lettered queue=orders id=f attempt=2/2"), log)
+        XCTAssertTrue(log.contains("INFO failed, will retry queue=orders id=f attempt=1 max_attempts=2 error=\"exit 3: first line\" retry_in_seconds=0.100"), log)
+        XCTAssertTrue(log.contains("WARN failed, attempts used up: dead-lettered queue=orders id=f attempt=2 max_attempts=2"), log)
         XCTAssertFalse(log.contains("second line"), "the first line of the error only")
 
         try enqueue(20)
@@ -56,11 +56,23 @@ final class WorkerCountsAndLogTests: WorkerTestCase {
         XCTAssertEqual(wait(burst), 0)
         XCTAssertEqual(workerLog(1).components(separatedBy: "queues drained").count - 1, 1, "logged once, not per slot: \(workerLog(1))")
 
+        // JSON lines keep counts and durations numbers.
+        try mqctl("enqueue", "orders", "w", "--id", "f3", "--max-attempts", "2")
+        let json = try startWorker(["orders", "--burst", "--log-format", "json", "--backoff", "fixed", "--backoff-base", "100ms", "--", handler])
+        XCTAssertEqual(wait(json), 0)
+        let lines = workerLog(2).split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let retry = try XCTUnwrap(lines.first { $0["msg"] as? String == "failed, will retry" }, workerLog(2))
+        XCTAssertEqual(retry["attempt"] as? Int, 1)
+        XCTAssertEqual(retry["max_attempts"] as? Int, 2)
+        XCTAssertEqual(retry["retry_in_seconds"] as? Double, 0.1)
+        let handled = try XCTUnwrap(lines.first { $0["msg"] as? String == "worker stopped" }?["handled"] as? Int, "a number, not a string")
+        XCTAssertGreaterThanOrEqual(handled, 1)
+
         try mqctl("enqueue", "orders", "z", "--id", "f2", "--max-attempts", "1")
         let quiet = try startWorker(["orders", "--burst", "-q", "--", handler])
         XCTAssertEqual(wait(quiet), 0)
-        XCTAssertFalse(workerLog(2).contains("INFO"), workerLog(2))
-        XCTAssertTrue(workerLog(2).contains("WARN failed, attempts used up"), workerLog(2))
+        XCTAssertFalse(workerLog(3).contains("INFO"), workerLog(3))
+        XCTAssertTrue(workerLog(3).contains("WARN failed, attempts used up"), workerLog(3))
     }
 
     func testAFullRedisStillRunsMessagesAndTheirAcksFreeMemory() throws {

@@ -53,7 +53,7 @@ extension Worker {
             }
             state.withLock { inHand[slot] = deliveries }
             for delivery in deliveries {
-                log.log(.debug, "started", [("queue", delivery.source), ("id", delivery.envelope.id), ("attempt", String(delivery.envelope.attempts))])
+                log.log(.debug, "started", [("queue", .text(delivery.source)), ("id", .text(delivery.envelope.id)), ("attempt", .number(delivery.envelope.attempts))])
             }
             let channels = listened()
             if !channels.isEmpty {
@@ -116,11 +116,13 @@ extension Worker {
                     events.append((queue, retryAt == nil ? "dead" : "retried", envelope.id,
                                    ["attempt": String(envelope.attempts), "error": String(error.prefix(500))]))
                 }
-                let fields = [("queue", delivery.source), ("id", envelope.id), ("attempt", "\(envelope.attempts)/\(maximum)"),
-                              ("error", String(error.split(separator: "\n", omittingEmptySubsequences: false).first ?? "").prefix(200).description)]
+                let fields: [(String, WorkerLog.Value)] = [
+                    ("queue", .text(delivery.source)), ("id", .text(envelope.id)), ("attempt", .number(envelope.attempts)), ("max_attempts", .number(maximum)),
+                    ("error", .text(String(error.split(separator: "\n", omittingEmptySubsequences: false).first ?? "").prefix(200).description)),
+                ]
                 if let retryAt {
                     done.retried += 1
-                    log.log(.info, "failed, will retry", fields + [("in", String(format: "%.1fs", Double(retryAt - now) / 1000))])
+                    log.log(.info, "failed, will retry", fields + [("retry_in_seconds", .seconds(Double(retryAt - now) / 1000))])
                 } else {
                     done.dead += 1
                     log.log(.warn, permanent ? "failed permanently: dead-lettered" : "failed, attempts used up: dead-lettered", fields)
@@ -133,7 +135,7 @@ extension Worker {
         guard let lost = record(outcomes, broker) else { return }
         if lost > 0 {
             log.log(.warn, "lease lost before the result was recorded: the reaper had taken the messages back, so they run again",
-                    [("count", String(lost))])
+                    [("count", .count(lost))])
         }
         if !listened.isEmpty {
             _ = withRedis(broker) { try broker.publish(events, listened: listened) }
@@ -169,13 +171,13 @@ extension Worker {
                 }
                 if state.withLock({ forced }) || monotonicSeconds() > leaseEnds {
                     log.log(.warn, "results not recorded before the leases ran out: the reaper returns the messages, which run again",
-                            [("count", String(outcomes.count))])
+                            [("count", .count(outcomes.count))])
                     return nil
                 }
                 usleep(200_000)
             } catch {
                 if stopOnBadData(error, broker) { return nil }
-                log.log(.error, "could not record results: \(explained(error, broker)); giving the messages back", [("count", String(outcomes.count))])
+                log.log(.error, "could not record results: \(explained(error, broker)); giving the messages back", [("count", .count(outcomes.count))])
                 _ = try? source.settle(broker, outcomes.map { ($0.delivery, .interrupted, nil) })
                 return nil
             }

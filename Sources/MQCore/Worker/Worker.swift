@@ -95,8 +95,8 @@ public final class Worker: @unchecked Sendable {
         }
         heartbeat(maintenance)
         log.log(.info, "worker started", [
-            ("id", id), ("queues", source.names.joined(separator: ",")),
-            ("concurrency", String(options.concurrency)), ("mode", options.pipe ? "pipe" : "exec"),
+            ("id", .text(id)), ("queues", .text(source.names.joined(separator: ","))),
+            ("concurrency", .count(options.concurrency)), ("mode", options.pipe ? "pipe" : "exec"),
         ])
 
         let slots = DispatchGroup()
@@ -130,7 +130,7 @@ public final class Worker: @unchecked Sendable {
         // before using it here.
         maintained.wait()
         try? maintenance.connection.withReconnect(ReconnectPolicy(maximumAttempts: 3)) { _ in try maintenance.unregister(id) }
-        log.log(.info, "worker stopped", [("id", id), ("handled", String(state.withLock { jobsDone }))])
+        log.log(.info, "worker stopped", [("id", .text(id)), ("handled", .count(state.withLock { jobsDone }))])
         if let fatal = state.withLock({ fatal }) { throw fatal }
     }
 
@@ -197,7 +197,7 @@ public final class Worker: @unchecked Sendable {
         } catch let error as RedisServerError where error.message.hasPrefix("OOM") {
             if heartbeatTrouble != "full" {
                 log.log(.warn, "Redis is full (maxmemory): heartbeats are refused, so `mqctl workers` may not list this worker; handling goes on",
-                        [("error", error.message)])
+                        [("error", .text(error.message))])
                 heartbeatTrouble = "full"
             }
         } catch let error as RedisClientError where error.isConnectionError {
@@ -285,9 +285,9 @@ public final class Worker: @unchecked Sendable {
 struct Tally {
     var succeeded = 0, retried = 0, dead = 0
 
-    func fields(seconds: Double) -> [(String, String)] {
+    func fields(seconds: Double) -> [(String, WorkerLog.Value)] {
         let total = succeeded + retried + dead
-        return [("handled", String(total)), ("succeeded", String(succeeded)), ("retried", String(retried)),
-                ("dead", String(dead)), ("per_second", String(format: "%.1f", Double(total) / max(seconds, 0.001)))]
+        return [("handled", .count(total)), ("succeeded", .count(succeeded)), ("retried", .count(retried)),
+                ("dead", .count(dead)), ("per_second", .text(String(format: "%.1f", Double(total) / max(seconds, 0.001))))]
     }
 }

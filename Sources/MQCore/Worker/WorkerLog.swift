@@ -26,17 +26,45 @@ public final class WorkerLog: @unchecked Sendable {
         self.write = write
     }
 
-    public func log(_ level: Level, _ message: String, _ fields: [(String, String)] = []) {
+    /// A field's value: JSON keeps numbers numbers; durations are seconds,
+    /// named `_seconds`.
+    public enum Value: Sendable, ExpressibleByStringLiteral, ExpressibleByStringInterpolation {
+        case text(String)
+        case number(Int64)
+        case seconds(Double)
+
+        public init(stringLiteral value: String) { self = .text(value) }
+
+        public static func count(_ n: Int) -> Value { .number(Int64(n)) }
+
+        var text: String {
+            switch self {
+            case .text(let text): text
+            case .number(let n): String(n)
+            case .seconds(let x): String(format: "%.3f", x)
+            }
+        }
+
+        var json: Any {
+            switch self {
+            case .text(let text): text
+            case .number(let n): NSNumber(value: n)
+            case .seconds(let x): NSNumber(value: (x * 1000).rounded() / 1000)
+            }
+        }
+    }
+
+    public func log(_ level: Level, _ message: String, _ fields: [(String, Value)] = []) {
         guard level >= self.level else { return }
         let time = ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(identifier: "UTC")!,
                                                formatOptions: [.withInternetDateTime, .withFractionalSeconds])
         let line: String
         switch format {
         case .text:
-            line = "\(time) \(level.name.uppercased()) \(message)" + fields.map { " \($0.0)=\(Self.quoted($0.1))" }.joined()
+            line = "\(time) \(level.name.uppercased()) \(message)" + fields.map { " \($0.0)=\(Self.quoted($0.1.text))" }.joined()
         case .json:
-            var object: [String: String] = ["time": time, "level": level.name, "msg": message]
-            for (key, value) in fields { object[key] = value }
+            var object: [String: Any] = ["time": time, "level": level.name, "msg": message]
+            for (key, value) in fields { object[key] = value.json }
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
             line = String(decoding: data, as: UTF8.self)
         }
