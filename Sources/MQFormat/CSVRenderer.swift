@@ -1,10 +1,13 @@
 import Foundation
 
 /// CSV (RFC 4180): a header row of field names, then one row per record;
-/// nested objects spread into `parent.child` columns.
+/// nested objects spread into `parent.child` columns. A list carries the
+/// same fields as JSON: those of its first row (the columns a table shows
+/// head an empty list), each row's cells under them.
 final class CSVRenderer: Renderer {
     private let sink: OutputSink
     private var columns: [String] = []
+    private var headerWritten = false
 
     init(sink: OutputSink) {
         self.sink = sink
@@ -18,17 +21,25 @@ final class CSVRenderer: Renderer {
 
     func beginList(key: String, columns: [Column]) {
         self.columns = columns.map(\.name)
-        writeLine(self.columns)
+        headerWritten = false
     }
 
     func row(_ record: Record) {
         let fields = record.flattened
+        if !headerWritten {
+            let named = Set(fields.map(\.name))
+            columns = fields.map(\.name) + columns.filter { !named.contains($0) }
+            writeLine(columns)
+            headerWritten = true
+        }
         writeLine(columns.map { name in
             fields.first { $0.name == name }.map { Self.text($0.value) } ?? ""
         })
     }
 
-    func endList(_ trailer: Record) {}
+    func endList(_ trailer: Record) {
+        if !headerWritten { writeLine(columns) }
+    }
 
     private func writeLine(_ cells: [String]) {
         sink.write(cells.map(Self.escape).joined(separator: ",") + "\r\n")

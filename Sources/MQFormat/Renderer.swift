@@ -1,8 +1,21 @@
-/// The output formats every command offers.
+/// The output formats; each command offers those it can write
+/// (`OutputFormat.lists` for every list, plus its own).
 public enum OutputFormat: String, CaseIterable, Sendable {
-    case table, json, ndjson, csv
+    /// For people: the columns that matter, cut to the terminal's width.
+    case table
+    /// For people: every field, nothing cut.
+    case wide
+    case json, ndjson, csv
+    /// Only the ids (or names), one a line, for piping into other commands.
+    case name
     /// The Prometheus text exposition format, for metrics (`PrometheusWriter`).
     case prometheus
+
+    /// What every command that prints records offers.
+    public static let records: [OutputFormat] = [.table, .wide, .json, .ndjson, .csv, .name]
+
+    /// A table for people, whose cells show human units.
+    public var isTable: Bool { self == .table || self == .wide }
 }
 
 /// A column of a list: the field it shows, and its heading and alignment
@@ -16,9 +29,20 @@ public struct Column: Sendable {
 
     public init(_ name: String, title: String? = nil, rightAligned: Bool = false, isStatus: Bool = false) {
         self.name = name
-        self.title = title ?? name.uppercased()
+        self.title = title ?? Self.title(of: name)
         self.rightAligned = rightAligned
         self.isStatus = isStatus
+    }
+}
+
+extension Column {
+    /// A field's heading: its JSON name in capitals, the last part of a
+    /// nested name, without the unit a table shows in words
+    /// (`latency_seconds` reads LATENCY and holds `33µs`).
+    public static func title(of name: String) -> String {
+        var last = name.split(separator: ".").last.map(String.init) ?? name
+        if last.hasSuffix("_seconds") { last.removeLast("_seconds".count) }
+        return last.uppercased()
     }
 }
 
@@ -48,20 +72,25 @@ public struct RenderOptions: Sendable {
     public var width: Int?
     /// ANSI colours in tables.
     public var color: Bool
+    /// Cut cells so a table fits `width` (`--no-trunc` turns it off).
+    public var truncate: Bool
 
-    public init(width: Int? = nil, color: Bool = false) {
+    public init(width: Int? = nil, color: Bool = false, truncate: Bool = true) {
         self.width = width
         self.color = color
+        self.truncate = truncate
     }
 }
 
 extension OutputFormat {
     public func renderer(to sink: OutputSink, options: RenderOptions = RenderOptions()) -> Renderer {
         switch self {
-        case .table: return TableRenderer(sink: sink, width: options.width, color: options.color)
+        case .table: return TableRenderer(sink: sink, width: options.truncate ? options.width : nil, color: options.color)
+        case .wide: return TableRenderer(sink: sink, width: nil, color: options.color, everyField: true)
         case .json: return JSONRenderer(sink: sink, lines: false)
         case .ndjson: return JSONRenderer(sink: sink, lines: true)
         case .csv: return CSVRenderer(sink: sink)
+        case .name: return NameRenderer(sink: sink)
         case .prometheus: preconditionFailure("records have no Prometheus form; write metrics with PrometheusWriter")
         }
     }

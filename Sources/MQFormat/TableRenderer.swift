@@ -3,40 +3,53 @@ import Foundation
 /// Aligned columns for people. Rows are held until the list ends, to size
 /// the columns; when the table is wider than the terminal the widest
 /// column is cut with an ellipsis. One object prints as FIELD / VALUE rows.
+/// With `everyField` (`-o wide`) every field of the rows is a column,
+/// those the command names first.
 final class TableRenderer: Renderer {
     private let sink: OutputSink
     private let width: Int?
     private let color: Bool
+    private let everyField: Bool
     private var columns: [Column] = []
-    private var rows: [[String]] = []
+    private var records: [[(name: String, value: FieldValue)]] = []
 
-    init(sink: OutputSink, width: Int?, color: Bool) {
+    init(sink: OutputSink, width: Int?, color: Bool, everyField: Bool = false) {
         self.sink = sink
         self.width = width
         self.color = color
+        self.everyField = everyField
     }
 
     func single(_ record: Record) {
-        beginList(key: "", columns: [Column("FIELD"), Column("VALUE")])
-        for field in record.flattened {
-            rows.append([field.name, Self.text(field.value)])
-        }
-        endList()
+        let rows = record.flattened.map { [$0.name, Self.text($0.value)] }
+        columns = [Column("field"), Column("value")]
+        draw(rows)
     }
 
     func beginList(key: String, columns: [Column]) {
         self.columns = columns
-        rows = []
+        records = []
     }
 
     func row(_ record: Record) {
-        let fields = record.flattened
-        rows.append(columns.map { column in
-            fields.first { $0.name == column.name }.map { Self.text($0.value) } ?? ""
-        })
+        records.append(record.flattened)
     }
 
     func endList(_ trailer: Record) {
+        if everyField {
+            var known = Set(columns.map(\.name))
+            for fields in records {
+                for field in fields where known.insert(field.name).inserted { columns.append(Column(field.name)) }
+            }
+        }
+        let rows = records.map { fields in
+            columns.map { column in fields.first { $0.name == column.name }.map { Self.text($0.value) } ?? "" }
+        }
+        records = []
+        draw(rows)
+    }
+
+    private func draw(_ rows: [[String]]) {
         let header = columns.map(\.title)
         var widths = header.map(\.count)
         for row in rows {
@@ -49,7 +62,6 @@ final class TableRenderer: Renderer {
         for row in rows {
             write(row, widths: widths, isHeader: false)
         }
-        rows = []
     }
 
     /// Narrows the widest columns until the row fits the terminal.

@@ -46,23 +46,38 @@ final class RendererTests: XCTestCase {
         }
     }
 
-    func testCSVQuotesAndFlattens() {
+    func testCSVQuotesFlattensAndCarriesEveryFieldAsJSONDoes() {
         XCTAssertEqual(render(.csv), """
-            name,ready,latency_seconds,by.express\r
-            orders,3,0.25,1\r
+            name,ready,latency_seconds,paused,by.express,by.normal\r
+            orders,3,0.25,false,1,2\r
             "mail, ""bulk""
-            line",12000,3725,0\r
+            line",12000,3725,true,0,12000\r
 
             """)
+        let sink = OutputSink.memory()
+        let renderer = OutputFormat.csv.renderer(to: sink)
+        renderer.beginList(key: "queues", columns: columns)
+        renderer.endList()
+        XCTAssertEqual(sink.text, "name,ready,latency_seconds,by.express\r\n", "an empty list still has its header")
     }
 
-    func testTableAlignsAndReadsWell() {
+    func testTableHeadingsAreTheJSONNamesInCapitals() {
         XCTAssertEqual(render(.table), """
-            NAME               READY  LATENCY_SECONDS  BY.EXPRESS
-            orders                 3  250ms            1
-            mail, "bulk" line  12000  1h2m             0
+            NAME               READY  LATENCY  EXPRESS
+            orders                 3  250ms    1
+            mail, "bulk" line  12000  1h2m     0
 
             """)
+        XCTAssertEqual(render(.wide, width: 20), """
+            NAME               READY  LATENCY  EXPRESS  PAUSED  NORMAL
+            orders                 3  250ms    1        no      2
+            mail, "bulk" line  12000  1h2m     0        yes     12000
+
+            """, "wide: every field, nothing cut")
+    }
+
+    func testNameListsOnlyTheIdentity() {
+        XCTAssertEqual(render(.name), "orders\nmail, \"bulk\"\nline\n")
     }
 
     func testTableNarrowsTheWidestColumnToFit() {
