@@ -24,6 +24,8 @@ final class BulkReport {
     var selection: String?
     /// What the stderr line ends with when the run stops early.
     var rerun = "re-run to continue"
+    /// The progress display, wiped before the summary is written.
+    private(set) var progress: Progress?
 
     init(_ command: String, queue: QueueName?, verb: String, counts: [String]) {
         self.command = command
@@ -56,14 +58,26 @@ final class BulkReport {
         }
     }
 
-    /// Runs `body`, then writes the audit entry. When `body` fails, says
-    /// first what was done, so a re-run can be planned, then rethrows.
+    /// A progress display for this run (shown only on a terminal), with
+    /// `total` as its total; wiped on every way out of `run`.
+    func showProgress(_ context: CommandContext, label: String) -> Progress {
+        let progress = Progress(context: context, label: label, total: total)
+        self.progress = progress
+        return progress
+    }
+
+    /// Runs `body`, then writes the audit entry. When `body` fails (an
+    /// error, Ctrl-C, SIGTERM), says first what was done, so a re-run can
+    /// be planned, then rethrows.
     func run(_ context: CommandContext, _ broker: Broker, _ body: () throws -> Void) throws {
+        progress?.start()
         do {
             try Interruption.catchingTermination {
                 try body()
             }
+            progress?.finish()
         } catch {
+            progress?.finish()
             // A skipped run (--skip-if-locked), or one that found the lock
             // held before doing anything, has nothing to report.
             if let exit = error as? ExitCode, exit == .success { throw error }
@@ -71,7 +85,7 @@ final class BulkReport {
             let explained = context.explained(error)
             context.stderr.write("mqctl: \(summary(stoppedBy: explained))\n")
             audit(context, broker, outcome: AuditOutcome(ending: explained))
-            if context.format != .table && context.format != .prometheus {
+            if !context.format.isTable && context.format != .prometheus {
                 var record = fields
                 record.fields += [("completed", .bool(false)), ("unconfirmed", .int(Int64(unconfirmed))),
                                   ("error", .string("\(explained)"))]

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import MQCore
+import MQFormat
 import MQParsing
+import MQRedis
 
 extension MQCtl {
     struct Check: MQCommand {
@@ -9,9 +11,32 @@ extension MQCtl {
             abstract: "Check queues, or a stream's consumer groups, against thresholds, for Nagios-style monitoring.",
             discussion: """
                 Prints one status line with perfdata and exits 0 OK, 1 WARNING, 2 CRITICAL or \
-                3 UNKNOWN (e.g. Redis unreachable). --max-* set CRITICAL thresholds, --warn-* \
-                WARNING ones; a value above a threshold trips it, and a queue is judged by the \
-                worst of its values. All queues when none are named.
+                3 UNKNOWN; -o json prints the same as an object (status, exit_code, summary, \
+                problems, each queue's metrics with their thresholds, perfdata). --max-* set \
+                CRITICAL thresholds, --warn-* WARNING ones; a queue is judged by the worst of its \
+                values. The status line names the worst level's problems first, then the others \
+                after their level: "orders ready 30 > 20; WARNING: mail latency 90s > 60s".
+
+                A count or a percentage takes a Nagios range: N alerts above N, N: below N, ~:N \
+                above N, N:M outside N to M, @N:M inside it; usage takes 95 or 95%. A duration \
+                (10s, 5m, 1h) alerts above it. A warning that would trip after its critical \
+                (--warn-ready 100 --max-ready 50) is refused.
+
+                All queues when none are named. A queue named that does not exist (not \
+                registered, no keys, not a layout's) is UNKNOWN, with the nearest known name; \
+                so is a check with no thresholds, or with no queues at all; --allow-missing \
+                counts a missing queue as empty. A queue whose keys cannot be read (a key of \
+                another type, a corrupt setting) is CRITICAL, the others are judged as usual; \
+                Redis unreachable is UNKNOWN. With a problem of each kind, CRITICAL outranks \
+                UNKNOWN, which outranks WARNING.
+
+                Perfdata has each queue's ready, latency, dead and (with a max_length) usage, \
+                whatever the thresholds, and each other value that has a threshold. Latency is \
+                the age of the oldest ready message at a tier's head since it was first \
+                enqueued (so a replayed message keeps its age); 0 in perfdata for an empty \
+                queue, null in JSON. --max-paused reads when a queue was paused from the audit \
+                log (`queues pause`); a pause the log no longer holds counts from its oldest \
+                entry, and one it never held is UNKNOWN.
 
                 With --stream S, checks consumer groups of that stream instead (--group G, \
                 repeatable; all its groups when none is named): --max-lag / --warn-lag on the \
@@ -24,6 +49,7 @@ extension MQCtl {
                 exist holds 0). A stream or group that does not exist is UNKNOWN, never OK.
 
                 Example: mqctl check orders --warn-latency 1m --max-latency 5m --max-dead 100
+                Example: mqctl check --warn-usage 80% --max-usage 95% --max-fail-rate 50 --max-paused 30m -o json
                 Example: mqctl check --stream events:orders --group billing --max-lag 1000 --max-pending-age 1m --dead-stream events:orders:dead --max-dead 0
                 """)
 
@@ -32,30 +58,55 @@ extension MQCtl {
         @Argument(help: "Queues to check (default: all).", completion: .queueNames)
         var queues: [String] = []
 
-        @Option(help: "CRITICAL when ready messages exceed N.") var maxReady: Int64?
+        @Option(help: "CRITICAL when ready messages exceed N (or a range).", transform: count) var maxReady: ThresholdRange?
+        @Option(help: "WARNING when ready messages exceed N (or a range).", transform: count) var warnReady: ThresholdRange?
         @Option(help: "CRITICAL when the oldest ready message is older.", transform: DurationValue.init(parsing:)) var maxLatency: DurationValue?
-        @Option(help: "CRITICAL when dead letters exceed N.") var maxDead: Int64?
-        @Option(help: "CRITICAL when usage of max_length exceeds PCT.") var maxUsage: Double?
-        @Option(help: "WARNING when ready messages exceed N.") var warnReady: Int64?
         @Option(help: "WARNING when the oldest ready message is older.", transform: DurationValue.init(parsing:)) var warnLatency: DurationValue?
-        @Option(help: "WARNING when dead letters exceed N.") var warnDead: Int64?
-        @Option(help: "WARNING when usage of max_length exceeds PCT.") var warnUsage: Double?
+        @Option(help: "CRITICAL when dead letters exceed N (or a range).", transform: count) var maxDead: ThresholdRange?
+        @Option(help: "WARNING when dead letters exceed N (or a range).", transform: count) var warnDead: ThresholdRange?
+        @Option(help: "CRITICAL when usage of max_length exceeds PCT (95 or 95%).", transform: percent) var maxUsage: ThresholdRange?
+        @Option(help: "WARNING when usage of max_length exceeds PCT (95 or 95%).", transform: percent) var warnUsage: ThresholdRange?
+        @Option(help: "CRITICAL when due delayed and retry messages not yet promoted exceed N.", transform: count) var maxOverdue: ThresholdRange?
+        @Option(help: "WARNING when due messages not yet promoted exceed N.", transform: count) var warnOverdue: ThresholdRange?
+        @Option(help: "CRITICAL when messages waiting to be retried exceed N.", transform: count) var maxRetry: ThresholdRange?
+        @Option(help: "WARNING when messages waiting to be retried exceed N.", transform: count) var warnRetry: ThresholdRange?
+        @Option(help: "CRITICAL when messages leased to workers exceed N.", transform: count) var maxInflight: ThresholdRange?
+        @Option(help: "WARNING when messages leased to workers exceed N.", transform: count) var warnInflight: ThresholdRange?
+        @Option(help: "CRITICAL when more than N attempts failed in the last full minute.", transform: count) var maxFailRate: ThresholdRange?
+        @Option(help: "WARNING when more than N attempts failed in the last full minute.", transform: count) var warnFailRate: ThresholdRange?
+        @Option(help: "CRITICAL when more than N enqueues were refused at max_length in the last full minute.", transform: count)
+        var maxRejected: ThresholdRange?
+        @Option(help: "WARNING when more than N enqueues were refused at max_length in the last full minute.", transform: count)
+        var warnRejected: ThresholdRange?
+        @Option(help: "CRITICAL when a queue has been paused for longer.", transform: DurationValue.init(parsing:)) var maxPaused: DurationValue?
+        @Option(help: "WARNING when a queue has been paused for longer.", transform: DurationValue.init(parsing:)) var warnPaused: DurationValue?
+        @Flag(help: "Count a queue named that does not exist as empty, and no queues at all as OK.") var allowMissing = false
 
         @Option(help: "Check this stream's consumer groups instead of queues.") var stream: String?
         @Option(help: "With --stream: a group to check; repeatable (default: all its groups).") var group: [String] = []
-        @Option(help: "With --stream: CRITICAL when a group's lag (entries not yet delivered) exceeds N.") var maxLag: Int64?
-        @Option(help: "With --stream: WARNING when a group's lag exceeds N.") var warnLag: Int64?
+        @Option(help: "With --stream: CRITICAL when a group's lag (entries not yet delivered) exceeds N.", transform: count)
+        var maxLag: ThresholdRange?
+        @Option(help: "With --stream: WARNING when a group's lag exceeds N.", transform: count) var warnLag: ThresholdRange?
         @Option(help: "With --stream: CRITICAL when a pending entry has been idle longer.", transform: DurationValue.init(parsing:))
         var maxPendingAge: DurationValue?
         @Option(help: "With --stream: WARNING when a pending entry has been idle longer.", transform: DurationValue.init(parsing:))
         var warnPendingAge: DurationValue?
         @Option(help: "With --stream: the dead stream --max-dead and --warn-dead count.") var deadStream: String?
 
+        @Sendable static func count(_ text: String) throws -> ThresholdRange { try ThresholdRange(parsing: text) }
+        @Sendable static func percent(_ text: String) throws -> ThresholdRange { try ThresholdRange(parsing: text, percent: true) }
+
         func validate() throws {
             if stream != nil {
                 if !queues.isEmpty { throw ValidationError("give queues or --stream, not both") }
-                let queueOnly = [(maxReady != nil, "--max-ready"), (maxLatency != nil, "--max-latency"), (maxUsage != nil, "--max-usage"),
-                                 (warnReady != nil, "--warn-ready"), (warnLatency != nil, "--warn-latency"), (warnUsage != nil, "--warn-usage")]
+                let queueOnly = [
+                    (maxReady != nil, "--max-ready"), (maxLatency != nil, "--max-latency"), (maxUsage != nil, "--max-usage"),
+                    (warnReady != nil, "--warn-ready"), (warnLatency != nil, "--warn-latency"), (warnUsage != nil, "--warn-usage"),
+                    (maxOverdue != nil || warnOverdue != nil, "--max-overdue"), (maxRetry != nil || warnRetry != nil, "--max-retry"),
+                    (maxInflight != nil || warnInflight != nil, "--max-inflight"), (maxFailRate != nil || warnFailRate != nil, "--max-fail-rate"),
+                    (maxRejected != nil || warnRejected != nil, "--max-rejected"),
+                    (maxPaused != nil || warnPaused != nil, "--max-paused"), (allowMissing, "--allow-missing"),
+                ]
                 if let option = queueOnly.first(where: \.0) {
                     throw ValidationError("\(option.1) checks queues; with --stream use --max-lag, --max-pending-age and --max-dead")
                 }
@@ -68,92 +119,179 @@ extension MQCtl {
                                   (deadStream != nil, "--dead-stream")]
                 if let option = streamOnly.first(where: \.0) { throw ValidationError("\(option.1) needs --stream") }
             }
-        }
-
-        enum Level: Int32, Comparable {
-            case ok = 0, warning = 1, critical = 2, unknown = 3
-
-            var name: String { ["OK", "WARNING", "CRITICAL", "UNKNOWN"][Int(rawValue)] }
-
-            static func < (lhs: Level, rhs: Level) -> Bool { lhs.rawValue < rhs.rawValue }
+            let ranges: [(String, ThresholdRange?, ThresholdRange?)] = [
+                ("ready", warnReady, maxReady), ("dead", warnDead, maxDead), ("usage", warnUsage, maxUsage),
+                ("overdue", warnOverdue, maxOverdue), ("retry", warnRetry, maxRetry), ("inflight", warnInflight, maxInflight),
+                ("fail-rate", warnFailRate, maxFailRate), ("rejected", warnRejected, maxRejected), ("lag", warnLag, maxLag),
+            ]
+            for case let (name, warning?, critical?) in ranges {
+                if let reason = ThresholdRange.misordered(warning: warning, critical: critical) {
+                    throw ValidationError("--warn-\(name) \(warning) would trip after --max-\(name) \(critical): \(reason)")
+                }
+            }
+            let durations = [("latency", warnLatency, maxLatency), ("paused", warnPaused, maxPaused), ("pending-age", warnPendingAge, maxPendingAge)]
+            for case let (name, warning?, critical?) in durations where warning > critical {
+                throw ValidationError("--warn-\(name) \(warning) would trip after --max-\(name) \(critical): a warning comes first")
+            }
         }
 
         func run(in context: CommandContext) throws {
-            if let stream { return try checkStream(stream, in: context) }
-            let stats: [QueueStats]
+            guard [.table, .json, .ndjson].contains(context.format) else {
+                throw UsageError("check prints a status line, or an object with -o json; not \(context.format.rawValue)")
+            }
+            let report = try stream.map { try checkStream($0, in: context) } ?? checkQueues(in: context)
+            if context.format.isTable {
+                context.stdout.write(report.statusLine + "\n")
+            } else {
+                try context.renderer().single(report.record)
+            }
+            if report.level != .ok { throw ExitCode(report.level.rawValue) }
+        }
+
+        /// A report that says only that nothing could be checked, and why.
+        private func unknown(_ kind: String, _ message: String) -> CheckReport {
+            var report = CheckReport(kind: kind, allClear: "")
+            report.notes = [(.unknown, message)]
+            return report
+        }
+
+        private func unknown(_ kind: String, _ error: Error, in context: CommandContext) -> CheckReport {
+            unknown(kind, ErrorReport.message(for: context.explained(error), configuration: context.configuration).message)
+        }
+
+        private var hasQueueThresholds: Bool {
+            [maxReady, warnReady, maxDead, warnDead, maxUsage, warnUsage, maxOverdue, warnOverdue, maxRetry, warnRetry,
+             maxInflight, warnInflight, maxFailRate, warnFailRate, maxRejected, warnRejected].contains { $0 != nil }
+                || [maxLatency, warnLatency, maxPaused, warnPaused].contains { $0 != nil }
+        }
+
+        private func checkQueues(in context: CommandContext) throws -> CheckReport {
+            let named: [(ref: QueueRef, missing: CommandFailure?)]
+            let readings: [QueueReading]
+            var pauses: [QueueName: PauseStart] = [:]
+            let now: Int64
             do {
-                stats = try context.broker().stats(context.queues(queues))
+                let broker = try context.broker()
+                now = broker.time.nowMilliseconds()
+                named = queues.isEmpty ? try context.queues([]).map { ($0, nil) }
+                    : allowMissing ? try context.existingQueues(queues, allowMissing: true).map { ($0, nil) }
+                    : try context.namedQueues(queues)
+                readings = try broker.statsReadings(named.filter { $0.missing == nil }.map(\.ref))
+                if maxPaused != nil || warnPaused != nil {
+                    let paused = readings.compactMap { reading in reading.stats.flatMap { $0.config.paused && $0.layout == nil ? $0.queue : nil } }
+                    if !paused.isEmpty { pauses = try broker.pauseStarts(paused) }
+                }
             } catch where ExitStatus(for: error) == .usage {
                 // A name mqctl cannot take is the caller's mistake, not the server's state.
                 throw error
             } catch {
-                let report = ErrorReport.message(for: error, configuration: context.configuration)
-                context.stdout.write("MQCTL UNKNOWN - \(report.message)\n")
-                throw ExitCode(Level.unknown.rawValue)
+                return unknown("queues", error, in: context)
             }
-            var worst = Level.ok
-            var problems: [String] = []
-            var perfdata: [String] = []
-            for queue in stats {
-                let name = queue.queue.rawValue
-                let latency = queue.latencySeconds
-                let values: [(label: String, value: Double, shown: String, warn: Double?, crit: Double?, unit: String)] = [
-                    ("ready", Double(queue.ready), "\(queue.ready)", warnReady.map(Double.init), maxReady.map(Double.init), ""),
-                    ("latency", latency, "\(Int(latency))s", warnLatency?.seconds, maxLatency?.seconds, "s"),
-                    ("dead", Double(queue.dead), "\(queue.dead)", warnDead.map(Double.init), maxDead.map(Double.init), ""),
-                    ("usage", queue.usagePercent ?? 0, "\(Int(queue.usagePercent ?? 0))%", warnUsage, maxUsage, "%"),
-                ]
-                for item in values {
-                    let level: Level = item.crit.map { item.value > $0 } == true ? .critical
-                        : item.warn.map { item.value > $0 } == true ? .warning : .ok
-                    if level > .ok {
-                        let limit = level == .critical ? item.crit! : item.warn!
-                        problems.append("\(name) \(item.label) \(item.shown) > \(Self.number(limit))\(item.unit)")
-                    }
-                    worst = max(worst, level)
-                    let thresholds = [item.warn, item.crit].map { $0.map(Self.number) ?? "" }.joined(separator: ";")
-                    perfdata.append("\(name)_\(item.label)=\(Self.number(item.value))\(item.unit);\(thresholds)")
+            var report = CheckReport(kind: "queues", allClear: "\(named.count) queue\(named.count == 1 ? "" : "s") within limits")
+            var read = readings.makeIterator()
+            for item in named {
+                if let missing = item.missing {
+                    report.subjects.append(CheckSubject(
+                        name: item.ref.name.rawValue, layout: item.ref.layoutName,
+                        failure: (.unknown, missing.message + (missing.hint.map { " (\($0))" } ?? ""))))
+                    continue
+                }
+                let reading = read.next()!
+                switch reading.result {
+                case .success(let stats):
+                    report.subjects.append(CheckSubject(name: stats.queue.rawValue, layout: stats.layout ?? "native",
+                                                        metrics: metrics(stats, pause: pauses[stats.queue], now: now)))
+                case .failure(let error):
+                    let error = context.explained(error)
+                    // Keys that hold the wrong thing stop the queue's moves: as bad as a full queue.
+                    let level: CheckLevel = ExitStatus(for: error) == .dataError ? .critical : .unknown
+                    let message = ErrorReport.message(for: error, configuration: context.configuration).message
+                    report.subjects.append(CheckSubject(name: item.ref.name.rawValue, layout: item.ref.layoutName,
+                                                        failure: (level, "\(item.ref.name): \(message)")))
                 }
             }
-            let summary = problems.isEmpty ? "\(stats.count) queue\(stats.count == 1 ? "" : "s") within limits" : problems.joined(separator: ", ")
-            context.stdout.write("MQCTL \(worst.name) - \(summary) | \(perfdata.joined(separator: " "))\n")
-            if worst != .ok { throw ExitCode(worst.rawValue) }
+            if named.isEmpty && !allowMissing {
+                report.notes.append((.unknown, "no queues to check: none are known under the prefix '\(context.prefix)' (name them, or --allow-missing)"))
+            }
+            if !hasQueueThresholds {
+                report.notes.append((.unknown, "no thresholds given: set at least one --max-* or --warn-* (see mqctl check --help)"))
+            }
+            return report
+        }
+
+        /// A queue's values with the thresholds that apply to them.
+        private func metrics(_ stats: QueueStats, pause: PauseStart?, now: Int64) -> [CheckMetric] {
+            func count(_ label: String, _ field: String, _ value: Int64, _ warning: ThresholdRange?, _ critical: ThresholdRange?,
+                       always: Bool = false) -> CheckMetric {
+                CheckMetric(label: label, field: field, value: Double(value), json: .int(value), shown: "\(value)",
+                            warning: warning, critical: critical, inPerfdata: always || warning != nil || critical != nil)
+            }
+            let latency = stats.latency
+            var metrics = [
+                count("ready", "ready", stats.ready, warnReady, maxReady, always: true),
+                CheckMetric(label: "latency", field: "latency_seconds", value: latency, json: latency.map(FieldValue.seconds) ?? .null,
+                            shown: "\(Int(latency ?? 0))s", unit: "s", warning: warnLatency.map { ThresholdRange(above: $0.seconds) },
+                            critical: maxLatency.map { ThresholdRange(above: $0.seconds) }),
+                count("dead", "dead", stats.dead, warnDead, maxDead, always: true),
+            ]
+            // Without a max_length a queue is never full: no usage to judge.
+            if let usage = stats.usagePercent {
+                metrics.append(CheckMetric(label: "usage", field: "usage_pct", value: usage, json: .double((usage * 10).rounded() / 10),
+                                           shown: "\(Int(usage))%", unit: "%", warning: warnUsage, critical: maxUsage))
+            }
+            metrics += [
+                count("overdue", "overdue", stats.overdue, warnOverdue, maxOverdue),
+                count("retry", "retry", stats.retry, warnRetry, maxRetry),
+                count("inflight", "inflight", stats.inflight, warnInflight, maxInflight),
+                count("fail_rate", "failed_per_min", stats.failedPerMinute, warnFailRate, maxFailRate),
+                count("rejected", "rejected_per_min", stats.rejectedPerMinute, warnRejected, maxRejected),
+            ]
+            if warnPaused != nil || maxPaused != nil {
+                var metric = CheckMetric(label: "paused", field: "paused_seconds", value: 0, json: .seconds(0), shown: "0s", unit: "s",
+                                         warning: warnPaused.map { ThresholdRange(above: $0.seconds) },
+                                         critical: maxPaused.map { ThresholdRange(above: $0.seconds) })
+                if stats.config.paused {
+                    switch pause ?? .unknown {
+                    case .at(let since):
+                        metric.value = Double(now - since) / 1000
+                    case .before(let oldest):
+                        // At least this long; if that trips nothing, the log cannot tell.
+                        metric.value = Double(now - oldest) / 1000
+                        if metric.level == .ok {
+                            metric.value = nil
+                            metric.undetermined = "since before the audit log's oldest entry (\(Int(Double(now - oldest) / 1000))s ago)"
+                        }
+                    case .unknown:
+                        metric.value = nil
+                        metric.undetermined = "since a time the audit log does not hold"
+                    }
+                    metric.shown = metric.value.map { "\(Int($0))s" } ?? "?"
+                    metric.json = metric.value.map(FieldValue.seconds) ?? .null
+                }
+                metrics.append(metric)
+            }
+            return metrics
         }
 
         /// `--stream` mode: the same status line, perfdata and exit codes,
         /// over the groups of one stream and its dead stream.
-        private func checkStream(_ stream: String, in context: CommandContext) throws {
-            func unknown(_ message: String) throws -> Never {
-                context.stdout.write("MQCTL UNKNOWN - \(message)\n")
-                throw ExitCode(Level.unknown.rawValue)
-            }
+        private func checkStream(_ stream: String, in context: CommandContext) throws -> CheckReport {
             let health: StreamHealth
             do {
                 let probes = [warnPendingAge, maxPendingAge].compactMap { $0?.milliseconds }
-                let cap = max(MQCore.Streams.defaultLagCap, Int(clamping: max(maxLag ?? 0, warnLag ?? 0)) + 1)
+                let largest = [warnLag, maxLag].compactMap { $0 }.flatMap { [$0.start, $0.end] }.filter(\.isFinite).max() ?? 0
+                let cap = max(MQCore.Streams.defaultLagCap, Int(min(max(largest, 0), 1e15)) + 1)
                 health = try MQCore.Streams(connection: context.connection())
                     .health(stream, groups: group, idleProbes: probes, deadStream: deadStream, lagCap: cap)
             } catch let error as StreamsError {
-                try unknown("\(error)")
+                return unknown("groups", "\(error)")
             } catch {
-                try unknown(ErrorReport.message(for: context.explained(error), configuration: context.configuration).message)
+                return unknown("groups", error, in: context)
             }
-            if health.groups.isEmpty { try unknown("stream '\(stream)' has no consumer groups") }
-            var worst = Level.ok
-            var problems: [String] = []
-            var perfdata: [String] = []
-            func judge(_ name: String, _ label: String, value: Double, shown: String, warn: Double?, crit: Double?, unit: String) {
-                let level: Level = crit.map { value > $0 } == true ? .critical : warn.map { value > $0 } == true ? .warning : .ok
-                if level > .ok {
-                    let limit = level == .critical ? crit! : warn!
-                    problems.append("\(name) \(label) \(shown) > \(Self.number(limit))\(unit)")
-                }
-                worst = max(worst, level)
-                let thresholds = [warn, crit].map { $0.map(Self.number) ?? "" }.joined(separator: ";")
-                perfdata.append("\(Self.perfLabel("\(name)_\(label)"))=\(Self.number(value))\(unit);\(thresholds)")
-            }
+            if health.groups.isEmpty { return unknown("groups", "stream '\(stream)' has no consumer groups") }
+            let count = health.groups.count
+            var report = CheckReport(kind: "groups", allClear: "\(stream): \(count) group\(count == 1 ? "" : "s") within limits")
             for item in health.groups {
-                let name = "\(stream)/\(item.group.name)"
                 let lag = item.group.lag ?? 0
                 let shown: String
                 switch item.group.lagSource {
@@ -161,31 +299,23 @@ extension MQCtl {
                 case .countedCapped: shown = ">=\(lag)"
                 case .redis, nil: shown = "\(lag)"
                 }
-                judge(name, "lag", value: Double(lag), shown: shown, warn: warnLag.map(Double.init), crit: maxLag.map(Double.init), unit: "")
                 let idle = item.pendingIdleSeconds ?? 0
-                judge(name, "pending_age", value: idle, shown: "\(Int(idle))s", warn: warnPendingAge?.seconds,
-                      crit: maxPendingAge?.seconds, unit: "s")
+                report.subjects.append(CheckSubject(name: "\(stream)/\(item.group.name)", metrics: [
+                    CheckMetric(label: "lag", field: "lag", value: Double(lag), json: .int(lag), shown: shown, warning: warnLag, critical: maxLag),
+                    CheckMetric(label: "pending_age", field: "pending_age_seconds", value: idle, json: .seconds(idle), shown: "\(Int(idle))s",
+                                unit: "s", warning: warnPendingAge.map { ThresholdRange(above: $0.seconds) },
+                                critical: maxPendingAge.map { ThresholdRange(above: $0.seconds) }),
+                ]))
             }
             if let deadStream, let dead = health.dead {
-                judge(deadStream, "dead", value: Double(dead), shown: "\(dead)", warn: warnDead.map(Double.init),
-                      crit: maxDead.map(Double.init), unit: "")
+                report.subjects.append(CheckSubject(name: deadStream, metrics: [
+                    CheckMetric(label: "dead", field: "dead", value: Double(dead), json: .int(dead), shown: "\(dead)", warning: warnDead, critical: maxDead),
+                ]))
             }
-            let count = health.groups.count
-            let summary = problems.isEmpty
-                ? "\(stream): \(count) group\(count == 1 ? "" : "s") within limits" : problems.joined(separator: ", ")
-            context.stdout.write("MQCTL \(worst.name) - \(summary) | \(perfdata.joined(separator: " "))\n")
-            if worst != .ok { throw ExitCode(worst.rawValue) }
-        }
-
-        /// A perfdata label, in single quotes (doubled inside) when it holds
-        /// a space, a quote or an equals sign, as the plugin guidelines ask.
-        static func perfLabel(_ label: String) -> String {
-            guard label.contains(where: { $0 == " " || $0 == "'" || $0 == "=" }) else { return label }
-            return "'" + label.replacingOccurrences(of: "'", with: "''") + "'"
-        }
-
-        static func number(_ value: Double) -> String {
-            value == value.rounded() ? String(Int64(value)) : String(format: "%.1f", value)
+            if [maxLag, warnLag, maxDead, warnDead].allSatisfy({ $0 == nil }) && maxPendingAge == nil && warnPendingAge == nil {
+                report.notes.append((.unknown, "no thresholds given: set --max-lag, --max-pending-age or --max-dead (or their --warn-*)"))
+            }
+            return report
         }
     }
 }

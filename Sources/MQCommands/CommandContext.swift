@@ -15,6 +15,8 @@ public final class CommandContext {
     public let quiet: Bool
     public let assumeYes: Bool
     public let color: Bool
+    /// Cut table cells to the terminal's width (not with `--no-trunc`).
+    public let truncate: Bool
     public let stdin: InputSource
     /// For `work`: the handler command line given after `--`.
     public var handlerCommand: [String] = []
@@ -61,7 +63,8 @@ public final class CommandContext {
         self.format = globals.json ? .json : (globals.format ?? .table)
         self.quiet = globals.quiet
         self.assumeYes = globals.yes
-        self.color = !globals.noColor && environment["NO_COLOR"] == nil && stdout.isTerminal
+        self.color = (globals.noColor ? .never : globals.color).enabled(terminal: stdout.isTerminal, environment: environment)
+        self.truncate = !globals.noTrunc
         self.stdin = stdin
         self.stdout = stdout
         self.stderr = stderr
@@ -125,12 +128,13 @@ public final class CommandContext {
         openConnection = nil
     }
 
-    /// A renderer in the chosen format writing to stdout.
-    public func renderer() throws -> Renderer {
+    /// A renderer in the chosen format writing to stdout; `watching`
+    /// renders each list as one record (a draw of `--watch`).
+    public func renderer(watching: Bool = false) throws -> Renderer {
         guard format != .prometheus else {
             throw UsageError("-o prometheus is offered by stats only; use table, json, ndjson or csv")
         }
-        return format.renderer(to: stdout, options: RenderOptions(width: stdout.terminalWidth, color: color))
+        return format.renderer(to: stdout, options: RenderOptions(width: stdout.terminalWidth, color: color, truncate: truncate), watching: watching)
     }
 
     /// The first line of the password file, without its line ending.
@@ -145,12 +149,19 @@ public final class CommandContext {
     }
 }
 
-/// An operation that ran but did not succeed (exit 1), with its reason.
+/// An operation that ran but did not succeed (exit 1), with its reason
+/// and an optional hint, printed on a line of its own.
 public struct CommandFailure: Error, CustomStringConvertible {
-    public let description: String
+    public let message: String
+    public let hint: String?
 
-    public init(_ description: String) {
-        self.description = description
+    public init(_ message: String, hint: String? = nil) {
+        self.message = message
+        self.hint = hint
+    }
+
+    public var description: String {
+        hint.map { "\(message)\nhint: \($0)" } ?? message
     }
 }
 

@@ -47,21 +47,13 @@ extension MQCtl {
 
         func run(in context: CommandContext) throws {
             let inspector = DepthInspector(connection: try context.connection())
-            guard watch else { return try render(inspector, context) }
-            guard context.format == .table else { throw UsageError("--watch draws a table; leave out --format") }
-            while !Interruption.requested {
-                try inspector.connection.withReconnect { _ in
-                    context.stdout.write("\u{1B}[H\u{1B}[2J")
-                    try render(inspector, context)
-                }
-                context.stdout.flush()
-                Interruption.sleep(interval.seconds)
-            }
+            guard watch else { return try render(inspector, context, context.quiet ? nil : try context.renderer()) }
+            try Watch(context, interval: interval, title: "mqctl depth \(patterns.joined(separator: " "))")
+                .run(on: inspector.connection) { try render(inspector, context, $0) }
         }
 
-        private func render(_ inspector: DepthInspector, _ context: CommandContext) throws {
-            if ttl { return try renderTTL(inspector, context) }
-            let renderer = context.quiet ? nil : try context.renderer()
+        private func render(_ inspector: DepthInspector, _ context: CommandContext, _ renderer: Renderer?) throws {
+            if ttl { return try renderTTL(inspector, context, renderer) }
             let now = SystemTime().nowMilliseconds()
             var totals: [FieldValue] = []
             renderer?.beginList(key: "keys", columns: [
@@ -77,7 +69,7 @@ extension MQCtl {
                 totals.append(.object(["pattern": .string(pattern), "keys": .int(Int64(sum.keys)), "total": .int(sum.total)]))
             }
             renderer?.endList(["patterns": .list(totals)])
-            if context.format == .table, let renderer {
+            if context.format.isTable, let renderer {
                 context.stdout.write("\n")
                 renderer.beginList(key: "patterns", columns: [Column("pattern"), Column("keys", rightAligned: true), Column("total", rightAligned: true)])
                 for case .object(let record) in totals { renderer.row(record) }
@@ -86,16 +78,14 @@ extension MQCtl {
         }
 
         /// One row per pattern: keys, with and without a TTL, the histogram.
-        private func renderTTL(_ inspector: DepthInspector, _ context: CommandContext) throws {
-            let renderer = context.quiet ? nil : try context.renderer()
+        private func renderTTL(_ inspector: DepthInspector, _ context: CommandContext, _ renderer: Renderer?) throws {
             let window = expiringWithin?.milliseconds
-            var columns = [Column("pattern"), Column("keys", rightAligned: true), Column("with_ttl", title: "TTL", rightAligned: true),
-                           Column("without_ttl", title: "NO_TTL", rightAligned: true)]
-            let titles = ["<10s", "<1m", "<5m", "<1h", "<1d", ">=1d"]
+            var columns = [Column("pattern"), Column("keys", rightAligned: true), Column("with_ttl", rightAligned: true),
+                           Column("without_ttl", rightAligned: true)]
             let names = TTLSummary.bucketBounds.map(\.name) + [TTLSummary.lastBucket]
-            columns += zip(names, titles).map { Column("buckets.\($0)", title: $1, rightAligned: true) }
+            columns += names.map { Column("buckets.\($0)", rightAligned: true) }
             if let expiringWithin {
-                columns.append(Column("expiring", title: "EXPIRING<=\(expiringWithin)", rightAligned: true))
+                columns.append(Column("expiring", rightAligned: true))
             }
             columns.append(Column("vanished", rightAligned: true))
             renderer?.beginList(key: "patterns", columns: columns)

@@ -99,10 +99,10 @@ extension MQCtl {
             let outcome = try broker.enqueue(request, to: queue)
             context.audit(AuditEntry(command: "enqueue", queue: queue.rawValue, counts: [("enqueued", outcome.isDuplicate ? 0 : 1)]), broker)
             if !outcome.isDuplicate {
-                try? broker.publish([(queue, "enqueued", outcome.id, ["state": outcome.state])])
+                try? broker.publish([(queue, "enqueued", outcome.id, ["state": .string(outcome.state)])])
             }
             guard !context.quiet else { return }
-            if context.format == .table {
+            if context.format.isTable {
                 context.stdout.write(outcome.id + "\n")
             } else {
                 try context.renderer().single([
@@ -168,7 +168,9 @@ extension MQCtl {
             var full = false
             var lineNumber = 0
             var chunk: [EnqueueRequest] = []
-            let progress = Progress(context: context, label: "enqueued")
+            // No total to know ahead, but a regular file on stdin gives the share read.
+            let progress = report.showProgress(context, label: "enqueued")
+            progress.measureInput()
             func flush() throws {
                 let outcomes = try report.call(size: chunk.count) { try broker.enqueue(chunk, to: queue) }
                 var refusal: RedisServerError?
@@ -179,13 +181,13 @@ extension MQCtl {
                     case .queueFull: report["rejected"] += 1; full = true
                     case .idExists(let id):
                         report["rejected"] += 1
-                        context.stderr.write("mqctl: error: message '\(id)' already exists; not enqueued\n")
+                        progress.write("mqctl: error: message '\(id)' already exists; not enqueued\n")
                     case .notWritten(_, let error):
                         report["not_written"] += 1
                         refusal = refusal ?? error
                     }
                 }
-                progress.update(done: lineNumber)
+                progress.update(done: report["enqueued"] + report["duplicates"] + report["rejected"] + report["invalid"] + report["not_written"])
                 report.rerun = "\(BulkReport.grouped(lineNumber)) lines were read; ids or idempotency keys (NDJSON) make a re-run safe"
                 chunk.removeAll(keepingCapacity: true)
                 if let refusal { throw refusal }
@@ -196,10 +198,12 @@ extension MQCtl {
                     lineNumber += 1
                     let line: [UInt8]
                     switch read {
-                    case .success(let bytes): line = bytes
+                    case .success(let bytes):
+                        line = bytes
+                        progress.read(bytes: bytes.count + 1)
                     case .failure(let tooLong):
                         report["invalid"] += 1
-                        context.stderr.write("mqctl: error: line \(lineNumber): \(tooLong)\n")
+                        progress.write("mqctl: error: line \(lineNumber): \(tooLong)\n")
                         continue
                     }
                     guard ndjson else {
@@ -214,14 +218,13 @@ extension MQCtl {
                         chunk.append(try EnqueueLine.parse(line, template: template, now: broker.time.nowMilliseconds()))
                     } catch {
                         report["invalid"] += 1
-                        context.stderr.write("mqctl: error: line \(lineNumber): \(error)\n")
+                        progress.write("mqctl: error: line \(lineNumber): \(error)\n")
                     }
                     if chunk.count == 10_000 { try flush() }
                 }
                 if !chunk.isEmpty { try flush() }
                 try Interruption.checkpoint()
             }
-            progress.finish()
             try context.output { $0.single(Record([("queue", .string(queue.rawValue))] + report.fields.fields)) }
             if report["invalid"] > 0 { throw ExitCode(ExitStatus.dataError.rawValue) }
             if full {

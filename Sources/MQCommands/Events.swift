@@ -42,6 +42,7 @@ extension MQCtl {
         @Option(name: .customLong("pattern"), help: ArgumentHelp("A channel pattern to follow (PSUBSCRIBE, a glob such as 'test:*'); repeatable.", valueName: "glob"))
         var patterns: [String] = []
         @Option(help: ArgumentHelp("Stop after N messages.", valueName: "n")) var count: Int?
+        @OptionGroup var missing: MissingQueueOption
 
         func validate() throws {
             let raw = !channels.isEmpty || !patterns.isEmpty
@@ -65,11 +66,16 @@ extension MQCtl {
         }
 
         private func followQueues(_ context: CommandContext) throws {
-            let names = try queues.map(QueueName.init)
+            // Events of a queue that does not exist would never come: a typo is refused.
+            // An event is its JSON as published: as is, or a line of text.
+            guard [.table, .json, .ndjson, .jsonSeq].contains(context.format) else {
+                throw UsageError("events of queues print as lines of text (table), json, ndjson or json-seq; not -o \(context.format.rawValue)")
+            }
+            let names = try context.existingQueues(queues, allowMissing: missing.allowMissing).map(\.name)
             var seen = 0
             try context.broker().followEvents(names) { queue, json in
-                if context.format == .json || context.format == .ndjson {
-                    context.stdout.write(String(decoding: json, as: UTF8.self) + "\n")
+                if context.format != .table {
+                    context.stdout.write((context.format == .jsonSeq ? "\u{1E}" : "") + String(decoding: json, as: UTF8.self) + "\n")
                 } else {
                     context.stdout.write(EventLine.text(queue, json) + "\n")
                 }
@@ -85,7 +91,7 @@ extension MQCtl {
             }
             // A table holds its rows to size the columns: a stream that may
             // never end is printed line by line instead.
-            let renderer = context.format == .table ? nil : try context.renderer()
+            let renderer = context.format.isTable ? nil : try context.renderer()
             renderer?.beginList(key: "messages", columns: ChannelRecords.columns)
             context.stdout.flush()
             var seen = 0

@@ -33,7 +33,8 @@ public struct GlobalOptions: ParsableArguments {
                                valueName: "name"))
     var layout: String?
 
-    @Option(name: [.customShort("o"), .long], help: "Output format: table, json, ndjson or csv.")
+    @Option(name: [.customShort("o"), .long],
+            help: "Output format: table, wide (every field), json, ndjson, json-seq, csv, name (ids only); stats also prometheus.")
     var format: OutputFormat?
 
     @Flag(help: "Shorthand for --format json.")
@@ -52,8 +53,14 @@ public struct GlobalOptions: ParsableArguments {
     @Flag(name: [.short, .long], help: "Answer yes to confirmations (needed for destructive commands without a terminal).")
     var yes = false
 
-    @Flag(help: "No colour in output (also when $NO_COLOR is set).")
+    @Flag(help: "No colour in output, as --color never.")
     var noColor = false
+
+    @Option(help: "Colour in tables: auto (on a terminal, unless $NO_COLOR is set and not empty), always or never.")
+    var color: ColorChoice = .auto
+
+    @Flag(help: "Do not cut table cells to the terminal's width.")
+    var noTrunc = false
 
     @Flag(help: "Connect with TLS (as a rediss:// URL does); the TLS options below imply it.")
     var tls = false
@@ -85,6 +92,9 @@ public struct GlobalOptions: ParsableArguments {
     public init() {}
 
     public func validate() throws {
+        if noColor, color == .always {
+            throw ValidationError("--no-color and --color always disagree; give one of them")
+        }
         if json, let format, format != .json {
             throw ValidationError("--json and --format \(format.rawValue) disagree; give one of them")
         }
@@ -99,7 +109,22 @@ public struct GlobalOptions: ParsableArguments {
     /// Options that take a value, long and short spellings, for hoisting.
     static let valueOptions: Set<String> = [
         "--url", "-u", "--user", "--password-file", "--prefix", "--config", "--layout", "--format", "-o", "--timeout",
-        "--cacert", "--cacertdir", "--cert", "--key", "--sni",
+        "--cacert", "--cacertdir", "--cert", "--key", "--sni", "--color",
     ]
-    static let flagOptions: Set<String> = ["--json", "--quiet", "-q", "--yes", "-y", "--no-color", "--tls", "--insecure"]
+    static let flagOptions: Set<String> = ["--json", "--quiet", "-q", "--yes", "-y", "--no-color", "--no-trunc", "--tls", "--insecure"]
+}
+
+/// `--color`: when tables are coloured.
+enum ColorChoice: String, CaseIterable, ExpressibleByArgument {
+    case auto, always, never
+
+    /// Whether to colour output to `terminal`: the NO_COLOR convention
+    /// (no-color.org) counts the variable only when it is set and not empty.
+    func enabled(terminal: Bool, environment: [String: String]) -> Bool {
+        switch self {
+        case .always: true
+        case .never: false
+        case .auto: terminal && (environment["NO_COLOR"] ?? "").isEmpty
+        }
+    }
 }

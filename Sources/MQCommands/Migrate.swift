@@ -14,7 +14,10 @@ extension MQCtl {
                 dead letters. Each batch is one script that removes the member and writes the \
                 envelope, so a member is in one place or the other, never both and never \
                 neither; members that cannot be read stay where they are. Not offered on a \
-                cluster (the keys are in other slots).
+                cluster (the keys are in other slots). --dry-run counts what would move \
+                (would_move) and what could not be read (unreadable), changing nothing. On a \
+                terminal a progress line on stderr shows done/total, rate and ETA; Ctrl-C stops \
+                between batches, saying how many were moved and how many are left.
 
                 Example: mqctl migrate courier --from openpenpal --to courier --dry-run
                 """)
@@ -54,22 +57,41 @@ extension MQCtl {
                 default: false
                 }
             }
+            if dryRun {
+                // Counted as a run would take them, changing nothing, under no lock and with no audit entry.
+                var wouldMove = 0, unreadable = 0
+                let progress = Progress(context: context, label: "counting:")
+                for role in roles {
+                    try broker.scanLayout(source, role, limit: limit) { page in
+                        wouldMove += page.filter { $0.problem == nil }.count
+                        unreadable += page.filter { $0.problem != nil }.count
+                        progress.update(done: wouldMove + unreadable)
+                        return true
+                    }
+                }
+                progress.finish()
+                return try context.output { $0.single([
+                    "queue": .string(source.name.rawValue), "layout": .string(source.layout.name), "to": .string(target.rawValue),
+                    "would_move": .int(Int64(wouldMove)), "unreadable": .int(Int64(unreadable)), "dry_run": .bool(true),
+                ]) }
+            }
             let report = BulkReport("migrate", queue: source.name, verb: "moved", counts: ["skipped", "unreadable"])
             report.selection = "layout=\(source.layout.name) to=\(target) role=\(role)"
-            var matched = 0
+            // The total, for the progress line and a run cut short: each role's size (at most --limit).
+            report.total = roles.reduce(0 as Int?) { sum, role in
+                guard let sum, let size = LayoutActions.size(source, role, broker: broker) else { return nil }
+                return sum + min(size, limit ?? size)
+            }
+            let progress = report.showProgress(context, label: "moved")
             try report.run(context, broker) {
                 try locking.withLock("migrate", source.name, broker, context) { lock in
                     for role in roles {
                         try broker.forEachLayoutBatch(source, role, filter: DeadLetterFilter(), limit: limit) { page in
-                            if dryRun {
-                                matched += page.filter { $0.problem == nil }.count
-                                report["unreadable"] += page.filter { $0.problem != nil }.count
-                                return 0
-                            }
                             let result = try report.call(size: page.count) { try broker.migrate(source, role: role, page, to: target) }
                             report["moved"] += result.moved
                             report["skipped"] += result.missing
                             report["unreadable"] += result.unreadable
+                            progress.update(done: report["moved"] + report["skipped"] + report["unreadable"])
                             try lock?.checkpoint()
                             try Interruption.checkpoint()
                             return result.moved + result.missing
@@ -82,8 +104,7 @@ extension MQCtl {
             }
             var fields: [(name: String, value: FieldValue)] = [("queue", .string(source.name.rawValue)), ("layout", .string(source.layout.name)),
                                                                ("to", .string(target.rawValue))]
-            fields += report.fields.fields + [("dry_run", .bool(dryRun))]
-            if dryRun { fields.append(("matched", .int(Int64(matched)))) }
+            fields += report.fields.fields + [("dry_run", .bool(false))]
             try context.output { $0.single(Record(fields)) }
         }
     }

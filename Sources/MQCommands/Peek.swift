@@ -11,13 +11,14 @@ extension MQCtl {
         @OptionGroup var globals: GlobalOptions
         @Argument(help: "The queue.", completion: .queueNames) var queue: String
         @Option(name: [.short, .long], help: "Messages to show.") var count = 10
+        @OptionGroup var missing: MissingQueueOption
 
         func validate() throws {
             guard (1...10_000).contains(count) else { throw ValidationError("--count must be from 1 to 10000") }
         }
 
         func run(in context: CommandContext) throws {
-            if let layoutQueue = try context.layoutQueue(queue) {
+            if let layoutQueue = try context.existingLayoutQueue(queue, allowMissing: missing.allowMissing) {
                 return try LayoutActions.list(layoutQueue, .ready(tier: nil), limit: count, context: context)
             }
             let messages = try context.broker().peek(try QueueName(queue), count: count)

@@ -41,11 +41,11 @@ extension MQCtl {
             }
             try context.output { renderer in
                 renderer.beginList(key: "queues", columns: [
-                    Column("name"), Column("from_delayed", rightAligned: true), Column("from_retry", rightAligned: true),
+                    Column("queue"), Column("from_delayed", rightAligned: true), Column("from_retry", rightAligned: true),
                     Column("dead_lettered", rightAligned: true),
                 ])
                 for result in results {
-                    renderer.row(["name": .string(result.queue.rawValue), "from_delayed": .int(Int64(result.fromDelayed)),
+                    renderer.row(["queue": .string(result.queue.rawValue), "from_delayed": .int(Int64(result.fromDelayed)),
                                   "from_retry": .int(Int64(result.fromRetry)), "dead_lettered": .int(Int64(result.deadLettered))])
                 }
                 renderer.endList()

@@ -48,11 +48,11 @@ extension MQCtl {
             }
             try context.output { renderer in
                 renderer.beginList(key: "queues", columns: [
-                    Column("name"), Column("retried", rightAligned: true), Column("dead", rightAligned: true), Column("trimmed", rightAligned: true),
+                    Column("queue"), Column("retried", rightAligned: true), Column("dead", rightAligned: true), Column("trimmed", rightAligned: true),
                     Column("returned", rightAligned: true),
                 ])
                 for (queue, retried, dead, trimmed, returned) in results {
-                    renderer.row(["name": .string(queue.rawValue), "retried": .int(Int64(retried)), "dead": .int(Int64(dead)),
+                    renderer.row(["queue": .string(queue.rawValue), "retried": .int(Int64(retried)), "dead": .int(Int64(dead)),
                                   "trimmed": .int(Int64(trimmed)), "returned": .int(Int64(returned))])
                 }
                 renderer.endList()

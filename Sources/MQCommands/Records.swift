@@ -4,37 +4,30 @@ import MQFormat
 /// How core values look in output: the field names of every format.
 enum Records {
     static let statsColumns = [
-        Column("name"), Column("layout"), Column("ready", rightAligned: true), Column("ready_by_priority.express", rightAligned: true),
+        Column("queue"), Column("layout"), Column("ready", rightAligned: true), Column("ready_by_priority.express", rightAligned: true),
         Column("ready_by_priority.urgent", rightAligned: true), Column("ready_by_priority.normal", rightAligned: true),
         Column("delayed", rightAligned: true), Column("retry", rightAligned: true), Column("inflight", rightAligned: true),
         Column("dead", rightAligned: true), Column("dead_trimmed", rightAligned: true),
         Column("latency_seconds", rightAligned: true), Column("overdue", rightAligned: true),
         Column("next_due_seconds", rightAligned: true), Column("processed", rightAligned: true), Column("failed", rightAligned: true),
-        Column("processed_per_min", rightAligned: true), Column("failed_per_min", rightAligned: true), Column("paused"),
+        Column("processed_per_min", rightAligned: true), Column("failed_per_min", rightAligned: true),
+        Column("rejected", rightAligned: true), Column("rejected_per_min", rightAligned: true), Column("paused"),
         Column("max_length", rightAligned: true), Column("usage_pct", rightAligned: true), Column("status"),
     ]
 
-    /// The columns a table shows: the full set is for programs.
+    /// The columns a table shows, within 80 columns; `-o wide` shows every
+    /// field, each tier's depth among them.
     static let statsTableColumns = [
-        Column("name", title: "QUEUE"), Column("ready", title: "READY", rightAligned: true),
-        Column("ready_by_priority.express", title: "EXPRESS", rightAligned: true),
-        Column("ready_by_priority.urgent", title: "URGENT", rightAligned: true),
-        Column("delayed", title: "DELAYED", rightAligned: true), Column("retry", title: "RETRY", rightAligned: true),
-        Column("inflight", title: "INFLIGHT", rightAligned: true), Column("dead", title: "DEAD", rightAligned: true),
-        Column("latency_seconds", title: "LATENCY", rightAligned: true), Column("overdue", title: "OVERDUE", rightAligned: true),
-        Column("processed_per_min", title: "DONE/MIN", rightAligned: true),
-        Column("failed_per_min", title: "FAIL/MIN", rightAligned: true), Column("paused", title: "PAUSED"),
-        Column("usage_pct", title: "USAGE%", rightAligned: true), Column("status", title: "STATUS", isStatus: true),
+        Column("queue"), Column("ready", rightAligned: true), Column("delayed", rightAligned: true),
+        Column("retry", rightAligned: true), Column("inflight", rightAligned: true), Column("dead", rightAligned: true),
+        Column("latency_seconds", rightAligned: true), Column("status", isStatus: true),
     ]
 
     /// `stats --watch`: depths and per-second rates from the change between draws.
     static let statsWatchColumns = [
-        Column("name", title: "QUEUE"), Column("ready", title: "READY", rightAligned: true),
-        Column("delayed", title: "DELAYED", rightAligned: true), Column("retry", title: "RETRY", rightAligned: true),
-        Column("inflight", title: "INFLIGHT", rightAligned: true), Column("dead", title: "DEAD", rightAligned: true),
-        Column("latency_seconds", title: "LATENCY", rightAligned: true),
-        Column("enqueued_per_s", title: "IN/S", rightAligned: true), Column("processed_per_s", title: "DONE/S", rightAligned: true),
-        Column("failed_per_s", title: "FAIL/S", rightAligned: true), Column("status", title: "STATUS", isStatus: true),
+        Column("queue"), Column("ready", rightAligned: true), Column("inflight", rightAligned: true),
+        Column("dead", rightAligned: true), Column("latency_seconds", rightAligned: true),
+        Column("processed_per_s", rightAligned: true), Column("failed_per_s", rightAligned: true), Column("status", isStatus: true),
     ]
 
     /// Ready depth per tier in fetch order: mqctl's priorities, or a
@@ -50,7 +43,7 @@ enum Records {
 
     static func stats(_ stats: QueueStats) -> Record {
         [
-            "name": .string(stats.queue.rawValue),
+            "queue": .string(stats.queue.rawValue),
             "layout": .string(stats.layout ?? "native"),
             "ready": .int(stats.ready),
             "ready_by_priority": .object(Record(tiers(stats).map { ($0.name, .int($0.count)) })),
@@ -66,6 +59,8 @@ enum Records {
             "failed": .int(stats.failed),
             "processed_per_min": .int(stats.processedPerMinute),
             "failed_per_min": .int(stats.failedPerMinute),
+            "rejected": .int(stats.rejected),
+            "rejected_per_min": .int(stats.rejectedPerMinute),
             "paused": .bool(stats.config.paused),
             "max_length": stats.config.maxLength.map { .int($0) } ?? .null,
             "usage_pct": stats.usagePercent.map { .double(($0 * 10).rounded() / 10) } ?? .null,

@@ -16,7 +16,10 @@ extension MQCtl {
         @Argument(help: "The message id.") var id: String
 
         func run(in context: CommandContext) throws {
-            if let layoutQueue = try context.layoutQueue(queue) {
+            // An id mqctl cannot take is a usage error whatever the queue.
+            if case .native = try context.queue(queue) { _ = try MessageID.validate(id) }
+            // A queue that does not exist is named as such, not as a missing message.
+            if let layoutQueue = try context.existingLayoutQueue(queue) {
                 return try LayoutActions.show(layoutQueue, id: id, context: context)
             }
             let view = try context.broker().message(try QueueName(queue), id: id)

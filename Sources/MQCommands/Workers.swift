@@ -17,9 +17,9 @@ extension MQCtl {
             let workers = try broker.workers()
             try context.output { renderer in
                 renderer.beginList(key: "workers", columns: [
-                    Column("id"), Column("queues"), Column("mode"), Column("concurrency", title: "SLOTS", rightAligned: true),
+                    Column("id"), Column("queues"), Column("mode"), Column("concurrency", rightAligned: true),
                     Column("in_hand", rightAligned: true), Column("handled", rightAligned: true), Column("breaker"),
-                    Column("last_seen_seconds", title: "SEEN", rightAligned: true), Column("status", isStatus: true),
+                    Column("last_seen_seconds", rightAligned: true), Column("status", isStatus: true),
                 ])
                 for worker in workers {
                     func number(_ name: String) -> FieldValue { worker.fields[name].flatMap { Int64($0) }.map { .int($0) } ?? .null }

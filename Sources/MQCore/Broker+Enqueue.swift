@@ -76,6 +76,7 @@ extension Broker {
             var scriptKeys: [any RedisArgument] = queueKeys.readyTiers + [
                 queueKeys.delayed, queueKeys.config, queueKeys.counter(.enqueued),
                 queueKeys.counter(.enqueued, minute: now / 60_000), queueKeys.wake,
+                queueKeys.counter(.rejected), queueKeys.counter(.rejected, minute: now / 60_000),
             ]
             var arguments: [any RedisArgument] = [Int(now), Int(Self.idempotencyTTL), Keyspace.minuteBucketTTL, ""]
             for request in batch {

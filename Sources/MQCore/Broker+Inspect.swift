@@ -8,8 +8,9 @@ public struct QueueStats: Equatable, Sendable {
     public var retry: Int64
     public var inflight: Int64
     public var dead: Int64
-    /// Age of the oldest ready message (seconds since it became due); 0
-    /// when nothing is ready.
+    /// Age of the oldest ready message at a tier's head: seconds since it
+    /// was first enqueued, so a replayed, imported or migrated message keeps
+    /// its age. 0 when nothing is ready (`latency` is nil then).
     public var latencySeconds: Double
     /// Delayed and retry messages already due but not yet promoted: a
     /// stuck mover shows here.
@@ -26,12 +27,30 @@ public struct QueueStats: Equatable, Sendable {
     /// Counts in the last complete minute.
     public var processedPerMinute: Int64
     public var failedPerMinute: Int64
+    /// Enqueues refused at max_length: in total and in the last complete minute.
+    public var rejected: Int64 = 0
+    public var rejectedPerMinute: Int64 = 0
     public var config: QueueConfig
     /// The layout of a declared layout's queue; nil for mqctl's own.
     public var layout: String?
     /// A layout queue's ready lists in fetch order (native queues use
     /// `readyByPriority`).
     public var tiers: [TierDepth] = []
+    /// Seconds the oldest ready message has waited since it became due
+    /// (its run_at): below the latency for a message that was delayed,
+    /// retried or replayed. Nil when nothing is ready, or for layouts that
+    /// do not keep a due time.
+    public var waitingSeconds: Double?
+    /// Leases past their deadline that no reaper has returned yet; nil
+    /// where the layout has no leases.
+    public var expiredLeases: Int64?
+    /// Age of the oldest dead letter (since it failed); nil when there is
+    /// none, or for layouts whose dead letters carry no time in their score.
+    public var oldestDeadSeconds: Double?
+
+    /// The latency, or nil when nothing is ready: an empty queue has no
+    /// oldest message, which is not the same as one that waited 0 s.
+    public var latency: Double? { ready > 0 ? latencySeconds : nil }
 
     public var ready: Int64 { readyByPriority.values.reduce(0, +) + tiers.reduce(0) { $0 + $1.count } }
 
@@ -78,13 +97,21 @@ public struct MessageView: Equatable, Sendable {
 }
 
 extension Broker {
-    /// Stats for `queues` (all known queues when empty) in a constant
-    /// number of round trips whatever the number of queues or messages:
-    /// SMEMBERS, one pipeline of O(1) commands (LLEN, ZCARD, ZCOUNT,
-    /// LINDEX, GET, HGETALL) for every queue, then one HGET per non-empty
-    /// tier head for the latency.
+    /// Stats for `queues` (all known queues when empty); the first queue
+    /// that cannot be read throws. See `statsReadings`.
     public func stats(_ queues: [QueueName] = [], allWhenEmpty: Bool = true) throws -> [QueueStats] {
         let queues = queues.isEmpty && allWhenEmpty ? try queueNames() : queues
+        return try statsReadings(queues).map { try $0.get() }
+    }
+
+    /// Stats for `queues`, each with the reason it could not be read (a key
+    /// of the wrong type, a corrupt setting): one broken queue spoils only
+    /// its own reading. A constant number of round trips whatever the
+    /// number of queues or messages: one pipeline of O(1) commands (LLEN,
+    /// ZCARD, ZCOUNT, ZRANGE 0 0, LINDEX, MGET, HGETALL) for every queue,
+    /// then one HMGET per non-empty tier head for the latency. Throws only
+    /// when Redis cannot be asked at all.
+    public func statsReadings(_ queues: [QueueName]) throws -> [Result<QueueStats, any Error>] {
         guard !queues.isEmpty else { return [] }
         let now = time.nowMilliseconds()
         let minute = now / 60_000 - 1
@@ -94,60 +121,97 @@ extension Broker {
             let k = keys.queue(queue)
             commands += k.readyTiers.map { RedisCommand("LLEN", $0) }
             commands += [k.delayed, k.retry, k.inflight, k.dead].map { RedisCommand("ZCARD", $0) }
-            commands += [k.delayed, k.retry].map { RedisCommand("ZCOUNT", $0, "-inf", Int(now)) }
-            commands += [k.delayed, k.retry].map { RedisCommand("ZRANGE", $0, 0, 0, "WITHSCORES") }
+            commands += [k.delayed, k.retry, k.inflight].map { RedisCommand("ZCOUNT", $0, "-inf", Int(now)) }
+            commands += [k.delayed, k.retry, k.dead].map { RedisCommand("ZRANGE", $0, 0, 0, "WITHSCORES") }
             commands += k.readyTiers.map { RedisCommand("LINDEX", $0, 0) }
             commands += [
                 // One MGET: the counters share the queue's hash tag.
                 RedisCommand("MGET", k.counter(.enqueued), k.counter(.deadTrimmed), k.counter(.processed), k.counter(.failed),
-                             k.counter(.processed, minute: minute), k.counter(.failed, minute: minute)),
+                             k.counter(.processed, minute: minute), k.counter(.failed, minute: minute),
+                             k.counter(.rejected), k.counter(.rejected, minute: minute)),
                 RedisCommand("HGETALL", k.config),
             ]
         }
         let perQueue = commands.count / queues.count
         let replies = try connection.pipeline(commands)
 
-        var stats: [QueueStats] = []
+        var readings: [Result<QueueStats, any Error>] = []
         var heads: [(queue: Int, key: String)] = []
         for (index, queue) in queues.enumerated() {
-            let k = keys.queue(queue)
-            var reply = replies[(index * perQueue)..<((index + 1) * perQueue)].makeIterator()
-            func next() throws -> RedisReply { try reply.next()!.throwingError() }
-            func count(_ key: String, _ type: String) throws -> Int64 {
-                do { return try next().int() } catch let error as RedisServerError where error.kind == .wrongType {
-                    throw explain(error) ?? MQError.wrongKeyType(key: key, expected: type, actual: "value of another type")
-                }
+            let part = Array(replies[(index * perQueue)..<((index + 1) * perQueue)])
+            do {
+                let (stats, ids) = try readStats(queue, part, now: now)
+                heads += ids.map { (index, keys.queue(queue).message($0)) }
+                readings.append(.success(stats))
+            } catch {
+                readings.append(.failure(error))
             }
-            var byPriority: [Priority: Int64] = [:]
-            for priority in Priority.allCases { byPriority[priority] = try count(k.ready(priority), "list") }
-            let delayed = try count(k.delayed, "sorted set")
-            let retry = try count(k.retry, "sorted set")
-            let inflight = try count(k.inflight, "sorted set")
-            let dead = try count(k.dead, "sorted set")
-            let overdue = try next().int() + next().int()
-            let nextDue = try [next(), next()].compactMap { try $0.array().last.map { try Int64(Double($0.string()) ?? 0) } }.min()
-            for _ in Priority.allCases {
-                if let id = try next().optionalString() { heads.append((index, k.message(id))) }
-            }
-            let counters = try next().array().map { try $0.optionalString().flatMap { Int64($0) } ?? 0 }
-            let config = try QueueConfig(fields: Self.stringPairs(next(), key: k.config), key: k.config)
-            stats.append(QueueStats(
-                queue: queue, readyByPriority: byPriority, delayed: delayed, retry: retry, inflight: inflight, dead: dead,
-                latencySeconds: 0, overdue: overdue, nextDueSeconds: nextDue.map { max(0, Double($0 - now) / 1000) },
-                enqueued: counters[0], deadTrimmed: counters[1], processed: counters[2], failed: counters[3],
-                processedPerMinute: counters[4], failedPerMinute: counters[5], config: config))
         }
 
         if !heads.isEmpty {
-            let runAts = try connection.pipeline(heads.map { RedisCommand("HGET", $0.key, "run_at") })
-            for (head, reply) in zip(heads, runAts) {
+            let times = try connection.pipeline(heads.map { RedisCommand("HMGET", $0.key, "enqueued_at", "run_at") })
+            for (head, reply) in zip(heads, times) {
                 // An unreadable head envelope is the worker's to dead-letter;
                 // stats only lose that queue's latency meanwhile.
-                guard let runAt = try? reply.throwingError().optionalString().flatMap({ Int64($0) }) else { continue }
-                stats[head.queue].latencySeconds = max(stats[head.queue].latencySeconds, Double(now - runAt) / 1000)
+                guard case .success(var stats) = readings[head.queue],
+                      let fields = try? reply.throwingError().array().map({ try $0.optionalString().flatMap { Int64($0) } }),
+                      fields.count == 2 else { continue }
+                if let enqueuedAt = fields[0] ?? fields[1] {
+                    stats.latencySeconds = max(stats.latencySeconds, Double(now - enqueuedAt) / 1000)
+                }
+                if let runAt = fields[1] {
+                    stats.waitingSeconds = max(stats.waitingSeconds ?? 0, max(0, Double(now - runAt) / 1000))
+                }
+                readings[head.queue] = .success(stats)
             }
         }
-        return stats
+        return readings
+    }
+
+    /// One queue's part of the stats pipeline, in the order it was sent;
+    /// also the ids at the heads of its ready tiers.
+    private func readStats(_ queue: QueueName, _ replies: [RedisReply], now: Int64) throws -> (QueueStats, [String]) {
+        let k = keys.queue(queue)
+        var reply = replies.makeIterator()
+        func next() throws -> RedisReply {
+            do { return try reply.next()!.throwingError() } catch let error as RedisServerError where error.kind == .wrongType {
+                throw explain(error) ?? error
+            }
+        }
+        func count(_ key: String, _ type: String) throws -> Int64 {
+            do { return try reply.next()!.throwingError().int() } catch let error as RedisServerError where error.kind == .wrongType {
+                throw explain(error) ?? MQError.wrongKeyType(key: key, expected: type, actual: "value of another type")
+            }
+        }
+        func first(_ reply: RedisReply) throws -> Int64? {
+            try reply.array().last.map { try Int64(Double($0.string()) ?? 0) }
+        }
+        var byPriority: [Priority: Int64] = [:]
+        for priority in Priority.allCases { byPriority[priority] = try count(k.ready(priority), "list") }
+        let delayed = try count(k.delayed, "sorted set")
+        let retry = try count(k.retry, "sorted set")
+        let inflight = try count(k.inflight, "sorted set")
+        let dead = try count(k.dead, "sorted set")
+        let overdue = try next().int() + next().int()
+        let expired = try next().int()
+        let nextDue = try [first(next()), first(next())].compactMap { $0 }.min()
+        let oldestDead = try first(next())
+        var heads: [String] = []
+        for _ in Priority.allCases {
+            if let id = try next().optionalString() { heads.append(id) }
+        }
+        let counters = try next().array().map { try $0.optionalString().flatMap { Int64($0) } ?? 0 }
+        let config = try QueueConfig(fields: Self.stringPairs(next(), key: k.config), key: k.config)
+        var stats = QueueStats(
+            queue: queue, readyByPriority: byPriority, delayed: delayed, retry: retry, inflight: inflight, dead: dead,
+            latencySeconds: 0, overdue: overdue, nextDueSeconds: nextDue.map { max(0, Double($0 - now) / 1000) },
+            enqueued: counters[0], deadTrimmed: counters[1], processed: counters[2], failed: counters[3],
+            processedPerMinute: counters[4], failedPerMinute: counters[5], config: config)
+        stats.rejected = counters[6]
+        stats.rejectedPerMinute = counters[7]
+        stats.expiredLeases = expired
+        stats.oldestDeadSeconds = oldestDead.map { max(0, Double(now - $0) / 1000) }
+        return (stats, heads)
     }
 
     /// One message in any state, with that state's score. One round trip

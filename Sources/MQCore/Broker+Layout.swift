@@ -87,7 +87,8 @@ extension Broker {
             let k = queue.own
             commands += [
                 RedisCommand("MGET", k.counter(.enqueued), k.counter(.processed), k.counter(.failed),
-                             k.counter(.processed, minute: minute), k.counter(.failed, minute: minute)),
+                             k.counter(.processed, minute: minute), k.counter(.failed, minute: minute),
+                             k.counter(.rejected), k.counter(.rejected, minute: minute)),
                 RedisCommand("SMEMBERS", k.processingWorkers),
             ]
         }
@@ -139,6 +140,8 @@ extension Broker {
                 nextDueSeconds: nextDue.map { max(0, Double($0 - now) / 1000) }, enqueued: counters[0], deadTrimmed: 0,
                 processed: counters[1], failed: counters[2], processedPerMinute: counters[3], failedPerMinute: counters[4],
                 config: config)
+            entry.rejected = counters[5]
+            entry.rejectedPerMinute = counters[6]
             entry.layout = queue.layout.name
             entry.tiers = tiers
             stats.append(entry)

@@ -346,10 +346,25 @@ extension Broker {
                 keys: [target.key, queue.own.counter(.enqueued), queue.own.counter(.enqueued, minute: now / 60_000)] + counted,
                 arguments: [target.kind, target.score, Int(layout.capacity ?? 0), Keyspace.minuteBucketTTL] + batch.map { $0 as any RedisArgument }
             ).array()
-            if try reply[0].optionalString() == "FULL" { return (added, members.count - start) }
+            if try reply[0].optionalString() == "FULL" {
+                try countRejected(members.count - start, keys: queue.own, now: now)
+                return (added, members.count - start)
+            }
             added += Int(try reply[0].int())
         }
         return (added, 0)
+    }
+
+    /// Counts enqueues to a layout queue refused at its capacity (total and
+    /// this minute), as the native enqueue script counts its own: the drop
+    /// rate `stats` shows and `check --max-rejected` alerts on.
+    func countRejected(_ count: Int, keys: QueueKeys, now: Int64) throws {
+        guard count > 0 else { return }
+        let minute = keys.counter(.rejected, minute: now / 60_000)
+        _ = try connection.pipeline([
+            RedisCommand("INCRBY", keys.counter(.rejected), count), RedisCommand("INCRBY", minute, count),
+            RedisCommand("EXPIRE", minute, Keyspace.minuteBucketTTL),
+        ])
     }
 
     /// Enqueues JSON messages kept in a hash per role (Dramatiq): each gets

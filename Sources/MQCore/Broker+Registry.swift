@@ -58,6 +58,12 @@ extension Broker {
         }
     }
 
+    /// How many workers have sent a heartbeat within `heartbeatTTL`, the
+    /// ones `workers` does not mark stale. One round trip.
+    public func liveWorkerCount() throws -> Int64 {
+        try connection.send("ZCOUNT", keys.workers, Int(time.nowMilliseconds() - Self.heartbeatTTL), "+inf").int()
+    }
+
     /// The event channels of `queues` that someone listens to (PUBSUB
     /// NUMSUB). One round trip; one per master on a cluster, where each
     /// node counts only its own subscribers.
@@ -77,21 +83,24 @@ extension Broker {
     /// nothing, so events for a channel nobody listens to are not even
     /// built: the listened channels are asked first (or given by a caller
     /// that keeps them), then one pipeline of PUBLISH.
-    public func publish(_ events: [(queue: QueueName, event: String, id: String, fields: [String: String])],
+    /// An event is typed JSON, keys sorted: numbers are numbers, times
+    /// RFC 3339 with milliseconds.
+    public func publish(_ events: [(queue: QueueName, event: String, id: String, fields: [String: FieldValue])],
                         listened known: Set<String>? = nil) throws {
         guard !events.isEmpty else { return }
         let listened = try known ?? listenedChannels(Array(Set(events.map(\.queue))))
         guard !listened.isEmpty else { return }
-        let now = String(time.nowMilliseconds())
+        let now = FieldValue.time(time.nowMilliseconds())
         _ = try connection.pipeline(events.compactMap { item in
             let channel = keys.queue(item.queue).events
             guard listened.contains(channel) else { return nil }
             var object = item.fields
-            object["event"] = item.event
-            object["queue"] = item.queue.rawValue
-            object["id"] = item.id
+            object["event"] = .string(item.event)
+            object["queue"] = .string(item.queue.rawValue)
+            object["id"] = .string(item.id)
             object["time"] = now
-            return RedisCommand("PUBLISH", channel, JSONText.object(object))
+            let record = Record(object.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map { (name: $0.key, value: $0.value) })
+            return RedisCommand("PUBLISH", channel, FieldValue.object(record).jsonText)
         })
     }
 }

@@ -86,6 +86,8 @@ public struct QueueKeys: Equatable, Sendable {
 /// The counters each queue keeps, as totals and per-minute buckets.
 public enum Counter: String, CaseIterable, Sendable {
     case enqueued, processed, failed, dead
+    /// Enqueues refused because the queue was at its max_length.
+    case rejected
     /// Dead letters removed by the dead_max / dead_max_age caps.
     case deadTrimmed = "dead_trimmed"
 }

@@ -1,38 +1,45 @@
 import Foundation
 
 /// JSON: one object, or `{"KEY": [rows...]}` written row by row. NDJSON:
-/// one object per line, the list key left out.
+/// one object per line, the list key left out; JSON text sequences (RFC
+/// 7464, `json-seq`): the same, each object after a record separator.
+/// `wholeLists` writes a list as one document on one line (`--watch`
+/// in ndjson and json-seq: one record per draw).
 final class JSONRenderer: Renderer {
     private let sink: OutputSink
     private let lines: Bool
+    private let prefix: String
+    private let wholeLists: Bool
     private var rowsWritten = 0
 
-    init(sink: OutputSink, lines: Bool) {
+    init(sink: OutputSink, lines: Bool, sequence: Bool = false, wholeLists: Bool = false) {
         self.sink = sink
-        self.lines = lines
+        self.lines = lines && !wholeLists
+        self.prefix = sequence ? "\u{1E}" : ""
+        self.wholeLists = wholeLists
     }
 
     func single(_ record: Record) {
-        sink.write(Self.encode(.object(record)) + "\n")
+        sink.write(prefix + Self.encode(.object(record)) + "\n")
     }
 
     func beginList(key: String, columns: [Column]) {
         rowsWritten = 0
-        if !lines { sink.write("{\(Self.quote(key)):[") }
+        if !lines { sink.write(prefix + "{\(Self.quote(key)):[") }
     }
 
     func row(_ record: Record) {
         if lines {
-            sink.write(Self.encode(.object(record)) + "\n")
+            sink.write(prefix + Self.encode(.object(record)) + "\n")
         } else {
-            sink.write((rowsWritten == 0 ? "\n" : ",\n") + Self.encode(.object(record)))
+            sink.write((rowsWritten == 0 ? "" : ",") + (wholeLists ? "" : "\n") + Self.encode(.object(record)))
         }
         rowsWritten += 1
     }
 
     func endList(_ trailer: Record) {
         guard !lines else { return }
-        sink.write(rowsWritten == 0 ? "]" : "\n]")
+        sink.write(rowsWritten == 0 || wholeLists ? "]" : "\n]")
         for field in trailer.fields {
             sink.write(",\(Self.quote(field.name)):\(Self.encode(field.value))")
         }
@@ -96,4 +103,10 @@ final class JSONRenderer: Renderer {
     static func quote(_ text: String) -> String {
         JSONText.quote(text)
     }
+}
+
+extension FieldValue {
+    /// The value as JSON text, as `-o json` writes it (times RFC 3339 with
+    /// milliseconds, durations seconds).
+    public var jsonText: String { JSONRenderer.encode(self) }
 }

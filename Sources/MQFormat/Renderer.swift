@@ -5,21 +5,29 @@ public enum OutputFormat: String, CaseIterable, Sendable {
     case table
     /// For people: every field, nothing cut.
     case wide
-    case json, ndjson, csv
+    case json, ndjson
+    /// JSON text sequences (RFC 7464): NDJSON with a record separator before each.
+    case jsonSeq = "json-seq"
+    case csv
     /// Only the ids (or names), one a line, for piping into other commands.
     case name
     /// The Prometheus text exposition format, for metrics (`PrometheusWriter`).
     case prometheus
 
     /// What every command that prints records offers.
-    public static let records: [OutputFormat] = [.table, .wide, .json, .ndjson, .csv, .name]
+    public static let records: [OutputFormat] = [.table, .wide, .json, .ndjson, .jsonSeq, .csv, .name]
+
+    /// What `--watch` can stream: a table drawn again, or one record per
+    /// draw in ndjson or json-seq.
+    public static let watches: [OutputFormat] = [.table, .wide, .ndjson, .jsonSeq]
 
     /// A table for people, whose cells show human units.
     public var isTable: Bool { self == .table || self == .wide }
 }
 
-/// A column of a list: the field it shows, and its heading and alignment
-/// in a table (the heading defaults to the field name in capitals).
+/// A column of a list: the field it shows, and its alignment in a table;
+/// its heading is the field's name (`title(of:)`), so one thing has one
+/// name in every format.
 public struct Column: Sendable {
     public var name: String
     public var title: String
@@ -27,9 +35,9 @@ public struct Column: Sendable {
     /// Cells read OK / WARN / CRIT: green, yellow, red on a colour terminal.
     public var isStatus: Bool
 
-    public init(_ name: String, title: String? = nil, rightAligned: Bool = false, isStatus: Bool = false) {
+    public init(_ name: String, rightAligned: Bool = false, isStatus: Bool = false) {
         self.name = name
-        self.title = title ?? Self.title(of: name)
+        self.title = Self.title(of: name)
         self.rightAligned = rightAligned
         self.isStatus = isStatus
     }
@@ -83,12 +91,15 @@ public struct RenderOptions: Sendable {
 }
 
 extension OutputFormat {
-    public func renderer(to sink: OutputSink, options: RenderOptions = RenderOptions()) -> Renderer {
+    /// A renderer writing to `sink`; `watching` renders each list as one
+    /// record (a draw of `--watch`).
+    public func renderer(to sink: OutputSink, options: RenderOptions = RenderOptions(), watching: Bool = false) -> Renderer {
         switch self {
         case .table: return TableRenderer(sink: sink, width: options.truncate ? options.width : nil, color: options.color)
         case .wide: return TableRenderer(sink: sink, width: nil, color: options.color, everyField: true)
         case .json: return JSONRenderer(sink: sink, lines: false)
-        case .ndjson: return JSONRenderer(sink: sink, lines: true)
+        case .ndjson: return JSONRenderer(sink: sink, lines: true, wholeLists: watching)
+        case .jsonSeq: return JSONRenderer(sink: sink, lines: true, sequence: true, wholeLists: watching)
         case .csv: return CSVRenderer(sink: sink)
         case .name: return NameRenderer(sink: sink)
         case .prometheus: preconditionFailure("records have no Prometheus form; write metrics with PrometheusWriter")

@@ -100,7 +100,7 @@ final class TableRenderer: Renderer {
             || (0x2066...0x2069).contains(scalar.value)
     }
 
-    static let statusColors = ["OK": 32, "WARN": 33, "WARNING": 33, "CRIT": 31, "CRITICAL": 31, "UNKNOWN": 35]
+    static let statusColors = ["OK": 32, "WARN": 33, "WARNING": 33, "CRIT": 31, "CRITICAL": 31, "ERROR": 31, "UNKNOWN": 35]
 
     /// Cell text for people: durations and times made readable, newlines
     /// folded so one record stays on one line, and other control

@@ -58,7 +58,7 @@ final class AsynqLayoutTests: CommandTestCase {
         let listed = try XCTUnwrap(try json(run("--layout", "asynq", "dlq", "list", "default", "--error", "timeout", "-o", "json"))["items"] as? [[String: Any]])
         XCTAssertEqual(listed.map { $0["id"] as? String }, ["a2"])
         XCTAssertEqual(listed.first?["attempts"] as? Int, 3, "retried, from the protobuf")
-        XCTAssertEqual(try json(run("dlq", "replay", "default", "--older-than", "1h", "--dry-run", "-o", "json"))["matched"] as? Int, 1)
+        XCTAssertEqual(try json(run("dlq", "replay", "default", "--older-than", "1h", "--dry-run", "-o", "json"))["would_move"] as? Int, 1)
 
         XCTAssertEqual(try json(run("dlq", "replay", "default", "a1", "-y", "-o", "json"))["moved"] as? Int, 1)
         XCTAssertEqual(try redis("LINDEX", "asynq:{default}:pending", 0).string(), "a1", "LPUSHed, as RunTask does")

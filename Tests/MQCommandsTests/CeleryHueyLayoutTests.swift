@@ -58,7 +58,7 @@ final class BullMQLayoutTests: FrameworkTestCase {
         XCTAssertEqual(try jobCounts("emails")["failed"], 2)
         XCTAssertEqual(try statsRow("emails", layout: "bullmq")["dead"] as? Int, 2)
         let listed = try XCTUnwrap(try json(run("dlq", "list", "emails", "--error", "^boom", "-o", "json"))["items"] as? [[String: Any]])
-        XCTAssertEqual(Set(listed.compactMap { $0["error"] as? String }), ["boom 3", "boom 6"])
+        XCTAssertEqual(Set(listed.compactMap { $0["last_error"] as? String }), ["boom 3", "boom 6"])
         XCTAssertEqual(listed.first?["attempts"] as? Int, 1, "atm")
 
         XCTAssertEqual(run("dlq", "replay", "emails", "--all", "--dry-run").code, 0)
@@ -142,7 +142,7 @@ final class DramatiqLayoutTests: FrameworkTestCase {
         XCTAssertEqual(try statsRow("default", layout: "dramatiq")["dead"] as? Int, 2)
         let listed = try XCTUnwrap(try json(run("dlq", "list", "default", "--error", "InteropError", "-o", "json"))["items"] as? [[String: Any]])
         XCTAssertEqual(listed.count, 2)
-        XCTAssertTrue((listed.first?["error"] as? String)?.hasPrefix("common.InteropError: boom") == true, "\(listed)")
+        XCTAssertTrue((listed.first?["last_error"] as? String)?.hasPrefix("common.InteropError: boom") == true, "\(listed)")
         let oldIDs = Set(try redis("ZRANGE", "dramatiq:default.XQ", 0, -1).array().map { try $0.string() })
 
         _ = try interop("dramatiq", ["set-failing", "off"])

@@ -60,7 +60,8 @@ final class EnqueueCommandTests: CommandTestCase {
         let full = run("enqueue", "orders", "b")
         XCTAssertEqual(full.code, 75)
         XCTAssertTrue(full.stderr.contains("queue 'orders' is full (max_length 1)"), full.stderr)
-        XCTAssertEqual(try redis("DBSIZE").int(), keys + 0, "nothing written (the audit stream existed already)")
+        XCTAssertEqual(try redis("DBSIZE").int(), keys + 2, "nothing written but the rejected counters (total, minute)")
+        XCTAssertEqual(try redis("GET", "mq:{orders}:count:rejected").string(), "1")
     }
 
     func testInvalidInputExits64() {

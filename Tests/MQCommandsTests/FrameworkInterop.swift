@@ -45,6 +45,6 @@ class FrameworkTestCase: CommandTestCase {
     /// mqctl's stats row of a queue.
     func statsRow(_ queue: String, layout: String) throws -> [String: Any] {
         let rows = try XCTUnwrap(try json(run("stats", "-o", "json"))["queues"] as? [[String: Any]])
-        return try XCTUnwrap(rows.first { $0["name"] as? String == queue && $0["layout"] as? String == layout }, "\(rows)")
+        return try XCTUnwrap(rows.first { $0["queue"] as? String == queue && $0["layout"] as? String == layout }, "\(rows)")
     }
 }

@@ -48,7 +48,7 @@ final class LayoutSeedTests: CommandTestCase {
     func testStatsCountEachTierAndRoleWithLatencyFromCreatedAt() throws {
         try seedCourier()
         let stats = try XCTUnwrap((try json(run("stats", "-o", "json"))["queues"] as? [[String: Any]])?.first)
-        XCTAssertEqual(stats["name"] as? String, "courier")
+        XCTAssertEqual(stats["queue"] as? String, "courier")
         XCTAssertEqual(stats["layout"] as? String, "openpenpal")
         XCTAssertEqual(stats["ready_by_priority"] as? [String: Int], ["express": 1, "urgent": 0, "normal": 3])
         XCTAssertEqual(stats["retry"] as? Int, 2)
@@ -105,7 +105,7 @@ final class LayoutSeedTests: CommandTestCase {
         XCTAssertEqual(items.first?["attempts"] as? Int, 5)
 
         let dry = try json(run("dlq", "replay", "courier", "--older-than", "1h", "--dry-run", "-o", "json"))
-        XCTAssertEqual(dry["matched"] as? Int, 1)
+        XCTAssertEqual(dry["would_move"] as? Int, 1)
         XCTAssertEqual(try scores("courier:queue:dead").count, 3, "a dry run changes nothing")
 
         let replayed = try json(run("dlq", "replay", "courier", "--all", "-y", "-o", "json"))
@@ -128,7 +128,7 @@ final class LayoutSeedTests: CommandTestCase {
         XCTAssertEqual(exported.stdout.split(separator: "\n").count, 2)
         let shown = try json(run("show", "courier", "d2", "-o", "json"))
         XCTAssertEqual(shown["state"] as? String, "dead")
-        XCTAssertEqual(shown["error"] as? String, "bad address")
+        XCTAssertEqual(shown["last_error"] as? String, "bad address")
         XCTAssertEqual(run("show", "courier", "nope").code, 1)
 
         XCTAssertEqual(run("dlq", "purge", "courier", "--all", "-y", "-q").code, 0)
@@ -239,6 +239,11 @@ final class LayoutSeedTests: CommandTestCase {
 
     func testMigrateKeepsAgeAttemptsAndError() throws {
         try seedCourier()
+        let dry = try json(run("migrate", "courier", "--to", "couriers", "--role", "dead", "--dry-run", "-o", "json"))
+        XCTAssertEqual(dry["would_move"] as? Int, 2)
+        XCTAssertEqual(dry["unreadable"] as? Int, 1)
+        XCTAssertNil(dry["moved"], "a dry run says would_move, never moved")
+        XCTAssertEqual(try scores("courier:queue:dead").count, 3, "a dry run changes nothing")
         let migrated = try json(run("migrate", "courier", "--to", "couriers", "--role", "dead", "-o", "json"))
         XCTAssertEqual(migrated["moved"] as? Int, 2)
         XCTAssertEqual(migrated["unreadable"] as? Int, 1)

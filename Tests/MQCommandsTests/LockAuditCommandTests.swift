@@ -106,6 +106,7 @@ final class LockAuditCommandTests: CommandTestCase {
     func testTheRedisUserOfAnACLLogin() throws {
         for (name, permissions) in [("admin", "~* &* +@all"), ("mq-worker", ACLTests.worker)] {
             let server = try RedisServer(.init(aclUser: (name: name, password: "pw", permissions: permissions)))
+            XCTAssertEqual(mqctl(["queues", "create", "orders", "--user", name], environment: ["MQCTL_URL": server.url, "MQCTL_PASSWORD": "pw"]).code, 0)
             let result = mqctl(["dlq", "purge", "orders", "--all", "--yes", "--user", name],
                                environment: ["MQCTL_URL": server.url, "MQCTL_PASSWORD": "pw"])
             XCTAssertEqual(result.code, 0, result.stderr)

@@ -89,6 +89,51 @@ final class ProcessExitTests: XCTestCase {
 }
 
 final class WatchProcessTests: RedisTestCase {
+    /// What a `--watch` command printed into a pipe in `seconds`, ended by SIGINT.
+    func watched(_ arguments: [String], seconds: Double) throws -> String {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mqctl")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments + ["-u", server.url]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        Thread.sleep(forTimeInterval: seconds)
+        process.interrupt()
+        process.waitUntilExit()
+        return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    }
+
+    /// In a pipe a watch writes no escape codes: tables one after another,
+    /// or one JSON record per draw; a format with no next draw is refused.
+    func testWatchInAPipeWritesNoEscapesAndStreamsRecords() throws {
+        let redis = try connect()
+        try redis.send("RPUSH", "jobs:a", "1", "2")
+        let table = try watched(["depth", "jobs:*", "--watch", "--interval", "200ms"], seconds: 0.9)
+        XCTAssertFalse(table.contains("\u{1B}"), table)
+        XCTAssertGreaterThanOrEqual(table.components(separatedBy: "mqctl depth jobs:*").count - 1, 2, table)
+        for format in ["ndjson", "json-seq"] {
+            let text = try watched(["depth", "jobs:*", "--watch", "--interval", "200ms", "-o", format], seconds: 0.9)
+            let draws = text.split(separator: "\n")
+            XCTAssertGreaterThanOrEqual(draws.count, 2, text)
+            for draw in draws {
+                let json = format == "json-seq" ? draw.dropFirst() : draw
+                XCTAssertEqual(format == "json-seq", draw.hasPrefix("\u{1E}"))
+                let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any], String(draw))
+                XCTAssertEqual((object["keys"] as? [[String: Any]])?.first?["length"] as? Int, 2)
+            }
+        }
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mqctl")
+        let refused = Process()
+        refused.executableURL = binary
+        refused.arguments = ["depth", "jobs:*", "--watch", "-o", "json", "-u", server.url]
+        refused.standardError = FileHandle.nullDevice
+        try refused.run()
+        refused.waitUntilExit()
+        XCTAssertEqual(refused.terminationStatus, 64)
+    }
+
     /// `stats --watch` redraws until interrupted; SIGINT ends it.
     func testWatchRedrawsWithRates() throws {
         let redis = try connect()
@@ -107,14 +152,15 @@ final class WatchProcessTests: RedisTestCase {
         process.interrupt()
         process.waitUntilExit()
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let frames = text.components(separatedBy: "\u{1B}[H\u{1B}[2J").filter { !$0.isEmpty }
+        XCTAssertFalse(text.contains("\u{1B}"), "no escape codes into a pipe")
+        let frames = text.components(separatedBy: "mqctl stats ").filter { !$0.isEmpty }
         XCTAssertGreaterThanOrEqual(frames.count, 3, text)
         let header = try XCTUnwrap(frames[0].split(separator: "\n").first { $0.hasPrefix("QUEUE") })
-        XCTAssertEqual(header.split(separator: " ")[8], "DONE/S", String(header))
+        XCTAssertEqual(header.split(separator: " ")[5], "PROCESSED_PER_S", String(header))
         // The first frame has no rate yet; a later one saw the processed
         // counter move by 30 within one interval.
         let doneRates = frames.compactMap { frame in
-            frame.split(separator: "\n").first { $0.hasPrefix("orders") }.map { String($0.split(separator: " ")[8]) }
+            frame.split(separator: "\n").first { $0.hasPrefix("orders") }.map { String($0.split(separator: " ")[5]) }
         }
         XCTAssertEqual(doneRates.first, "-", text)
         XCTAssertTrue(doneRates.contains { (Double($0) ?? 0) > 0 }, "\(doneRates)")

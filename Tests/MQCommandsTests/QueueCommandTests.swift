@@ -26,11 +26,11 @@ final class QueueCommandTests: CommandTestCase {
         enqueue("mail", "c")
         let object = try json(run("stats", "--json"))
         let queues = try XCTUnwrap(object["queues"] as? [[String: Any]])
-        XCTAssertEqual(queues.map { $0["name"] as? String }, ["mail", "orders"])
+        XCTAssertEqual(queues.map { $0["queue"] as? String }, ["mail", "orders"])
         let orders = queues[1]
         let expectedKeys: Set<String> = [
-            "name", "layout", "ready", "ready_by_priority", "delayed", "retry", "inflight", "dead", "dead_trimmed", "latency_seconds", "overdue",
-            "next_due_seconds", "processed", "failed", "processed_per_min", "failed_per_min", "paused", "max_length",
+            "queue", "layout", "ready", "ready_by_priority", "delayed", "retry", "inflight", "dead", "dead_trimmed", "latency_seconds", "overdue",
+            "next_due_seconds", "processed", "failed", "processed_per_min", "failed_per_min", "rejected", "rejected_per_min", "paused", "max_length",
             "usage_pct", "status",
         ]
         XCTAssertEqual(Set(orders.keys), expectedKeys)
@@ -49,11 +49,11 @@ final class QueueCommandTests: CommandTestCase {
 
         let csv = run("stats", "-o", "csv").stdout.split(separator: "\r\n")
         XCTAssertEqual(csv.count, 3)
-        XCTAssertTrue(csv[0].hasPrefix("name,layout,ready,ready_by_priority.express,ready_by_priority.urgent,ready_by_priority.normal,delayed"), String(csv[0]))
+        XCTAssertTrue(csv[0].hasPrefix("queue,layout,ready,ready_by_priority.express,ready_by_priority.urgent,ready_by_priority.normal,delayed"), String(csv[0]))
 
         let table = run("stats").stdout.split(separator: "\n")
         XCTAssertEqual(table.count, 3)
-        XCTAssertTrue(table[0].hasPrefix("QUEUE   READY  EXPRESS  URGENT  DELAYED"), String(table[0]))
+        XCTAssertTrue(table[0] == "QUEUE   READY  DELAYED  RETRY  INFLIGHT  DEAD  LATENCY  STATUS", String(table[0]))
 
         let prometheus = run("stats", "-o", "prometheus").stdout
         XCTAssertTrue(prometheus.contains("# TYPE mqctl_queue_ready gauge\n"), prometheus)
@@ -66,7 +66,9 @@ final class QueueCommandTests: CommandTestCase {
     }
 
     func testCheckExitCodes() throws {
-        XCTAssertEqual(run("check").code, 0)
+        let nothing = run("check")
+        XCTAssertEqual(nothing.code, 3, "no queues and no thresholds: UNKNOWN, never OK")
+        XCTAssertTrue(nothing.stdout.hasPrefix("MQCTL UNKNOWN"), nothing.stdout)
         enqueue("orders", "a")
         enqueue("orders", "b")
         enqueue("orders", "c")
@@ -129,7 +131,7 @@ final class QueueCommandTests: CommandTestCase {
 
         let runNow = try json(run("delayed", "run-now", "orders", "d1", "--json"))
         XCTAssertEqual(runNow["moved"] as? Int, 1)
-        let cancel = run("delayed", "cancel", "orders", "d3", "nope", "--json")
+        let cancel = run("delayed", "cancel", "orders", "d3", "nope", "--yes", "--json")
         XCTAssertEqual(cancel.code, 1)
         XCTAssertTrue(cancel.stderr.contains("not delayed in 'orders': nope"), cancel.stderr)
         XCTAssertEqual(try redis("ZCARD", "mq:{orders}:delayed").int(), 1)
@@ -143,6 +145,7 @@ final class QueueCommandTests: CommandTestCase {
     }
 
     func testShowOfAMissingMessageExits1() {
+        enqueue("orders", "a")
         let result = run("show", "orders", "nope")
         XCTAssertEqual(result.code, 1)
         XCTAssertEqual(result.stderr, "mqctl: error: no message 'nope' in queue 'orders'\n")

@@ -17,12 +17,12 @@ final class RQLayoutTests: FrameworkTestCase {
         XCTAssertEqual(try statsRow("default", layout: "rq")["dead"] as? Int, 2)
 
         let listed = try XCTUnwrap(try json(run("--layout", "rq", "dlq", "list", "default", "--error", "boom", "--newer-than", "1m", "-o", "json"))["items"] as? [[String: Any]])
-        XCTAssertEqual(Set(listed.compactMap { $0["error"] as? String }.map { $0.components(separatedBy: "InteropError: ").last }), ["boom 3", "boom 6"])
+        XCTAssertEqual(Set(listed.compactMap { $0["last_error"] as? String }.map { $0.components(separatedBy: "InteropError: ").last }), ["boom 3", "boom 6"])
         let failedAt = try XCTUnwrap(listed.first?["at"] as? String)
         XCTAssertTrue(failedAt.hasPrefix(String(ISO8601DateFormatter().string(from: Date()).prefix(13))), "ended_at, not the expiry score: \(failedAt)")
 
         let dry = try json(run("dlq", "replay", "default", "--all", "--dry-run", "-o", "json"))
-        XCTAssertEqual(dry["matched"] as? Int, 2)
+        XCTAssertEqual(dry["would_move"] as? Int, 2)
         _ = try rq("set-failing", "off")
         XCTAssertEqual(try json(run("dlq", "replay", "default", "--all", "-y", "-o", "json"))["moved"] as? Int, 2)
         let ids = try redis("LRANGE", "rq:queue:default", 0, -1).array().map { try $0.string() }
@@ -106,7 +106,7 @@ final class RQLayoutTests: FrameworkTestCase {
         _ = try interop("sidekiq", ["enqueue", "--queue", "default", "--count", "2"])
         XCTAssertEqual(run("enqueue", "native-orders", "hello", "-q").code, 0)
         let rows = try XCTUnwrap(try json(run("stats", "-o", "json"))["queues"] as? [[String: Any]])
-        let shown = Dictionary(uniqueKeysWithValues: rows.map { ("\($0["layout"]!)/\($0["name"]!)", $0["ready"] as? Int ?? -1) })
+        let shown = Dictionary(uniqueKeysWithValues: rows.map { ("\($0["layout"]!)/\($0["queue"]!)", $0["ready"] as? Int ?? -1) })
         XCTAssertEqual(shown, ["native/native-orders": 1, "rq/default": 3, "sidekiq/default": 2])
         // A name two layouts have needs --layout.
         let ambiguous = run("peek", "default")

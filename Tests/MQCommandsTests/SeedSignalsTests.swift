@@ -139,6 +139,7 @@ final class SeedSignalsTests: CommandTestCase {
     }
 
     func testEventsForAQueueIsAsBefore() throws {
+        _ = try redis("SADD", "mq:queues", "orders")
         let event = #"{"event":"dead","id":"01J","queue":"orders","time":"1700000000000"}"#
         let result = try follow(["orders", "--count", "1", "-o", "ndjson"], channels: ["mq:{orders}:events"]) { redis in
             try redis.send("PUBLISH", "queue-updates", "not this")
@@ -146,6 +147,19 @@ final class SeedSignalsTests: CommandTestCase {
         }
         XCTAssertEqual(result.code, 0, result.stderr)
         XCTAssertEqual(result.stdout, event + "\n")
+    }
+
+    /// mqctl's own events are typed JSON: times RFC 3339 with milliseconds.
+    func testQueueEventsAreTypedJSON() throws {
+        _ = try redis("SADD", "mq:queues", "orders")
+        let result = try follow(["orders", "--count", "1", "-o", "ndjson"], channels: ["mq:{orders}:events"]) { _ in
+            XCTAssertEqual(self.run("enqueue", "orders", "x", "--id", "e1").code, 0)
+        }
+        let object = try XCTUnwrap(try lines(result.stdout).first)
+        XCTAssertEqual(object["event"] as? String, "enqueued")
+        XCTAssertEqual(object["id"] as? String, "e1")
+        let time = try XCTUnwrap(object["time"] as? String)
+        XCTAssertTrue(time.hasSuffix("Z") && time.count == 24, "RFC 3339 with milliseconds: \(time)")
     }
 
     func testEventsRefusesQueuesAndChannelsTogetherOrNeither() {
@@ -157,6 +171,10 @@ final class SeedSignalsTests: CommandTestCase {
             XCTAssertEqual(result.stdout, "")
         }
         XCTAssertTrue(mqctl(["events", "orders", "--channel", "x"], environment: environment).stderr.contains("not both"))
+        for format in ["csv", "wide", "name", "prometheus"] {
+            let refused = mqctl(["events", "orders", "--allow-missing", "-o", format], environment: environment)
+            XCTAssertEqual(refused.code, 64, "events of queues offer no -o \(format): \(refused.stderr)")
+        }
     }
 
     /// The built binary, ended by SIGTERM: exit 0 and a whole JSON document.
@@ -334,13 +352,13 @@ final class SeedSignalsTests: CommandTestCase {
         XCTAssertEqual(table.code, 0, table.stderr)
         let rows = table.stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
         XCTAssertEqual(rows.count, 2, table.stdout)
-        XCTAssertEqual(rows.first, ["PATTERN", "KEYS", "TTL", "NO_TTL", "<10s", "<1m", "<5m", "<1h", "<1d", ">=1d", "EXPIRING<=10s", "VANISHED"])
+        XCTAssertEqual(rows.first, ["PATTERN", "KEYS", "WITH_TTL", "WITHOUT_TTL", "LT_10S", "LT_1M", "LT_5M", "LT_1H", "LT_1D", "GE_1D", "EXPIRING", "VANISHED"])
         XCTAssertEqual(rows.last, ["hb:*", "9", "7", "2", "1", "2", "1", "1", "1", "1", "1", "0"])
 
-        let csv = run("depth", "hb:*", "--ttl", "-o", "csv")
-        XCTAssertEqual(csv.stdout.split(separator: "\r\n").map(String.init),
-                       ["pattern,keys,with_ttl,without_ttl,buckets.lt_10s,buckets.lt_1m,buckets.lt_5m,buckets.lt_1h,buckets.lt_1d,buckets.ge_1d,vanished",
-                        "hb:*,9,7,2,1,2,1,1,1,1,0"])
+        // CSV carries every field JSON does, not only the table's columns.
+        let csv = run("depth", "hb:*", "--ttl", "-o", "csv").stdout.split(separator: "\r\n").map(String.init)
+        XCTAssertEqual(csv.first, "pattern,keys,with_ttl,without_ttl,vanished,buckets.lt_10s,buckets.lt_1m,buckets.lt_5m,buckets.lt_1h,buckets.lt_1d,buckets.ge_1d,soonest_seconds,latest_seconds")
+        XCTAssertTrue(csv.last?.hasPrefix("hb:*,9,7,2,0,1,2,1,1,1,1,") == true, "\(csv)")
     }
 
     func testDepthTTLOverManyScanPagesAndItsUsage() throws {

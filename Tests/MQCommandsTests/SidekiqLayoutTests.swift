@@ -15,8 +15,8 @@ final class SidekiqLayoutTests: FrameworkTestCase {
         _ = try sidekiq("enqueue", "--queue", "default", "--count", "6", "--fail-every", "3", "--retry", "0")
         _ = try sidekiq("enqueue", "--queue", "mailers", "--count", "4", "--fail-every", "2", "--retry", "0")
         let stats0 = try XCTUnwrap(try json(run("stats", "-o", "json"))["queues"] as? [[String: Any]])
-        XCTAssertEqual(stats0.filter { $0["layout"] as? String == "sidekiq" }.map { $0["name"] as? String }, ["default", "mailers"])
-        XCTAssertEqual(stats0.first { $0["name"] as? String == "default" }?["ready"] as? Int, 6)
+        XCTAssertEqual(stats0.filter { $0["layout"] as? String == "sidekiq" }.map { $0["queue"] as? String }, ["default", "mailers"])
+        XCTAssertEqual(stats0.first { $0["queue"] as? String == "default" }?["ready"] as? Int, 6)
 
         _ = try sidekiq("work", "--queue", "default")
         _ = try sidekiq("work", "--queue", "mailers")
@@ -24,14 +24,14 @@ final class SidekiqLayoutTests: FrameworkTestCase {
 
         // Each queue's dead jobs, out of the one dead set they share.
         let stats = try XCTUnwrap(try json(run("stats", "-o", "json"))["queues"] as? [[String: Any]])
-        XCTAssertEqual(stats.first { $0["name"] as? String == "default" }?["dead"] as? Int, 2)
-        XCTAssertEqual(stats.first { $0["name"] as? String == "mailers" }?["dead"] as? Int, 2)
+        XCTAssertEqual(stats.first { $0["queue"] as? String == "default" }?["dead"] as? Int, 2)
+        XCTAssertEqual(stats.first { $0["queue"] as? String == "mailers" }?["dead"] as? Int, 2)
         let listed = try XCTUnwrap(try json(run("--layout", "sidekiq", "dlq", "list", "default", "--error", "InteropError: boom", "-o", "json"))["items"] as? [[String: Any]])
-        XCTAssertEqual(Set(listed.compactMap { $0["error"] as? String }), ["InteropError: boom 3", "InteropError: boom 6"])
+        XCTAssertEqual(Set(listed.compactMap { $0["last_error"] as? String }), ["InteropError: boom 3", "InteropError: boom 6"])
         XCTAssertEqual(run("check", "default", "--max-dead", "1").code, 2)
 
         let dry = try json(run("dlq", "replay", "default", "--all", "--dry-run", "-o", "json"))
-        XCTAssertEqual(dry["matched"] as? Int, 2)
+        XCTAssertEqual(dry["would_move"] as? Int, 2)
         XCTAssertEqual(try summary("default")["failed"], 2, "a dry run changes nothing")
 
         _ = try sidekiq("set-failing", "off")

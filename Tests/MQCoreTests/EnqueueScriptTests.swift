@@ -77,7 +77,8 @@ final class EnqueueScriptTests: CoreTestCase {
         XCTAssertThrowsError(try broker.enqueue(EnqueueRequest(payload: [3], id: "c", idempotencyKey: "k"), to: orders)) { error in
             XCTAssertEqual(error as? MQError, .queueFull(queue: "orders", maxLength: 2))
         }
-        XCTAssertEqual(try keyCount(), before)
+        XCTAssertEqual(try keyCount(), before + 2, "only the rejected counters (total, minute)")
+        XCTAssertEqual(try redis.send("GET", broker.keys.queue(orders).counter(.rejected)).string(), "1")
         XCTAssertNil(try field(orders, "c", "payload"))
         XCTAssertEqual(try redis.send("EXISTS", broker.keys.queue(orders).idempotency("k")).int(), 0)
     }

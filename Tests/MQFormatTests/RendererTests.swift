@@ -76,6 +76,28 @@ final class RendererTests: XCTestCase {
             """, "wide: every field, nothing cut")
     }
 
+    func testJSONSequencesAndWatchDrawsAreOneRecordEach() throws {
+        let sequence = render(.jsonSeq).split(separator: "\n")
+        XCTAssertEqual(sequence.count, 2)
+        XCTAssertTrue(sequence.allSatisfy { $0.hasPrefix("\u{1E}{") })
+        for format in [OutputFormat.ndjson, .jsonSeq] {
+            let sink = OutputSink.memory()
+            let renderer = format.renderer(to: sink, watching: true)
+            for _ in 0..<2 {
+                renderer.beginList(key: "queues", columns: columns)
+                rows.forEach(renderer.row)
+                renderer.endList(["time": .time(0)])
+            }
+            let draws = sink.text.split(separator: "\n")
+            XCTAssertEqual(draws.count, 2, sink.text)
+            for draw in draws {
+                let text = format == .jsonSeq ? draw.dropFirst() : draw
+                let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+                XCTAssertEqual((object["queues"] as? [Any])?.count, 2)
+            }
+        }
+    }
+
     func testNameListsOnlyTheIdentity() {
         XCTAssertEqual(render(.name), "orders\nmail, \"bulk\"\nline\n")
     }
@@ -106,7 +128,7 @@ final class StatusColorTests: XCTestCase {
     func render(color: Bool) -> String {
         let sink = OutputSink.memory()
         let renderer = OutputFormat.table.renderer(to: sink, options: RenderOptions(color: color))
-        renderer.beginList(key: "q", columns: [Column("name", title: "QUEUE"), Column("status", isStatus: true)])
+        renderer.beginList(key: "q", columns: [Column("name"), Column("status", isStatus: true)])
         for (name, status) in [("a", "OK"), ("b", "WARN"), ("c", "CRIT")] {
             renderer.row(["name": .string(name), "status": .string(status)])
         }
@@ -115,7 +137,7 @@ final class StatusColorTests: XCTestCase {
     }
 
     func testStatusCellsAreColouredOnlyWhenAsked() {
-        XCTAssertEqual(render(color: false), "QUEUE  STATUS\na      OK\nb      WARN\nc      CRIT\n")
-        XCTAssertEqual(render(color: true), "QUEUE  STATUS\na      \u{1B}[32mOK\u{1B}[0m\nb      \u{1B}[33mWARN\u{1B}[0m\nc      \u{1B}[31mCRIT\u{1B}[0m\n")
+        XCTAssertEqual(render(color: false), "NAME  STATUS\na     OK\nb     WARN\nc     CRIT\n")
+        XCTAssertEqual(render(color: true), "NAME  STATUS\na     \u{1B}[32mOK\u{1B}[0m\nb     \u{1B}[33mWARN\u{1B}[0m\nc     \u{1B}[31mCRIT\u{1B}[0m\n")
     }
 }

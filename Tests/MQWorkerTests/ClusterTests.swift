@@ -23,9 +23,9 @@ final class ClusterTests: WorkerTestCase {
         let stats = try mqctl("stats", "-o", "ndjson")
         XCTAssertEqual(stats.code, 0)
         for (queue, count) in expected {
-            XCTAssertTrue(stats.stdout.contains("{\"name\":\"\(queue)\",\"layout\":\"native\",\"ready\":\(count),"), stats.stdout)
+            XCTAssertTrue(stats.stdout.contains("{\"queue\":\"\(queue)\",\"layout\":\"native\",\"ready\":\(count),"), stats.stdout)
         }
-        XCTAssertEqual(try mqctl("queues", "list", "-o", "json").stdout.components(separatedBy: "\"name\"").count - 1, 6)
+        XCTAssertEqual(try mqctl("queues", "list", "-o", "json").stdout.components(separatedBy: "\"queue\"").count - 1, 6)
 
         // Dead letters on one master, replayed.
         let failing = try script("fail.sh", "exit 3\n")
@@ -54,7 +54,7 @@ final class ClusterTests: WorkerTestCase {
         }
         let after = try mqctl("stats", "-o", "ndjson").stdout
         for queue in queues {
-            XCTAssertTrue(after.contains("{\"name\":\"\(queue)\",\"layout\":\"native\",\"ready\":0,"), after)
+            XCTAssertTrue(after.contains("{\"queue\":\"\(queue)\",\"layout\":\"native\",\"ready\":0,"), after)
         }
     }
 }

@@ -169,6 +169,7 @@ final class ExecWorkerTests: WorkerTestCase {
 
     func testEventsAreStreamed() throws {
         let handler = try script("ok.sh", "cat > /dev/null\n")
+        try mqctl("queues", "create", "orders")
         let events = Process()
         events.executableURL = binary
         events.arguments = ["events", "orders", "-o", "ndjson", "--count", "6", "-u", server.url]
@@ -182,10 +183,9 @@ final class ExecWorkerTests: WorkerTestCase {
         let worker = try startWorker(["orders", "--", handler])
         XCTAssertEqual(wait(events, timeout: 10), 0)
         let lines = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
-        let seen = try lines.map { line -> String in
-            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
-            return "\(object["event"]!) \(object["id"]!)"
-        }
+        let objects = try lines.map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        let seen = objects.map { "\($0["event"]!) \($0["id"]!)" }
+        XCTAssertTrue(objects.filter { $0["event"] as? String != "enqueued" }.allSatisfy { $0["attempt"] is Int }, "typed: \(objects)")
         XCTAssertEqual(seen, ["enqueued e1", "enqueued e2", "started e1", "succeeded e1", "started e2", "succeeded e2"])
         kill(worker.processIdentifier, SIGTERM)
         _ = wait(worker)

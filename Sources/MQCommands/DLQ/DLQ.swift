@@ -106,11 +106,53 @@ struct DeadLetterSelection: ParsableArguments {
         LayoutActions.Selection(ids: ids, filter: try filters.filter(), limit: limit, description: description)
     }
 
-    /// How many a run will work on, when that is known before it starts
-    /// (ids, or --all); nil for filters. One round trip at most.
-    func expectedCount(_ broker: Broker, _ queue: QueueName, limit: Int?) throws -> Int? {
-        let count = !ids.isEmpty ? ids.count : all ? try broker.deadLetterCount(queue) : nil
-        return count.map { min($0, limit ?? $0) }
+    /// What a run will take, counted before it starts. `held` is how many
+    /// dead letters the queue has. `count` is exact: the ids given that
+    /// are dead letters, --all's count, or for filters a pass over the
+    /// matches (as `--dry-run` makes), each at most `limit`. Filters are
+    /// counted only when `countFilters` (for a confirmation or a progress
+    /// display: a terminal), else `count` is nil. A pass over many shows
+    /// its own progress on a terminal.
+    func plan(_ broker: Broker, _ queue: QueueName, limit: Int?, countFilters: Bool, context: CommandContext) throws -> DeadLetterPlan {
+        let held = try broker.deadLetterCount(queue)
+        if !ids.isEmpty {
+            let given = Array(ids.prefix(limit ?? ids.count))
+            var dead = 0
+            for start in stride(from: 0, to: given.count, by: Broker.batchSize) {
+                dead += try broker.areDead(queue, ids: Array(given[start..<min(start + Broker.batchSize, given.count)])).filter { $0 }.count
+            }
+            return DeadLetterPlan(count: dead, held: held)
+        }
+        if all { return DeadLetterPlan(count: min(held, limit ?? held), held: held) }
+        guard countFilters else { return DeadLetterPlan(count: nil, held: held) }
+        let progress = Progress(context: context, label: "counting matches:")
+        var matched = 0
+        try broker.deadLetters(queue, filter: try filters.filter(), limit: limit, withEnvelopes: false) { _ in
+            matched += 1
+            progress.update(done: matched)
+        }
+        progress.finish()
+        return DeadLetterPlan(count: matched, held: held)
+    }
+}
+
+/// What a bulk run on dead letters will take, known before it starts.
+struct DeadLetterPlan {
+    /// How many the run will take; nil when not counted.
+    var count: Int?
+    /// How many dead letters the queue holds.
+    var held: Int
+
+    /// "150,000 of 300,000 dead letters of 'notify'", "all 300,000 dead
+    /// letters of 'notify'", "the only dead letter of 'notify'"; uncounted:
+    /// "the matching dead letters of 'notify' (of 300,000)".
+    func phrase(queue: String) -> String {
+        guard held > 0 else { return "the dead letters of '\(queue)' (it has none now)" }
+        guard let count else { return "the matching dead letters of '\(queue)' (of \(BulkReport.grouped(held)))" }
+        if count >= held {
+            return held == 1 ? "the only dead letter of '\(queue)'" : "all \(BulkReport.grouped(held)) dead letters of '\(queue)'"
+        }
+        return "\(BulkReport.grouped(count)) of \(BulkReport.grouped(held)) dead letter\(held == 1 ? "" : "s") of '\(queue)'"
     }
 }
 
@@ -123,10 +165,12 @@ struct RateLimiter {
         self.rate = rate
     }
 
+    /// Sleeps until `done` items are due; Ctrl-C and SIGTERM cut the
+    /// sleep short, so the run stops at once at its next checkpoint.
     func pace(done: Int) {
         guard let rate, rate > 0 else { return }
         let due = Double(done) / Double(rate) - Date().timeIntervalSince(started)
-        if due > 0 { Thread.sleep(forTimeInterval: due) }
+        if due > 0 { Interruption.sleep(due) }
     }
 }
 
@@ -137,8 +181,8 @@ func firstLine(_ text: String) -> String {
 
 enum DeadLetterRecords {
     static let columns = [
-        Column("id"), Column("failed_at"), Column("age_seconds", title: "AGE", rightAligned: true),
-        Column("attempts", rightAligned: true), Column("priority"), Column("error"),
+        Column("id"), Column("failed_at"), Column("age_seconds", rightAligned: true),
+        Column("attempts", rightAligned: true), Column("priority"), Column("last_error"),
     ]
 
     /// One row of `dlq list`: the error's first line in tables, whole in JSON.
@@ -149,7 +193,7 @@ enum DeadLetterRecords {
             "age_seconds": .seconds(Double(now - letter.failedAt) / 1000),
             "attempts": letter.envelope.map { .int($0.attempts) } ?? .null,
             "priority": letter.envelope.map { .string($0.priority.rawValue) } ?? .null,
-            "error": .string(table ? firstLine(error) : error),
+            "last_error": .string(table ? firstLine(error) : error),
         ]
     }
 }

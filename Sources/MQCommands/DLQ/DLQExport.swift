@@ -18,9 +18,10 @@ extension MQCtl.DLQ {
         @Argument(help: "The queue.", completion: .queueNames) var queue: String
         @OptionGroup var filters: DeadLetterFilterOptions
         @Option(help: "Export at most N.") var limit: Int?
+        @OptionGroup var missing: MissingQueueOption
 
         func run(in context: CommandContext) throws {
-            if let layoutQueue = try context.layoutQueue(queue) {
+            if let layoutQueue = try context.existingLayoutQueue(queue, allowMissing: missing.allowMissing) {
                 return try LayoutActions.export(layoutQueue, filter: try filters.filter(), limit: limit, context: context)
             }
             let queue = try QueueName(queue)

@@ -36,7 +36,9 @@ extension MQCtl.DLQ {
             var lineNumber = 0
             var batch: [Envelope] = []
             var existing: [String] = []
-            let progress = Progress(context: context, label: "imported")
+            // No total to know ahead, but a regular file on stdin gives the share read.
+            let progress = report.showProgress(context, label: "imported")
+            progress.measureInput()
             try report.run(context, broker) {
                 try locking.withLock("dlq-import", queue, broker, context) { lock in
                     func flush() throws {
@@ -57,7 +59,7 @@ extension MQCtl.DLQ {
                         }
                         if target == .dead && imported.contains(true) { report["trimmed"] += try broker.trimDead(queue) }
                         batch.removeAll(keepingCapacity: true)
-                        progress.update(done: lineNumber)
+                        progress.update(done: report["imported"] + report["exists"] + report["invalid"])
                         report.rerun = "\(BulkReport.grouped(lineNumber)) lines were read; a re-run skips the ids already imported"
                         try lock?.checkpoint()
                         try Interruption.checkpoint()
@@ -66,11 +68,12 @@ extension MQCtl.DLQ {
                         lineNumber += 1
                         do {
                             let line = try read.get()
+                            progress.read(bytes: line.count + 1)
                             if InputSource.isBlank(line) { continue }
                             batch.append(try ExportedMessage.parse(line, now: broker.time.nowMilliseconds()))
                         } catch {
                             report["invalid"] += 1
-                            context.stderr.write("mqctl: error: line \(lineNumber): \(error)\n")
+                            progress.write("mqctl: error: line \(lineNumber): \(error)\n")
                         }
                         if batch.count == Broker.batchSize { try flush() }
                     }
@@ -78,7 +81,6 @@ extension MQCtl.DLQ {
                     try Interruption.checkpoint()
                 }
             }
-            progress.finish()
             for id in existing { context.stderr.write("mqctl: error: message '\(id)' already exists in '\(queue)'; not imported\n") }
             if report["trimmed"] > 0 {
                 context.stderr.write("mqctl: warning: the dead-letter caps of '\(queue)' removed \(report["trimmed"]) letters (--allow-trim)\n")

@@ -19,19 +19,20 @@ extension MQCtl.DLQ {
         @OptionGroup var filters: DeadLetterFilterOptions
         @Option(help: "At most this many (default: 100 in tables, all otherwise).") var limit: Int?
         @Option(help: "Continue after this position, as printed by a previous page.") var cursor: String?
+        @OptionGroup var missing: MissingQueueOption
 
         func validate() throws {
             if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         }
 
         func run(in context: CommandContext) throws {
-            if let layoutQueue = try context.layoutQueue(queue) {
+            if let layoutQueue = try context.existingLayoutQueue(queue, allowMissing: missing.allowMissing) {
                 guard cursor == nil else { throw UsageError("--cursor pages mqctl's own queues; page a layout queue with --limit and filters") }
-                return try LayoutActions.list(layoutQueue, .dead, filter: try filters.filter(), limit: limit ?? (context.format == .table ? 100 : nil), context: context)
+                return try LayoutActions.list(layoutQueue, .dead, filter: try filters.filter(), limit: limit ?? (context.format.isTable ? 100 : nil), context: context)
             }
             let queue = try QueueName(queue)
             let broker = try context.broker()
-            let table = context.format == .table
+            let table = context.format.isTable
             let limit = self.limit ?? (table ? 100 : nil)
             let start = try cursor.map(DeadLetterCursor.init(parsing:))
             let now = broker.time.nowMilliseconds()

@@ -7,13 +7,19 @@ extension MQCtl.DLQ {
         static let configuration = CommandConfiguration(
             abstract: "Delete dead letters and their envelopes. (Destroys data.)",
             discussion: """
-                Asks on a terminal; elsewhere needs --yes, and exits 64 having deleted nothing \
-                without it. --dry-run shows what would go.
+                Asks on a terminal, naming the count ("Delete 150 of 300 dead letters of \
+                'orders'? [y/N]"); elsewhere needs --yes, and exits 64 having deleted nothing \
+                without it. A run deletes at most the count it started with. --dry-run shows \
+                what would go (would_delete) and changes nothing. On a terminal a progress line \
+                on stderr shows done/total, rate and ETA; Ctrl-C stops between batches, saying \
+                how many were deleted and how many are left.
 
                 Example (cron): 30 3 * * * mqctl dlq purge orders --older-than 30d --yes -q
                 """)
 
         @OptionGroup var globals: GlobalOptions
+
+        @OptionGroup var missing: MissingQueueOption
         @Argument(help: "The queue.", completion: .queueNames) var queue: String
         @OptionGroup var selection: DeadLetterSelection
         @Flag(help: "Count the matches and show a sample; change nothing.") var dryRun = false
@@ -27,21 +33,29 @@ extension MQCtl.DLQ {
         }
 
         func run(in context: CommandContext) throws {
-            if let layoutQueue = try context.layoutQueue(queue) {
-                if !dryRun { try context.confirm("Delete \(selection.all ? "all" : "the chosen") dead letters of '\(queue)' (layout \(layoutQueue.layout.name))?") }
+            let rule = dryRun ? ConfirmationRule.never : .always
+            if let layoutQueue = try context.existingLayoutQueue(queue, allowMissing: missing.allowMissing) {
+                let name = "'\(queue)' (layout \(layoutQueue.layout.name))"
                 return try LayoutActions.move("dlq purge", layoutQueue, from: .dead, to: nil, selection: selection.layoutSelection(limit: limit),
-                                              dryRun: dryRun, locking: locking, context: context)
+                                              dryRun: dryRun, locking: locking, confirmation: rule, context: context) { count, held in
+                    "Delete \(LayoutActions.phrase(count: count, held: held, noun: "dead letter", of: name))?"
+                }
             }
             let queue = try QueueName(queue)
             let broker = try context.broker()
             if dryRun {
-                return try DryRun.report(selection, queue, broker, limit: limit, context: context)
+                return try DryRun.report(selection, queue, broker, limit: limit, verb: "would_delete", context: context)
             }
-            try context.confirm("Delete \(selection.all ? "all" : "the chosen") dead letters of '\(queue)'?")
+            // Counted first, so the question names the count and the
+            // progress its total (filters only when either is shown).
+            let plan = try selection.plan(broker, queue, limit: limit, countFilters: rule.mayAsk(context) || Progress.isShown(context), context: context)
+            try rule.confirm(context, count: plan.count) { "Delete \(plan.phrase(queue: queue.rawValue))?" }
+            // Never more than the count asked about (and, with ids, only those).
+            let limit = selection.ids.isEmpty ? plan.count ?? limit : limit
             let report = BulkReport("dlq purge", queue: queue, verb: "deleted", counts: ["deleted", "not_found"])
             report.selection = selection.description
-            report.total = try selection.expectedCount(broker, queue, limit: limit)
-            let progress = Progress(context: context, label: "deleted")
+            report.total = plan.count
+            let progress = report.showProgress(context, label: "deleted")
             try report.run(context, broker) {
                 try locking.withLock("dlq-purge", queue, broker, context) { lock in
                     try selection.forEachBatch(broker, queue, batchSize: batch, limit: limit) { ids in
@@ -54,7 +68,6 @@ extension MQCtl.DLQ {
                     }
                 }
             }
-            progress.finish()
             try context.output { $0.single(Record(report.fields.fields + [("dry_run", .bool(false))])) }
             if !selection.ids.isEmpty && report["not_found"] > 0 {
                 throw CommandFailure("\(report["not_found"]) of the ids given are not dead letters in '\(queue)'")

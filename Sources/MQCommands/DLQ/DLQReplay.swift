@@ -11,12 +11,21 @@ extension MQCtl.DLQ {
                 short keeps what it did, and a re-run moves only what is left, each message \
                 once. Without a terminal the queue's cron lock is taken: a second run exits 75. \
                 Prints moved, skipped (envelope missing, or the id is taken in --to-queue) and \
-                not_found.
+                not_found; --dry-run prints would_move and a sample, changing nothing.
+
+                On a terminal a replay of more than 1,000 messages asks first, naming the count \
+                ("Replay 200,000 of 300,000 dead letters of 'orders' to their ready tiers? \
+                [y/N]"); --yes skips the question, and without a terminal there is none. A run \
+                replays at most the count it started with. On a terminal a progress line on \
+                stderr shows done/total, rate and ETA; Ctrl-C stops between batches, saying how \
+                many were moved and how many are left.
 
                 Example (cron): 0 * * * * mqctl dlq replay orders --error 'timeout' --older-than 1h --limit 1000 -q
                 """)
 
         @OptionGroup var globals: GlobalOptions
+
+        @OptionGroup var missing: MissingQueueOption
         @Argument(help: "The queue.", completion: .queueNames) var queue: String
         @OptionGroup var selection: DeadLetterSelection
         @Option(help: "Replay into this queue instead.") var toQueue: String?
@@ -34,22 +43,33 @@ extension MQCtl.DLQ {
         }
 
         func run(in context: CommandContext) throws {
-            if let layoutQueue = try context.layoutQueue(queue) {
+            let rule = dryRun ? ConfirmationRule.never : .above(ConfirmationRule.replayThreshold)
+            if let layoutQueue = try context.existingLayoutQueue(queue, allowMissing: missing.allowMissing) {
                 guard toQueue == nil else { throw UsageError("--to-queue: move a layout queue's messages to another queue with `mqctl migrate`") }
+                let name = "'\(queue)' (layout \(layoutQueue.layout.name))"
                 return try LayoutActions.move("dlq replay", layoutQueue, from: .dead, to: .ready, asRetry: true, keepAttempts: keepAttempts, selection: selection.layoutSelection(limit: limit),
-                                              dryRun: dryRun, locking: locking, context: context)
+                                              dryRun: dryRun, locking: locking, confirmation: rule, context: context) { count, held in
+                    "Replay \(LayoutActions.phrase(count: count, held: held, noun: "dead letter", of: name)) to their ready lists?"
+                }
             }
             let queue = try QueueName(queue)
             let target = try toQueue.map(QueueName.init)
             let broker = try context.broker()
             if dryRun {
-                return try DryRun.report(selection, queue, broker, limit: limit, context: context)
+                return try DryRun.report(selection, queue, broker, limit: limit, verb: "would_move", context: context)
             }
+            // Counted first where a question or a progress line may need it.
+            let plan = try selection.plan(broker, queue, limit: limit, countFilters: rule.mayAsk(context) || Progress.isShown(context), context: context)
+            try rule.confirm(context, count: plan.count) {
+                "Replay \(plan.phrase(queue: queue.rawValue)) \(target.map { "into '\($0)'" } ?? "to their ready tiers")?"
+            }
+            // Never more than the count asked about (and, with ids, only those).
+            let limit = selection.ids.isEmpty ? plan.count ?? limit : limit
             let report = BulkReport("dlq replay", queue: queue, verb: "moved", counts: ["moved", "skipped", "not_found", "resumed"])
             report.selection = selection.description + (target.map { " to=\($0)" } ?? "")
-            report.total = try selection.expectedCount(broker, queue, limit: limit)
+            report.total = plan.count
             let limiter = RateLimiter(rate: rate)
-            let progress = Progress(context: context, label: "replayed")
+            let progress = report.showProgress(context, label: "replayed")
             try report.run(context, broker) {
                 try locking.withLock("dlq-replay", queue, broker, context) { lock in
                     if let target {
@@ -74,7 +94,7 @@ extension MQCtl.DLQ {
                             }
                         }
                         let replayed = zip(ids, outcomes).filter { $0.1 == .moved }.map(\.0)
-                        try? broker.publish(replayed.map { (target ?? queue, "replayed", $0, ["from": queue.rawValue]) })
+                        try? broker.publish(replayed.map { (target ?? queue, "replayed", $0, ["from": .string(queue.rawValue)]) })
                         let done = report["moved"] + report["skipped"] + report["not_found"]
                         progress.update(done: done)
                         limiter.pace(done: done)
@@ -83,7 +103,6 @@ extension MQCtl.DLQ {
                     }
                 }
             }
-            progress.finish()
             try context.output { $0.single(Record(report.fields.fields + [("dry_run", .bool(false))])) }
             if !selection.ids.isEmpty && report["not_found"] > 0 {
                 throw CommandFailure("\(report["not_found"]) of the ids given are not dead letters in '\(queue)'")
@@ -92,29 +111,36 @@ extension MQCtl.DLQ {
     }
 }
 
-/// `--dry-run` for replay and purge: what would be taken, changing nothing.
+/// `--dry-run` for replay and purge: what would be taken, changing
+/// nothing. Says `would_move` (or `would_delete`), never `moved`.
 enum DryRun {
-    static func report(_ selection: DeadLetterSelection, _ queue: QueueName, _ broker: Broker, limit: Int?, context: CommandContext) throws {
+    static func report(_ selection: DeadLetterSelection, _ queue: QueueName, _ broker: Broker, limit: Int?, verb: String,
+                       context: CommandContext) throws {
         var matched = 0
         var notFound = 0
         var sample: [FieldValue] = []
         if !selection.ids.isEmpty {
             let ids = Array(selection.ids.prefix(limit ?? selection.ids.count))
-            for (id, dead) in zip(ids, try broker.areDead(queue, ids: ids)) {
-                if !dead { notFound += 1 } else {
-                    matched += 1
-                    if sample.count < 10 { sample.append(.string(id)) }
+            for start in stride(from: 0, to: ids.count, by: Broker.batchSize) {
+                let batch = Array(ids[start..<min(start + Broker.batchSize, ids.count)])
+                for (id, dead) in zip(batch, try broker.areDead(queue, ids: batch)) {
+                    if !dead { notFound += 1 } else {
+                        matched += 1
+                        if sample.count < 10 { sample.append(.string(id)) }
+                    }
                 }
             }
         } else {
+            let progress = Progress(context: context, label: "counting matches:")
             try broker.deadLetters(queue, filter: try selection.filters.filter(), limit: limit, withEnvelopes: false) { letter in
                 matched += 1
                 if sample.count < 10 { sample.append(.string(letter.id)) }
+                progress.update(done: matched)
             }
+            progress.finish()
         }
         try context.output { $0.single([
-            "moved": .int(0), "skipped": .int(0), "not_found": .int(Int64(notFound)), "dry_run": .bool(true),
-            "matched": .int(Int64(matched)), "sample": .list(sample),
+            verb: .int(Int64(matched)), "not_found": .int(Int64(notFound)), "dry_run": .bool(true), "sample": .list(sample),
         ]) }
     }
 }

@@ -18,10 +18,12 @@ extension MQCtl.Delayed {
             discussion: "Streams in pages of 1000, so any number of messages lists in constant memory.\n\nExample: mqctl delayed list orders -o ndjson")
 
         @OptionGroup var globals: GlobalOptions
+
+        @OptionGroup var missing: MissingQueueOption
         @Argument(help: "The queue.", completion: .queueNames) var queue: String
 
         func run(in context: CommandContext) throws {
-            if let layoutQueue = try context.layoutQueue(queue) {
+            if let layoutQueue = try context.existingLayoutQueue(queue, allowMissing: missing.allowMissing) {
                 return try LayoutActions.list(layoutQueue, .delayed, limit: nil, context: context)
             }
             let broker = try context.broker()
@@ -42,23 +44,40 @@ extension MQCtl.Delayed {
     struct Cancel: MQCommand {
         static let configuration = CommandConfiguration(
             abstract: "Delete delayed messages before they run. (Destroys data.)",
-            discussion: "Ids that are not delayed are reported and exit 1.\n\nExample: mqctl delayed cancel orders ID1 ID2")
+            discussion: """
+                Asks on a terminal, naming the count ("Delete 3 delayed messages of 'orders'? \
+                [y/N]"); elsewhere needs --yes, and exits 64 having deleted nothing without it. \
+                --dry-run shows what would go (would_delete) and changes nothing. Ids that are \
+                not delayed are reported and exit 1.
+
+                Example: mqctl delayed cancel orders ID1 ID2 --yes
+                """)
 
         @OptionGroup var globals: GlobalOptions
+
+        @OptionGroup var missing: MissingQueueOption
         @Argument(help: "The queue.", completion: .queueNames) var queue: String
         @Argument(help: "Message ids.") var ids: [String]
+        @Flag(help: "Count what would be deleted; change nothing.") var dryRun = false
 
         func validate() throws {
             guard !ids.isEmpty else { throw ValidationError("give at least one message id") }
         }
 
         func run(in context: CommandContext) throws {
-            if let layoutQueue = try context.layoutQueue(queue) {
+            let rule = dryRun ? ConfirmationRule.never : .always
+            if let layoutQueue = try context.existingLayoutQueue(queue, allowMissing: missing.allowMissing) {
+                let name = "'\(queue)' (layout \(layoutQueue.layout.name))"
                 return try LayoutActions.move("delayed cancel", layoutQueue, from: .delayed, to: nil,
-                                              selection: .init(ids: ids, description: "ids=\(ids.count)"), context: context)
+                                              selection: .init(ids: ids, description: "ids=\(ids.count)"), dryRun: dryRun,
+                                              confirmation: rule, context: context) { count, _ in
+                    "Delete \(LayoutActions.phrase(count: count ?? ids.count, held: nil, noun: "delayed message", of: name))?"
+                }
             }
-            try moveWaiting("delayed cancel", queue: queue, place: "delayed", context: context,
-                            batches: { _, _, body in try body(ids) }, move: { try $0.cancelDelayed($1, ids: $2) })
+            try moveWaiting("delayed cancel", queue: queue, choice: WaitingChoice(state: .delayed, place: "delayed", ids: ids),
+                            verb: "deleted", dryRun: dryRun, confirmation: rule,
+                            question: { "Delete \(LayoutActions.phrase(count: $0, held: nil, noun: "delayed message", of: "'\(queue)'"))?" },
+                            context: context, batches: { _, _, body in try body(ids) }, move: { try $0.cancelDelayed($1, ids: $2) })
         }
     }
 
@@ -66,22 +85,31 @@ extension MQCtl.Delayed {
         static let configuration = CommandConfiguration(
             commandName: "run-now",
             abstract: "Make delayed messages ready now. (Changes data.)",
-            discussion: "Ids that are not delayed are reported and exit 1.\n\nExample: mqctl delayed run-now orders ID1")
+            discussion: """
+                Ids that are not delayed are reported and exit 1. --dry-run shows what would \
+                move (would_move) and changes nothing.
+
+                Example: mqctl delayed run-now orders ID1
+                """)
 
         @OptionGroup var globals: GlobalOptions
+
+        @OptionGroup var missing: MissingQueueOption
         @Argument(help: "The queue.", completion: .queueNames) var queue: String
         @Argument(help: "Message ids.") var ids: [String]
+        @Flag(help: "Count what would move; change nothing.") var dryRun = false
 
         func validate() throws {
             guard !ids.isEmpty else { throw ValidationError("give at least one message id") }
         }
 
         func run(in context: CommandContext) throws {
-            if let layoutQueue = try context.layoutQueue(queue) {
+            if let layoutQueue = try context.existingLayoutQueue(queue, allowMissing: missing.allowMissing) {
                 return try LayoutActions.move("delayed run-now", layoutQueue, from: .delayed, to: .ready,
-                                              selection: .init(ids: ids, description: "ids=\(ids.count)"), context: context)
+                                              selection: .init(ids: ids, description: "ids=\(ids.count)"), dryRun: dryRun, context: context)
             }
-            try moveWaiting("delayed run-now", queue: queue, place: "delayed", context: context,
+            try moveWaiting("delayed run-now", queue: queue, choice: WaitingChoice(state: .delayed, place: "delayed", ids: ids),
+                            dryRun: dryRun, context: context,
                             batches: { _, _, body in try body(ids) }, move: { try $0.runNow($1, ids: $2) })
         }
     }

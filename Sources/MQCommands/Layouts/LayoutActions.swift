@@ -10,8 +10,8 @@ enum LayoutActions {
     static func members(_ count: Int) -> String { count == 1 ? "1 member" : "\(count) members" }
 
     static let columns = [
-        Column("id"), Column("tier"), Column("at"), Column("age_seconds", title: "AGE", rightAligned: true),
-        Column("attempts", rightAligned: true), Column("error"),
+        Column("id"), Column("tier"), Column("at"), Column("age_seconds", rightAligned: true),
+        Column("attempts", rightAligned: true), Column("last_error"),
     ]
 
     /// One message as a row: `at` is the score (due or failed time) where
@@ -22,7 +22,7 @@ enum LayoutActions {
         var fields: [(name: String, value: FieldValue)] = [
             ("id", .string(message.id)), ("tier", message.tier.map { .string($0) } ?? .null),
             ("at", at.map { .time($0) } ?? .null), ("age_seconds", at.map { .seconds(Double(now - $0) / 1000) } ?? .null),
-            ("attempts", message.attempts.map { .int($0) } ?? .null), ("error", .string(table ? firstLine(error) : error)),
+            ("attempts", message.attempts.map { .int($0) } ?? .null), ("last_error", .string(table ? firstLine(error) : error)),
         ]
         if !table {
             fields += [("enqueued_at", message.enqueuedAt.map { .time($0) } ?? .null),
@@ -38,7 +38,7 @@ enum LayoutActions {
                      context: CommandContext) throws {
         let broker = try context.broker()
         let now = broker.time.nowMilliseconds()
-        let table = context.format == .table
+        let table = context.format.isTable
         let renderer = context.quiet ? nil : try context.renderer()
         renderer?.beginList(key: "items", columns: columns)
         // Dead letters newest first, as for mqctl's own queues; the rest in the order they leave.
@@ -58,12 +58,68 @@ enum LayoutActions {
         var description: String
     }
 
+    /// What a move would take, counted as its dry run shows it: the
+    /// members chosen, the ids given that were not found, a sample.
+    struct Plan {
+        var matched = 0
+        var found = Set<String>()
+        var sample: [FieldValue] = []
+    }
+
+    /// One pass over the role, changing nothing, with a progress line on a
+    /// terminal when it takes long.
+    static func plan(_ queue: LayoutQueue, _ role: LayoutRole, selection: Selection, broker: Broker, context: CommandContext) throws -> Plan {
+        let wanted = Set(selection.ids)
+        var plan = Plan()
+        let progress = Progress(context: context, label: "counting matches:")
+        try broker.scanLayout(queue, role, filter: selection.filter, limit: wanted.isEmpty ? selection.limit : nil) { page in
+            for message in page where wanted.isEmpty || (wanted.contains(message.id) && !plan.found.contains(message.id)) {
+                if let limit = selection.limit, plan.matched >= limit { return false }
+                plan.matched += 1
+                plan.found.insert(message.id)
+                if plan.sample.count < 10 { plan.sample.append(.string(message.id)) }
+            }
+            progress.update(done: plan.matched)
+            return true
+        }
+        progress.finish()
+        return plan
+    }
+
+    /// How many members the role holds (for a queue's share of shared
+    /// keys, as `stats` counts them); nil when that cannot be read.
+    static func size(_ queue: LayoutQueue, _ role: LayoutRole, broker: Broker) -> Int? {
+        guard let stats = try? broker.stats([queue]).first else { return nil }
+        switch role {
+        case .ready(let tier):
+            return Int(stats.tiers.filter { tier == nil || $0.name == tier }.reduce(0) { $0 + $1.count })
+        case .delayed: return Int(stats.delayed)
+        case .retry: return Int(stats.retry)
+        case .dead: return Int(stats.dead)
+        }
+    }
+
+    /// "150 of 300 dead letters of 'q'", "all 300 dead letters of 'q'",
+    /// "the only dead letter of 'q'"; `held` nil: "150 dead letters of 'q'";
+    /// `count` nil: "the matching dead letters of 'q'".
+    static func phrase(count: Int?, held: Int?, noun: String, of name: String) -> String {
+        let plural = { (n: Int) in n == 1 ? noun : noun + "s" }
+        guard let count else { return "the matching \(noun)s of \(name)" }
+        guard let held, held > 0 else { return "\(BulkReport.grouped(count)) \(plural(count)) of \(name)" }
+        if count >= held { return held == 1 ? "the only \(noun) of \(name)" : "all \(BulkReport.grouped(held)) \(plural(held)) of \(name)" }
+        return "\(BulkReport.grouped(count)) of \(BulkReport.grouped(held)) \(plural(held)) of \(name)"
+    }
+
     /// Moves the chosen members of `role` to `target` (nil: removes them),
     /// batch by batch; prints moved, skipped (gone meanwhile), unreadable
     /// (left in place) and the ids given that were not found (exit 1).
+    /// `confirmation` says when to ask first; `question` words it from the
+    /// count and the role's size. A dry run prints `would_move` (or
+    /// `would_remove`), never `moved`.
     static func move(
         _ command: String, _ queue: LayoutQueue, from role: LayoutRole, to target: LayoutTarget?, asRetry: Bool = false,
-        keepAttempts: Bool = false, selection: Selection, dryRun: Bool = false, locking: LockOptions? = nil, context: CommandContext
+        keepAttempts: Bool = false, selection: Selection, dryRun: Bool = false, locking: LockOptions? = nil,
+        confirmation: ConfirmationRule = .never, context: CommandContext, question: ((Int?, Int?) -> String)? = nil
     ) throws {
         // A refusal is said before anything, so it is not reported as a run cut short.
         try queue.layout.check("moves")
@@ -72,30 +128,44 @@ enum LayoutActions {
         let wanted = Set(selection.ids)
         var found = Set<String>()
         if dryRun {
-            var matched = 0
-            var sample: [FieldValue] = []
-            try broker.scanLayout(queue, role, filter: selection.filter, limit: selection.limit) { page in
-                for message in page where wanted.isEmpty || wanted.contains(message.id) {
-                    matched += 1
-                    found.insert(message.id)
-                    if sample.count < 10 { sample.append(.string(message.id)) }
-                }
-                return true
-            }
-            let notFound = wanted.subtracting(found).count
+            let plan = try plan(queue, role, selection: selection, broker: broker, context: context)
+            let notFound = wanted.subtracting(plan.found).count
             return try context.output { $0.single([
-                "queue": .string(queue.name.rawValue), "layout": .string(queue.layout.name), (target == nil ? "removed" : "moved"): .int(0),
-                "not_found": .int(Int64(notFound)), "dry_run": .bool(true), "matched": .int(Int64(matched)), "sample": .list(sample),
+                "queue": .string(queue.name.rawValue), "layout": .string(queue.layout.name), (target == nil ? "would_remove" : "would_move"): .int(Int64(plan.matched)),
+                "not_found": .int(Int64(notFound)), "dry_run": .bool(true), "sample": .list(plan.sample),
             ]) }
         }
         // Every key the moves touch, checked before the first batch: a wrong
         // type found halfway would leave a run half done.
         try broker.checkKeyTypes([queue])
+        // Counted first when a question or the progress line needs it; a
+        // run then takes at most the count asked about.
+        var limit = selection.limit
+        var total: Int? = wanted.isEmpty ? nil : wanted.count
+        if confirmation.mayAsk(context) {
+            let matched = try plan(queue, role, selection: selection, broker: broker, context: context).matched
+            try confirmation.confirm(context, count: matched) {
+                question?(matched, size(queue, role, broker: broker)) ?? "\(command) \(members(matched)) of '\(queue.name)'?"
+            }
+            if wanted.isEmpty { limit = matched }
+            total = matched
+        } else {
+            // The whole role (or its first N) is counted cheaply; filters are not.
+            if total == nil && selection.filter.isEmpty {
+                total = size(queue, role, broker: broker).map { min($0, selection.limit ?? $0) }
+            }
+            // Without a terminal: refused unless --yes, for what destroys data.
+            try confirmation.confirm(context, count: nil) {
+                question?(total, nil) ?? "\(command) of '\(queue.name)'?"
+            }
+        }
         let report = BulkReport(command, queue: queue.name, verb: target == nil ? "removed" : "moved",
                                 counts: ["skipped", "unreadable", "not_found"])
         report.selection = "layout=\(queue.layout.name) " + selection.description
+        report.total = total
+        let progress = report.showProgress(context, label: target == nil ? "removed" : "moved")
         let work = { (lock: CronLock?) in
-            try broker.forEachLayoutBatch(queue, role, filter: selection.filter, limit: wanted.isEmpty ? selection.limit : nil) { page in
+            try broker.forEachLayoutBatch(queue, role, filter: selection.filter, limit: wanted.isEmpty ? limit : nil) { page in
                 let chosen = wanted.isEmpty ? page : page.filter { wanted.contains($0.id) && !found.contains($0.id) }
                 found.formUnion(chosen.map(\.id))
                 guard !chosen.isEmpty else { return 0 }
@@ -105,6 +175,7 @@ enum LayoutActions {
                 report[report.verb] += result.moved
                 report["skipped"] += result.missing
                 report["unreadable"] += result.unreadable
+                progress.update(done: report[report.verb] + report["skipped"] + report["unreadable"])
                 try lock?.checkpoint()
                 try Interruption.checkpoint()
                 return result.moved + result.missing

@@ -29,12 +29,22 @@ struct QueueConfigOptions: ParsableArguments {
     var change: QueueConfigChange {
         QueueConfigChange(maxLength: maxLength, maxAttempts: maxAttempts, deadMax: deadMax, deadMaxAge: deadMaxAge?.milliseconds)
     }
+
+    /// The settings as options, for a hint: ` --max-length 5 --dead-max-age 7d`.
+    var arguments: String {
+        var parts: [String] = []
+        if let maxLength { parts.append("--max-length \(maxLength)") }
+        if let maxAttempts { parts.append("--max-attempts \(maxAttempts)") }
+        if let deadMax { parts.append("--dead-max \(deadMax)") }
+        if let deadMaxAge { parts.append("--dead-max-age \(deadMaxAge)") }
+        return parts.isEmpty ? " --max-length N" : " " + parts.joined(separator: " ")
+    }
 }
 
 enum QueueConfigRecord {
     static func make(_ queue: QueueName, _ config: QueueConfig) -> Record {
         [
-            "name": .string(queue.rawValue), "max_length": config.maxLength.map { .int($0) } ?? .null,
+            "queue": .string(queue.rawValue), "max_length": config.maxLength.map { .int($0) } ?? .null,
             "max_attempts": .int(config.maxAttempts), "dead_max": config.deadMax == 0 ? .null : .int(config.deadMax),
             "dead_max_age_seconds": config.deadMaxAge == 0 ? .null : .seconds(Double(config.deadMaxAge) / 1000),
             "paused": .bool(config.paused),
@@ -54,7 +64,7 @@ extension MQCtl.Queues {
             let stats = try context.broker().stats()
             try context.output { renderer in
                 renderer.beginList(key: "queues", columns: [
-                    Column("name"), Column("messages", rightAligned: true), Column("paused"),
+                    Column("queue"), Column("messages", rightAligned: true), Column("paused"),
                     Column("max_length", rightAligned: true), Column("max_attempts", rightAligned: true),
                 ])
                 for queue in stats {
@@ -70,8 +80,13 @@ extension MQCtl.Queues {
 
     struct Create: MQCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Register a queue and set its settings. (Changes data.)",
-            discussion: "Example: mqctl queues create orders --max-length 100000 --max-attempts 10")
+            abstract: "Register a new queue and set its settings. (Changes data.)",
+            discussion: """
+                A queue that exists is refused (exit 1) with its settings unchanged: \
+                `mqctl queues config` changes settings.
+
+                Example: mqctl queues create orders --max-length 100000 --max-attempts 10
+                """)
 
         @OptionGroup var globals: GlobalOptions
         @Argument(help: "The queue.", completion: .queueNames) var queue: String
@@ -80,6 +95,11 @@ extension MQCtl.Queues {
         func run(in context: CommandContext) throws {
             let queue = try QueueName(queue)
             let broker = try context.broker()
+            // Creating is not configuring: settings are changed on purpose, with `queues config`.
+            if (try? broker.requireQueue(queue)) != nil {
+                throw CommandFailure("queue '\(queue)' already exists; its settings were not changed",
+                                     hint: "change them with `mqctl queues config \(queue)\(settings.arguments)`")
+            }
             let config = try broker.createQueue(queue, settings.change)
             context.audit(AuditEntry(command: "queues create", queue: queue.rawValue), broker)
             try context.output { $0.single(QueueConfigRecord.make(queue, config)) }
@@ -156,10 +176,11 @@ extension MQCtl.Queues {
             // Refused before asking, and checked once: the confirmation
             // names the count.
             let messages = try broker.checkDeletable(queue, force: force)
-            try context.confirm("Delete queue '\(queue)' and its \(messages) messages?")
+            try context.confirm(messages == 0 ? "Delete the empty queue '\(queue)'?"
+                                    : "Delete queue '\(queue)' and its \(BulkReport.grouped(Int(messages))) message\(messages == 1 ? "" : "s")?")
             let keys = try broker.removeQueue(queue)
             context.audit(AuditEntry(command: "queues delete", queue: queue.rawValue, counts: [("messages", Int(messages)), ("keys", keys)]), broker)
-            try context.output { $0.single(["name": .string(queue.rawValue), "deleted_messages": .int(messages), "deleted_keys": .int(Int64(keys))]) }
+            try context.output { $0.single(["queue": .string(queue.rawValue), "deleted_messages": .int(messages), "deleted_keys": .int(Int64(keys))]) }
         }
     }
 }
@@ -169,5 +190,5 @@ private func setPaused(_ name: String, _ paused: Bool, _ context: CommandContext
     let broker = try context.broker()
     try broker.setPaused(queue, paused)
     context.audit(AuditEntry(command: paused ? "queues pause" : "queues resume", queue: queue.rawValue), broker)
-    try context.output { $0.single(["name": .string(queue.rawValue), "paused": .bool(paused)]) }
+    try context.output { $0.single(["queue": .string(queue.rawValue), "paused": .bool(paused)]) }
 }

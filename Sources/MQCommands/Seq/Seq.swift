@@ -15,7 +15,7 @@ extension MQCtl {
 }
 
 enum CounterRecords {
-    static let columns = [Column("key"), Column("value", rightAligned: true), Column("ttl", title: "TTL", rightAligned: true), Column("problem")]
+    static let columns = [Column("key"), Column("value", rightAligned: true), Column("ttl", rightAligned: true), Column("problem")]
 
     static func row(_ reading: CounterReading) -> Record {
         var record: Record = [

@@ -71,12 +71,12 @@ extension MQCtl.Streams {
             let streams = MQCore.Streams(connection: try context.connection())
             try MQCtl.Streams.refusals { try streams.requireStream(stream) }
             let groups = try streams.groups(stream)
-            let table = context.format == .table
+            let table = context.format.isTable
             try context.output { renderer in
                 renderer.beginList(key: "groups", columns: [
                     Column("name"), Column("consumers", rightAligned: true), Column("pending", rightAligned: true),
                     Column("lag", rightAligned: true), Column("last_delivered_id"),
-                    Column("oldest_pending_idle_seconds", title: "OLDEST PENDING", rightAligned: true),
+                    Column("oldest_pending_idle_seconds", rightAligned: true),
                 ] + (table ? [] : [Column("lag_estimated"), Column("lag_source"), Column("entries_read")]))
                 for group in groups {
                     renderer.row([
@@ -106,7 +106,7 @@ extension MQCtl.Streams {
             let consumers = try MQCore.Streams(connection: context.connection()).consumers(stream, group: group)
             try context.output { renderer in
                 renderer.beginList(key: "consumers", columns: [
-                    Column("name"), Column("pending", rightAligned: true), Column("idle_seconds", title: "IDLE", rightAligned: true),
+                    Column("name"), Column("pending", rightAligned: true), Column("idle_seconds", rightAligned: true),
                 ])
                 for consumer in consumers {
                     renderer.row(["name": .string(consumer.name), "pending": .int(consumer.pending), "idle_seconds": .seconds(consumer.idleSeconds)])
@@ -133,7 +133,7 @@ extension MQCtl.Streams {
                 .pending(stream, group: group, minIdle: idle?.milliseconds, consumer: consumer, limit: limit)
             try context.output { renderer in
                 renderer.beginList(key: "pending", columns: [
-                    Column("id"), Column("consumer"), Column("idle_seconds", title: "IDLE", rightAligned: true),
+                    Column("id"), Column("consumer"), Column("idle_seconds", rightAligned: true),
                     Column("deliveries", rightAligned: true),
                 ])
                 for entry in entries {

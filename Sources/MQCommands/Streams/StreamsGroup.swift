@@ -44,7 +44,7 @@ extension MQCtl.Streams.Group {
             }
             context.audit(AuditEntry(command: "streams group create",
                                      detail: "\(stream) \(group) from=\(from)\(mkstream ? " mkstream" : "")"), try context.broker())
-            let table = context.format == .table
+            let table = context.format.isTable
             try context.output { $0.single([
                 "stream": .string(stream), "group": .string(created.name), "created": .bool(true),
                 "from": .string(from), "last_delivered_id": .string(created.lastDeliveredID),

@@ -40,28 +40,20 @@ extension MQCtl.Streams {
             guard watch else {
                 return try render(streams.list(matching: pattern, withGroups: true), in: context)
             }
-            guard context.format == .table else { throw UsageError("--watch draws a table; leave out --format") }
             var previous: (streams: [StreamSummary], at: Double)?
-            while !Interruption.requested {
-                let current = try streams.connection.withReconnect(onRetry: { error, _, delay in
-                    context.stderr.write("mqctl: \(error); retrying in \(TimeText.humanDuration(delay))\n")
-                    context.stderr.flush()
-                }) { _ in try streams.list(matching: pattern, withGroups: true) }
+            try Watch(context, interval: interval, title: "mqctl streams list  \(context.configuration)").run(on: streams.connection) { renderer in
+                let current = try streams.list(matching: pattern, withGroups: true)
                 let now = monotonicSeconds()
-                context.stdout.write("\u{1B}[H\u{1B}[2J")
-                context.stdout.write("mqctl streams list  \(context.configuration)  every \(interval)  \(TimeText.rfc3339(SystemTime().nowMilliseconds(), milliseconds: false))\n\n")
-                try draw(current, previous: previous.map { ($0.streams, now - $0.at) }, in: context)
-                context.stdout.flush()
+                try draw(current, previous: previous.map { ($0.streams, now - $0.at) }, renderer: renderer, in: context)
                 previous = (current, now)
-                Interruption.sleep(interval.seconds)
             }
         }
 
         static let columns = [
             Column("stream"), Column("length", rightAligned: true), Column("groups", rightAligned: true),
-            Column("pending", rightAligned: true), Column("max_lag", title: "MAX LAG", rightAligned: true),
-            Column("first_id"), Column("first_age_seconds", title: "FIRST AGE", rightAligned: true),
-            Column("last_id"), Column("last_age_seconds", title: "LAST AGE", rightAligned: true),
+            Column("pending", rightAligned: true), Column("max_lag", rightAligned: true),
+            Column("first_id"), Column("first_age_seconds", rightAligned: true),
+            Column("last_id"), Column("last_age_seconds", rightAligned: true),
         ]
 
         /// One stream's row; `table` marks counted lags with ~ or >=.
@@ -83,7 +75,7 @@ extension MQCtl.Streams {
 
         private func render(_ streams: [StreamSummary], in context: CommandContext) throws {
             let now = SystemTime().nowMilliseconds()
-            let table = context.format == .table
+            let table = context.format.isTable
             try context.output { renderer in
                 renderer.beginList(key: "streams", columns: Self.columns + (table ? [] : [Column("lag_estimated"), Column("entries_added")]))
                 for stream in streams { renderer.row(Self.record(stream, now: now, table: table)) }
@@ -94,33 +86,32 @@ extension MQCtl.Streams {
         /// The --watch screen: streams with their add rate, then every
         /// group with its delivery and ack rates.
         private func draw(_ streams: [StreamSummary], previous: (streams: [StreamSummary], elapsed: Double)?,
-                          in context: CommandContext) throws {
+                          renderer: Renderer, in context: CommandContext) throws {
             let now = SystemTime().nowMilliseconds()
             func rate(_ after: Int64?, _ before: Int64?) -> FieldValue {
                 guard let after, let before, let elapsed = previous?.elapsed, elapsed > 0, after >= before else { return .null }
                 return .double(Double(after - before) / elapsed)
             }
-            let renderer = try context.renderer()
             renderer.beginList(key: "streams", columns: [
                 Column("stream"), Column("length", rightAligned: true), Column("groups", rightAligned: true),
-                Column("pending", rightAligned: true), Column("max_lag", title: "MAX LAG", rightAligned: true),
-                Column("last_age_seconds", title: "LAST AGE", rightAligned: true),
-                Column("added_per_s", title: "ADDED/S", rightAligned: true),
+                Column("pending", rightAligned: true), Column("max_lag", rightAligned: true),
+                Column("last_age_seconds", rightAligned: true),
+                Column("added_per_s", rightAligned: true),
             ])
             for stream in streams {
-                var record = Self.record(stream, now: now, table: true)
+                var record = Self.record(stream, now: now, table: context.format.isTable)
                 let before = previous?.streams.first { $0.key == stream.key }
                 record.fields.append(("added_per_s", rate(stream.entriesAdded, before?.entriesAdded)))
                 renderer.row(record)
             }
             renderer.endList()
-            context.stdout.write("\n")
+            if context.format.isTable { context.stdout.write("\n") }
             renderer.beginList(key: "groups", columns: [
                 Column("stream"), Column("group"), Column("consumers", rightAligned: true),
                 Column("pending", rightAligned: true), Column("lag", rightAligned: true),
-                Column("oldest_pending_idle_seconds", title: "OLDEST PENDING", rightAligned: true),
-                Column("delivered_per_s", title: "DELIVERED/S", rightAligned: true),
-                Column("acked_per_s", title: "ACKED/S", rightAligned: true),
+                Column("oldest_pending_idle_seconds", rightAligned: true),
+                Column("delivered_per_s", rightAligned: true),
+                Column("acked_per_s", rightAligned: true),
             ])
             for stream in streams {
                 let earlier = previous?.streams.first { $0.key == stream.key }?.groupStates ?? []
@@ -134,7 +125,7 @@ extension MQCtl.Streams {
                     }
                     renderer.row([
                         "stream": .string(stream.key), "group": .string(group.name), "consumers": .int(group.consumers),
-                        "pending": .int(group.pending), "lag": MQCtl.Streams.lagCell(group, table: true),
+                        "pending": .int(group.pending), "lag": MQCtl.Streams.lagCell(group, table: context.format.isTable),
                         "oldest_pending_idle_seconds": group.oldestPendingIdleSeconds.map { .seconds($0) } ?? .null,
                         "delivered_per_s": delivered, "acked_per_s": acked,
                     ])

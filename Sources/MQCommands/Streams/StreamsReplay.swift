@@ -100,7 +100,7 @@ extension MQCtl.Streams {
 
             let total = try replay.countMatches(limit: limit)
             if total > 0 {
-                try context.confirm("Move \(total) entr\(total == 1 ? "y" : "ies") of '\(deadStream)' back to \(to.map { "'\($0)'" } ?? "their source streams")?")
+                try context.confirm("Move \(BulkReport.grouped(total)) entr\(total == 1 ? "y" : "ies") of '\(deadStream)' back to \(to.map { "'\($0)'" } ?? "their source streams")?")
             }
             let reasons = ReplayLeftReason.allCases.map(\.rawValue)
             let report = BulkReport("streams replay", queue: nil, verb: "moved", counts: ["moved", "left"] + reasons)
@@ -108,7 +108,7 @@ extension MQCtl.Streams {
             report.total = total
             var targets: [String: Int] = [:]
             var leftSample: [FieldValue] = []
-            let progress = Progress(context: context, label: "moved", total: total)
+            let progress = report.showProgress(context, label: "replayed")
             let limiter = RateLimiter(rate: rate)
             try report.run(context, try context.broker()) {
                 try replay.run(batchSize: min(batch, rate ?? batch), limit: limit, dryRun: false) { results in
@@ -131,7 +131,6 @@ extension MQCtl.Streams {
                     try Interruption.checkpoint()
                 }
             }
-            progress.finish()
             warnAboutLeft(report, context: context)
             let remaining = try replay.streams.connection.send("XLEN", deadStream).int()
             try context.output { $0.single(Record(report.fields.fields + [
@@ -155,10 +154,10 @@ extension MQCtl.Streams {
             var counts: [String: Int] = [:]
             var targets: [String: Int] = [:]
             let now = SystemTime().nowMilliseconds()
-            let table = context.format == .table
+            let table = context.format.isTable
             try context.output { renderer in
                 renderer.beginList(key: "entries", columns: [
-                    Column("id"), Column("age_seconds", title: "AGE", rightAligned: true), Column("action"),
+                    Column("id"), Column("age_seconds", rightAligned: true), Column("action"),
                     Column("target"), Column("source_field"), Column("fields", rightAligned: true),
                 ])
                 try replay.run(batchSize: batch, limit: limit, dryRun: true) { results in

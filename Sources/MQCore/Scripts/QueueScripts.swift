@@ -51,7 +51,8 @@ enum QueueScripts {
     /// KEYS[6]    -> P:{Q}:count:enqueued
     /// KEYS[7]    -> P:{Q}:count:enqueued:MINUTE
     /// KEYS[8]    -> P:{Q}:wake
-    /// then for message i: KEYS[7+2i] -> P:{Q}:msg:ID, KEYS[8+2i] -> P:{Q}:idem:KEY
+    /// KEYS[9]    -> P:{Q}:count:rejected, KEYS[10] -> its MINUTE bucket
+    /// then for message i: KEYS[9+2i] -> P:{Q}:msg:ID, KEYS[10+2i] -> P:{Q}:idem:KEY
     ///   (the message key again when the message has no idempotency key)
     /// ARGV[1] -> now (ms)
     /// ARGV[2] -> idempotency TTL (ms)
@@ -69,13 +70,13 @@ enum QueueScripts {
     static let enqueue = RedisScript("""
         \(checks)
         expect_all(1, 3, 'list') expect(KEYS[4], 'zset') expect(KEYS[5], 'hash')
-        expect_all(6, 7, 'string') expect(KEYS[8], 'list')
+        expect_all(6, 7, 'string') expect(KEYS[8], 'list') expect_all(9, 10, 'string')
         local now = tonumber(ARGV[1])
         local maxlen = setting(KEYS[5], 'max_length', 0)
         local default_attempts = tostring(setting(KEYS[5], 'max_attempts', 25))
         local count = (#ARGV - 4) / 7
         for i = 1, count do
-          if ARGV[4 + (i - 1) * 7 + 7] == '1' then expect(KEYS[8 + 2 * i], 'string') end
+          if ARGV[4 + (i - 1) * 7 + 7] == '1' then expect(KEYS[10 + 2 * i], 'string') end
         end
         local size = 0
         if maxlen > 0 then
@@ -87,11 +88,11 @@ enum QueueScripts {
         \(tiers)
         \(pushReady)
         local results = {}
-        local added = 0
+        local added, rejected = 0, 0
         for i = 1, count do
           local a = 4 + (i - 1) * 7
           local id, priority, run_at = ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
-          local msg_key, idem_key = KEYS[7 + 2 * i], KEYS[8 + 2 * i]
+          local msg_key, idem_key = KEYS[9 + 2 * i], KEYS[10 + 2 * i]
           local has_idem = ARGV[a + 7] == '1'
           local existing = has_idem and redis.call('GET', idem_key)
           if existing then
@@ -100,6 +101,7 @@ enum QueueScripts {
             results[i] = 'x'
           elseif maxlen > 0 and size >= maxlen then
             results[i] = 'f'
+            rejected = rejected + 1
           else
             local state = 'ready'
             if run_at > now then state = 'delayed' end
@@ -124,6 +126,7 @@ enum QueueScripts {
         end
         if push_ready(ready) then \(wake("KEYS[8]")) end
         \(count("added", total: "KEYS[6]", minute: "KEYS[7]", ttl: "ARGV[3]"))
+        \(count("rejected", total: "KEYS[9]", minute: "KEYS[10]", ttl: "ARGV[3]"))
         return results
         """)
 

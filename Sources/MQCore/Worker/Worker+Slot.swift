@@ -1,3 +1,4 @@
+import MQFormat
 import Foundation
 import MQRedis
 
@@ -59,7 +60,7 @@ extension Worker {
             if !channels.isEmpty {
                 _ = withRedis(broker) {
                     try broker.publish(deliveries.compactMap { delivery in
-                        delivery.queue.map { ($0, "started", delivery.envelope.id, ["attempt": String(delivery.envelope.attempts), "worker": id]) }
+                        delivery.queue.map { ($0, "started", delivery.envelope.id, ["attempt": .int(delivery.envelope.attempts), "worker": .string(id)]) }
                     }, listened: channels)
                 }
             }
@@ -96,7 +97,7 @@ extension Worker {
     private func settle(_ broker: Broker, _ deliveries: [Delivery], _ results: [AttemptResult], listened: Set<String>) {
         let now = time.nowMilliseconds()
         var outcomes: [(delivery: Delivery, result: AttemptResult, retryAt: Int64?)] = []
-        var events: [(queue: QueueName, event: String, id: String, fields: [String: String])] = []
+        var events: [(queue: QueueName, event: String, id: String, fields: [String: FieldValue])] = []
         var done = Tally()
         for (delivery, result) in zip(deliveries, results) {
             let envelope = delivery.envelope
@@ -106,7 +107,7 @@ extension Worker {
                 done.succeeded += 1
                 guard let queue = delivery.queue else { break }
                 events.append((queue, "succeeded", envelope.id,
-                               ["attempt": String(envelope.attempts), "enqueued_at": String(envelope.enqueuedAt)]))
+                               ["attempt": .int(envelope.attempts), "enqueued_at": .time(envelope.enqueuedAt)]))
             case .failed(let error, let permanent):
                 let maximum = options.maxAttempts ?? envelope.maxAttempts
                 if !permanent && envelope.attempts < maximum {
@@ -114,7 +115,7 @@ extension Worker {
                 }
                 if let queue = delivery.queue {
                     events.append((queue, retryAt == nil ? "dead" : "retried", envelope.id,
-                                   ["attempt": String(envelope.attempts), "error": String(error.prefix(500))]))
+                                   ["attempt": .int(envelope.attempts), "error": .string(String(error.prefix(500)))]))
                 }
                 let fields: [(String, WorkerLog.Value)] = [
                     ("queue", .text(delivery.source)), ("id", .text(envelope.id)), ("attempt", .number(envelope.attempts)), ("max_attempts", .number(maximum)),
