@@ -19,18 +19,7 @@ enum CeleryMessage {
             throw fail("has \"\(unknown.name)\", which mqctl does not write")
         }
         guard case .string(let task)? = value("task"), !task.isEmpty else { throw fail("needs \"task\", the registered task's name") }
-        let args: [JSONValue]
-        switch value("args") {
-        case nil: args = []
-        case .array(let values)?: args = values
-        default: throw fail("\"args\" must be a list")
-        }
-        let kwargs: [JSONMember]
-        switch value("kwargs") {
-        case nil: kwargs = []
-        case .object(let members)?: kwargs = members
-        default: throw fail("\"kwargs\" must be an object")
-        }
+        let (args, kwargs) = try Python.callArguments(args: value("args"), kwargs: value("kwargs"), fail: fail)
         let id = JSONValue.string(UUID().uuidString.lowercased())
         let embed = JSONValue.object(["callbacks", "errbacks", "chain", "chord"].map { JSONMember(name: $0, value: .null) })
         let body = Array(JSONValue.array([.array(args), .object(kwargs), embed]).text.utf8)

@@ -72,6 +72,24 @@ enum Python {
         (0..<bytes).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) }
     }
 
+    /// A call's positional and keyword arguments as a JSON payload names
+    /// them (`"args": [...]`, `"kwargs": {...}`, both optional).
+    static func callArguments(args: JSONValue?, kwargs: JSONValue?, fail: (String) -> Error) throws -> ([JSONValue], [JSONMember]) {
+        let positional: [JSONValue]
+        switch args {
+        case nil: positional = []
+        case .array(let values)?: positional = values
+        default: throw fail("\"args\" must be a list")
+        }
+        let keywords: [JSONMember]
+        switch kwargs {
+        case nil: keywords = []
+        case .object(let members)?: keywords = members
+        default: throw fail("\"kwargs\" must be an object")
+        }
+        return (positional, keywords)
+    }
+
     /// What Python's repr() prints for the value (close enough for the
     /// descriptions frameworks show; floats print as Swift prints them).
     static func repr(_ value: JSONValue) -> String {

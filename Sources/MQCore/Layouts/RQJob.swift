@@ -26,18 +26,7 @@ struct RQJob {
               function.split(separator: ".", omittingEmptySubsequences: false).allSatisfy({ Self.isIdentifier($0) }) else {
             throw fail("needs \"func\", a dotted path such as \"app.tasks.send\"")
         }
-        let args: [JSONValue]
-        switch value("args") {
-        case nil: args = []
-        case .array(let values)?: args = values
-        default: throw fail("\"args\" must be a list")
-        }
-        let kwargs: [JSONMember]
-        switch value("kwargs") {
-        case nil: kwargs = []
-        case .object(let members)?: kwargs = members
-        default: throw fail("\"kwargs\" must be an object")
-        }
+        let (args, kwargs) = try Python.callArguments(args: value("args"), kwargs: value("kwargs"), fail: fail)
         var timeout: Int64 = 180  // Queue.DEFAULT_TIMEOUT
         switch value("timeout") {
         case nil: break
