@@ -22,7 +22,7 @@ public enum ExitStatus: Int32 {
     public init(for error: Error) {
         switch error {
         case let error as RedisClientError:
-            self = error.isConnectionError ? .unavailable : .software
+            self = error.isConnectionError || error.isNotRedis ? .unavailable : .software
         case let error as RedisServerError:
             if error.isPermissionError {
                 self = .permission
@@ -63,6 +63,12 @@ public enum ExitStatus: Int32 {
 enum ErrorReport {
     static func message(for error: Error, configuration: RedisConfiguration?) -> (message: String, hint: String?) {
         switch error {
+        case let error as RedisClientError where error.isNotRedis:
+            let target = configuration.map { "the server at \($0)" } ?? "the server"
+            let http = "\(error)".contains(#"got "H""#) || "\(error)".contains(#"got "<""#)
+            return ("\(target) does not speak Redis (\(error))",
+                    http ? "is that an HTTP server? Point mqctl at redis-server's port with --url or MQCTL_URL"
+                        : "is redis-server running on that port? Point mqctl elsewhere with --url or MQCTL_URL")
         case let error as RedisClientError where error.isConnectionError:
             return ("\(error)", "is redis-server running there? Point mqctl elsewhere with --url or MQCTL_URL")
         case let error as RedisServerError:

@@ -275,9 +275,19 @@ final class ReplSession {
         return folder + "/history"
     }
 
-    /// A URL with user:password@, or anything naming a password.
+    /// Whether a line must stay out of the history: a word that the URL
+    /// parser itself reads as carrying a password (every form it accepts,
+    /// a password with `/`, `@` or a quoted space included), a
+    /// password option or AUTH. A line that does not split into words is
+    /// judged by its text: any `://…@` in it counts.
     static func holdsSecret(_ line: String) -> Bool {
-        line.range(of: #"://[^/\s@]*:[^/\s@]*@"#, options: .regularExpression) != nil
-            || line.lowercased().contains("password") || line.lowercased().hasPrefix("auth ")
+        let lowered = line.lowercased()
+        if lowered.contains("password") || lowered.hasPrefix("auth ") { return true }
+        guard let words = try? LineTokenizer.split(line) else { return line.contains("://") && line.contains("@") }
+        return words.contains { word in
+            guard word.contains("://") else { return false }
+            guard let configuration = try? RedisURL.parse(word) else { return word.contains("@") }
+            return configuration.password != nil
+        }
     }
 }

@@ -12,11 +12,11 @@ public struct RedisURLError: Error, Equatable, CustomStringConvertible {
 
 /// Parses the URLs mqctl accepts for `--url`:
 ///
-/// - `redis://[[user]:password@]host[:port][/db]` (port 6379, db 0 by default;
+/// - `redis://[user[:password]@]host[:port][/db]` (port 6379, db 0 by default;
 ///   IPv6 hosts in brackets)
-/// - `unix://[[user]:password@]/path/to.sock[?db=N]`
+/// - `unix://[user[:password]@]/path/to.sock[?db=N]`
 ///
-/// - `redis-sentinel://[[user]:password@]host[:port][,host[:port]...]/MASTER[/db]`:
+/// - `redis-sentinel://[user[:password]@]host[:port][,host[:port]...]/MASTER[/db]`:
 ///   the master the sentinels name (port 26379 by default)
 /// - `rediss://...`: as redis://, over TLS (certificate and host name
 ///   checked against the system's CAs unless options say otherwise)
@@ -48,8 +48,10 @@ public enum RedisURL {
                 username = try decode(userInfo[..<colon], part: "user name")
                 password = try decode(userInfo[userInfo.index(after: colon)...], part: "password")
             } else {
-                // `redis://secret@host` is how redis-cli reads a bare password.
-                password = try decode(userInfo, part: "password")
+                // A lone user-info is the user name, as most client libraries
+                // read it (redis-cli reads a password): `redis://:pw@host` gives
+                // a password alone.
+                username = try decode(userInfo, part: "user name")
             }
             if username?.isEmpty == true { username = nil }
         }

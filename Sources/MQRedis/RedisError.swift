@@ -98,6 +98,13 @@ public enum RedisClientError: Error, Equatable, Sendable, CustomStringConvertibl
         }
     }
 
+    /// Bytes that are not RESP where a reply should start: the server on
+    /// that port is not Redis (an HTTP server answers "HTTP/1.0 ..." or "<").
+    public var isNotRedis: Bool {
+        if case .protocolError(let detail) = self { return detail.hasPrefix("Protocol error, got") }
+        return false
+    }
+
     /// True when the server could not be reached or the link broke, so a
     /// reconnect may help.
     public var isConnectionError: Bool {

@@ -7,6 +7,14 @@ final class ACLTests: XCTestCase {
     static let reader = "%R~* &mq:* -@all +@read +@connection +info +subscribe"
     static let worker = "~mq:* &mq:* -@all +@read +@write +@list +@sortedset +@hash +@string +@stream +@pubsub +@connection +@scripting +info +client|setname"
 
+    /// `redis://opsuser@host` names the user, as the help documents it;
+    /// the password comes from the environment.
+    func testALoneUserInfoIsTheUserName() throws {
+        let server = try RedisServer(.init(aclUser: (name: "opsuser", password: "pw", permissions: Self.reader)))
+        let result = mqctl(["ping", "-u", "redis://opsuser@127.0.0.1:\(server.port)/0"], environment: ["MQCTL_PASSWORD": "pw"])
+        XCTAssertEqual(result.code, 0, result.stderr)
+    }
+
     func testReadOnlyOperator() throws {
         let server = try RedisServer(.init(aclUser: (name: "mq-reader", password: "rpw", permissions: Self.reader)))
         let admin = ["MQCTL_URL": server.url]

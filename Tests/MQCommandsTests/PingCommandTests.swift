@@ -20,6 +20,32 @@ final class PingCommandTests: CommandTestCase {
         XCTAssertEqual(object["target"] as? String, "redis://127.0.0.1:\(server.port)/0")
     }
 
+    /// An HTTP server on the port is named as such, exit 69 (unavailable), not 70.
+    func testAServerThatIsNotRedisIsSaidSo() throws {
+        let http = Process()
+        http.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        http.arguments = ["-c", """
+            import http.server
+            s = http.server.HTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+            print(s.server_port, flush=True)
+            s.serve_forever()
+            """]
+        let out = Pipe()
+        http.standardOutput = out
+        http.standardError = FileHandle.nullDevice
+        try http.run()
+        defer { http.terminate() }
+        var portText = ""
+        while !portText.hasSuffix("\n"), let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty {
+            portText += String(decoding: byte, as: UTF8.self)
+        }
+        let port = try XCTUnwrap(Int(portText.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let result = mqctl(["ping", "-u", "redis://127.0.0.1:\(port)/0", "--timeout", "2s"], environment: [:])
+        XCTAssertEqual(result.code, 69, result.stderr)
+        XCTAssertTrue(result.stderr.contains("does not speak Redis"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("HTTP server"), result.stderr)
+    }
+
     func testPingTableAndCSV() {
         let table = mqctl(["ping", "-o", "table"], environment: environment)
         XCTAssertEqual(table.code, 0, table.stderr)

@@ -1,3 +1,4 @@
+@testable import MQCommands
 import Foundation
 import MQTestSupport
 import XCTest
@@ -131,5 +132,23 @@ final class ReplTerminalTests: RedisTestCase {
         XCTAssertTrue(history.contains("stats"), history)
         XCTAssertTrue(history.contains("ping"), history)
         XCTAssertFalse(history.contains("s3cret"), "no password in the history: \(history)")
+    }
+}
+
+/// The history filter reads URLs with the URL parser itself, so every
+/// form that carries a password is kept out, and a user name alone is not.
+final class ReplHistoryFilterTests: XCTestCase {
+    func testEveryPasswordFormIsKeptOut() {
+        for line in [
+            "connect redis://:s3cret@host", "connect redis://ops:s3cret@host:6380/2", "connect 'redis://:pa ss@host'",
+            "connect redis://:pa/ss@host", "connect redis://ops:p@ss@host", "connect rediss://:s3cret@host",
+            "connect unix://ops:pw@/tmp/r.sock", "connect redis-sentinel://:pw@a:26379,b:26379/mymaster",
+            "connect --password s3cret", "auth s3cret", "connect 'redis://:unbalanced@host",
+        ] {
+            XCTAssertTrue(ReplSession.holdsSecret(line), line)
+        }
+        for line in ["connect redis://opsuser@host", "connect redis://host:6379/2", "stats orders", "use orders"] {
+            XCTAssertFalse(ReplSession.holdsSecret(line), line)
+        }
     }
 }

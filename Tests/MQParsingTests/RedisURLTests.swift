@@ -10,7 +10,7 @@ final class RedisURLTests: XCTestCase {
             ("redis://cache.internal:7000/", .tcp(host: "cache.internal", port: 7000), nil, nil, 0),
             ("REDIS://h/15", .tcp(host: "h", port: 6379), nil, nil, 15),
             ("redis://:s3cret@h:1/0", .tcp(host: "h", port: 1), nil, "s3cret", 0),
-            ("redis://s3cret@h", .tcp(host: "h", port: 6379), nil, "s3cret", 0),
+            ("redis://opsuser@h", .tcp(host: "h", port: 6379), "opsuser", nil, 0),
             ("redis://app:pa%40ss%3Aw%2Frd@h:6379/1", .tcp(host: "h", port: 6379), "app", "pa@ss:w/rd", 1),
             ("redis://app:p@ss@h", .tcp(host: "h", port: 6379), "app", "p@ss", 0),
             ("redis://[::1]:6380/3", .tcp(host: "::1", port: 6380), nil, nil, 3),
