@@ -69,6 +69,10 @@ extension MQCtl {
             handlerCommand = Array(arguments[(separator + 1)...])
             arguments = Array(arguments[..<separator])
         }
+        if let unknown = UnknownCommand.find(in: arguments) {
+            stderr.write("mqctl: error: \(unknown.message)\nhint: \(unknown.hint)\n")
+            return ExitStatus.usage.rawValue
+        }
         do {
             command = try parseAsRoot(arguments)
         } catch {

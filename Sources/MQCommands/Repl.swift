@@ -119,13 +119,19 @@ final class ReplSession {
     /// Runs one line: a built-in, or an mqctl command over the session's
     /// connection. Errors print and the session goes on.
     func run(_ line: String) -> LineResult {
-        let words: [String]
+        var words: [String]
         do {
             words = try LineTokenizer.split(line)
         } catch {
             return fail("\(error)", code: ExitStatus.usage.rawValue)
         }
+        // A line pasted from a terminal starts with `mqctl`: the shell is mqctl already.
+        if words.first == "mqctl" { words.removeFirst() }
         guard let first = words.first else { return .done(0) }
+        // An unknown command is named before the shell's options are added to it.
+        if !["exit", "quit", "help", "use", "connect"].contains(first), let unknown = UnknownCommand.find(in: words) {
+            return fail("\(unknown.message)\nhint: \(unknown.hint)", code: ExitStatus.usage.rawValue)
+        }
         switch first {
         case "exit", "quit":
             return .exit

@@ -20,6 +20,23 @@ final class ReplScriptTests: CommandTestCase {
         XCTAssertEqual(try redis("HGET", "mq:{orders}:config", "paused").string(), "1", "`use` gave pause its queue")
     }
 
+    /// Unknown commands are named with the nearest real one, in the shell
+    /// and outside it; a pasted leading `mqctl` is ignored.
+    func testUnknownCommandsAreNamedWithASuggestion() throws {
+        let shell = run("repl", stdin: "frobnicate\ndlq lst x\nmqctl ping -q\n")
+        XCTAssertTrue(shell.stderr.contains("unknown command 'mqctl frobnicate'"), shell.stderr)
+        XCTAssertTrue(shell.stderr.contains("unknown command 'mqctl dlq lst'\nhint: did you mean 'mqctl dlq list'?"), shell.stderr)
+        XCTAssertFalse(shell.stderr.contains("--timeout"), "the shell's options are not blamed: \(shell.stderr)")
+        XCTAssertFalse(shell.stderr.contains("'mqctl mqctl"), shell.stderr)
+        for (arguments, hint) in [(["stat"], "did you mean 'mqctl stats'?"), (["help", "nosuch"], "the commands are ping"),
+                                  (["queues", "lsit"], "did you mean 'mqctl queues list'?")] {
+            let result = run(arguments)
+            XCTAssertEqual(result.code, 64, arguments.joined(separator: " "))
+            XCTAssertTrue(result.stderr.contains("hint: \(hint)"), result.stderr)
+        }
+        XCTAssertEqual(run("help", "stats").code, 0)
+    }
+
     func testWorkInTheShellGetsTheShellsOptionsAndItsHandlerNone() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mqctl-repl-work-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
