@@ -44,13 +44,13 @@ public enum ExitStatus: Int32 {
             self = .dataError
         case let error as MQError:
             switch error {
-            case .invalidQueueName, .invalidMessageID, .invalidPriority, .invalidHeader, .invalidConfig, .headersTooLarge, .roleMissing, .layoutRefused:
+            case .invalidQueueName, .invalidMessageID, .invalidPriority, .invalidHeader, .invalidConfig, .headersTooLarge, .roleMissing, .layoutRefused, .invalidCursor, .invalidValue:
                 self = .usage
             case .queueFull, .lockHeld:
                 self = .temporary
             case .corruptEnvelope, .wrongKeyType, .notACounter, .corruptSetting, .unreadableMember:
                 self = .dataError
-            case .messageExists, .messageNotFound, .queueNotFound, .queueNotEmpty, .consumerBusy:
+            case .messageExists, .messageNotFound, .queueNotFound, .queueNotEmpty, .consumerBusy, .consumerNotFound:
                 self = .failure
             }
         default:

@@ -69,7 +69,7 @@ public struct DeadLetterCursor: Equatable, Sendable, CustomStringConvertible {
 
     public init(parsing text: String) throws {
         guard let colon = text.firstIndex(of: ":"), let score = Int64(text[..<colon]), colon < text.index(before: text.endIndex) else {
-            throw MQError.invalidConfig("cursor '\(text)' is not one mqctl printed (SCORE:ID)")
+            throw MQError.invalidCursor(text)
         }
         self.init(score: score, id: String(text[text.index(after: colon)...]))
     }

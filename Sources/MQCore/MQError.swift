@@ -16,6 +16,11 @@ public enum MQError: Error, Equatable, CustomStringConvertible {
     case messageExists(queue: String, id: String)
     case messageNotFound(queue: String, id: String)
     case queueNotFound(String)
+    case consumerNotFound(stream: String, group: String, consumer: String)
+    /// A `--cursor` that mqctl did not print.
+    case invalidCursor(String)
+    /// A value out of range that is not a queue setting (a seq margin).
+    case invalidValue(String)
     case queueNotEmpty(queue: String, messages: Int64)
     /// An envelope that cannot be read: missing fields or bad values.
     case corruptEnvelope(key: String, reason: String)
@@ -56,6 +61,12 @@ public enum MQError: Error, Equatable, CustomStringConvertible {
             return "message '\(id)' already exists in queue '\(queue)'; ids are never overwritten"
         case .messageNotFound(let queue, let id):
             return "no message '\(id)' in queue '\(queue)'"
+        case .consumerNotFound(let stream, let group, let consumer):
+            return "no consumer '\(consumer)' in group '\(group)' of '\(stream)'"
+        case .invalidValue(let text):
+            return text
+        case .invalidCursor(let text):
+            return "cursor '\(text)' is not one mqctl printed (SCORE:ID); give the next_cursor of the previous page"
         case .queueNotFound(let queue):
             return "no queue '\(queue)'"
         case .queueNotEmpty(let queue, let messages):

@@ -111,11 +111,11 @@ public struct SequenceCounters {
     /// (check lines with `restoredValue` first).
     public func restore(_ counters: [(key: String, value: Int64, ttl: Int64?)], margin: Int64 = 0) throws -> [RestoreOutcome] {
         guard (0...Self.largestMargin).contains(margin) else {
-            throw MQError.invalidConfig("the margin must be from 0 to \(Self.largestMargin)")
+            throw MQError.invalidValue("the margin must be from 0 to \(Self.largestMargin)")
         }
         let values = try counters.map { counter in
             guard let value = Self.restoredValue(counter.value, margin: margin) else {
-                throw MQError.invalidConfig("'\(counter.key)': \(counter.value) plus a margin of \(margin) is past the largest counter")
+                throw MQError.invalidValue("'\(counter.key)': \(counter.value) plus a margin of \(margin) is past the largest counter")
             }
             return value
         }

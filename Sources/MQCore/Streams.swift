@@ -247,7 +247,7 @@ public struct Streams {
     /// unless `force` (its entries would stay pending with no owner).
     public func deleteConsumer(_ stream: String, group: String, consumer: String, force: Bool) throws -> Int64 {
         guard let info = try consumers(stream, group: group).first(where: { $0.name == consumer }) else {
-            throw MQError.invalidConfig("no consumer '\(consumer)' in group '\(group)' of '\(stream)'")
+            throw MQError.consumerNotFound(stream: stream, group: group, consumer: consumer)
         }
         if info.pending > 0 && !force {
             throw MQError.consumerBusy(consumer: consumer, pending: info.pending)

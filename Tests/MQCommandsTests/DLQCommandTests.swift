@@ -25,6 +25,9 @@ func seedDead(_ connection: RedisConnection, queue: String = "orders", count: In
 final class DLQCommandTests: CommandTestCase {
     func testListPagesWithACursorAndFilters() throws {
         let ids = try seedDead(connect(), count: 7, error: { $0 % 2 == 0 ? "timeout" : "refused" })
+        let badCursor = run("dlq", "list", "orders", "--cursor", "abc")
+        XCTAssertEqual(badCursor.code, 64)
+        XCTAssertEqual(badCursor.stderr, "mqctl: error: cursor 'abc' is not one mqctl printed (SCORE:ID); give the next_cursor of the previous page\n")
         let first = try json(run("dlq", "list", "orders", "--limit", "3", "--json"))
         let items = try XCTUnwrap(first["items"] as? [[String: Any]])
         XCTAssertEqual(items.map { $0["id"] as? String }, [ids[6], ids[5], ids[4]])

@@ -12,6 +12,13 @@ final class StreamsCommandTests: CommandTestCase {
         _ = try redis("SET", "events:not-a-stream", "x")
     }
 
+    func testDeletingAConsumerThatIsNotThereIsExit1() throws {
+        try seed()
+        let result = run("streams", "delconsumer", "events:orders", "billing", "ghost")
+        XCTAssertEqual(result.code, 1)
+        XCTAssertEqual(result.stderr, "mqctl: error: no consumer 'ghost' in group 'billing' of 'events:orders'\n")
+    }
+
     func testListGroupsConsumersPendingMatchRedis() throws {
         try seed()
         let list = try json(run("streams", "list", "--pattern", "events:*", "--json"))
@@ -92,6 +99,6 @@ final class StreamsCommandTests: CommandTestCase {
         _ = try redis("XGROUP", "CREATECONSUMER", "events:orders", "billing", "idle-one")
         XCTAssertEqual(run("streams", "delconsumer", "events:orders", "billing", "idle-one").code, 0)
         XCTAssertEqual(run("streams", "delconsumer", "events:orders", "billing", "bob", "--force").code, 0)
-        XCTAssertEqual(run("streams", "delconsumer", "events:orders", "billing", "nobody").code, 64)
+        XCTAssertEqual(run("streams", "delconsumer", "events:orders", "billing", "nobody").code, 1, "no such consumer: the operation failed, it was not misused")
     }
 }
