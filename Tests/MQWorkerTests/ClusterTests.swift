@@ -20,6 +20,9 @@ final class ClusterTests: WorkerTestCase {
             XCTAssertEqual(try mqctl("enqueue", queue, "--stdin", "--ndjson", "-q", stdin: lines).code, 0)
             expected[queue] = count
         }
+        let doctor = try mqctl("doctor", "-o", "ndjson").stdout
+        let slotCheck = try XCTUnwrap(doctor.split(separator: "\n").first { $0.contains(#""cluster""#) }, doctor)
+        XCTAssertTrue(slotCheck.contains(#""status":"OK""#) && slotCheck.contains("routed by slot"), String(slotCheck))
         let stats = try mqctl("stats", "-o", "ndjson")
         XCTAssertEqual(stats.code, 0)
         for (queue, count) in expected {
