@@ -53,7 +53,7 @@ extension MQCtl {
                 Example: mqctl check --stream events:orders --group billing --max-lag 1000 --max-pending-age 1m --dead-stream events:orders:dead --max-dead 0
                 """)
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
 
         @Argument(help: "Queues to check (default: all).", completion: .queueNames)
         var queues: [String] = []

@@ -29,7 +29,7 @@ extension MQCtl {
                   mqctl depth 'hb:*' --ttl --expiring-within 30s
                 """)
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Argument(help: "Key patterns (SCAN MATCH).") var patterns: [String]
         @Flag(help: "Count the due members of time-scored sorted sets.") var due = false
         @Flag(help: "Summarise the keys' TTLs instead of their lengths.") var ttl = false

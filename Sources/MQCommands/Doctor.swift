@@ -14,7 +14,7 @@ extension MQCtl {
                 Example: mqctl doctor
                 """)
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
 
         func run(in context: CommandContext) throws {
             let checks = try ServerDoctor.checks(context.connection())

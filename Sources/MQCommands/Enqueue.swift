@@ -21,7 +21,7 @@ extension MQCtl {
                 Example: mqctl enqueue orders '{"order": 42}' --priority urgent --delay 10m
                 """)
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
 
         @Argument(help: "The queue.", completion: .queueNames)
         var queue: String

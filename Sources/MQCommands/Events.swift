@@ -35,7 +35,7 @@ extension MQCtl {
                   mqctl events --pattern 'test-progress-*' --count 10
                 """)
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Argument(help: "Queues whose lifecycle events to follow.", completion: .queueNames) var queues: [String] = []
         @Option(name: .customLong("channel"), help: ArgumentHelp("A pub/sub channel to follow as it is (SUBSCRIBE); repeatable.", valueName: "name"))
         var channels: [String] = []

@@ -22,7 +22,7 @@ extension MQCtl {
                 Example: mqctl migrate courier --from openpenpal --to courier --dry-run
                 """)
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Argument(help: "The layout queue to move from.", completion: .queueNames) var queue: String
         @Option(help: ArgumentHelp("The source's layout (default: as the config file says).", valueName: "layout")) var from: String?
         @Option(help: ArgumentHelp("The native queue to move to.", valueName: "queue")) var to: String

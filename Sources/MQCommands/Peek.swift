@@ -8,7 +8,7 @@ extension MQCtl {
             abstract: "Show the head of a queue's ready tiers in fetch order, without taking anything.",
             discussion: "Example: mqctl peek orders --count 5")
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Argument(help: "The queue.", completion: .queueNames) var queue: String
         @Option(name: [.short, .long], help: "Messages to show.") var count = 10
         @OptionGroup var missing: MissingQueueOption

@@ -13,7 +13,7 @@ extension MQCtl {
                 Example: mqctl ping --count 10 --json
                 """)
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
 
         @Option(name: [.short, .long], help: "Number of PINGs to time.")
         var count = 3

@@ -15,7 +15,7 @@ extension MQCtl {
                 Example: * * * * * mqctl reap -q
                 """)
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Argument(help: "Queues (default: all).", completion: .queueNames) var queues: [String] = []
         @OptionGroup var locking: LockOptions
 

@@ -24,7 +24,7 @@ extension MQCtl {
                 Example: mqctl -u redis://10.0.0.5:6379/0 repl
                 """)
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Flag(help: "In script mode, stop at the first failing line.") var failFast = false
 
         func run(in context: CommandContext) throws {

@@ -11,7 +11,7 @@ extension MQCtl {
                 Example: mqctl show orders 01JD3X0Q6T4Z8M2N5P7R9S1V3W --json
                 """)
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Argument(help: "The queue.", completion: .queueNames) var queue: String
         @Argument(help: "The message id.") var id: String
 

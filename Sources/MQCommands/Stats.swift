@@ -39,7 +39,7 @@ extension MQCtl {
                 Example (cron): * * * * * mqctl stats -o prometheus --output /var/lib/prometheus/node-exporter/mqctl.prom -q
                 """)
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
 
         @Argument(help: "Queues to show (default: all).", completion: .queueNames)
         var queues: [String] = []

@@ -33,7 +33,7 @@ extension MQCtl {
                 Example: mqctl work orders --concurrency 4 -- ./handle-order --verbose
                 """)
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Argument(help: "Queues to consume, in order of preference; then -- and the handler command with its arguments.")
         var queues: [String] = []
 

@@ -9,7 +9,7 @@ extension MQCtl {
             abstract: "List running workers from their heartbeats; stale ones are marked.",
             discussion: "Example: mqctl workers -o json")
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
 
         func run(in context: CommandContext) throws {
             let broker = try context.broker()

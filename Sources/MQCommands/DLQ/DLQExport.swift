@@ -14,7 +14,7 @@ extension MQCtl.DLQ {
                 Example: mqctl dlq export orders --older-than 7d > orders-dead.jsonl
                 """)
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Argument(help: "The queue.", completion: .queueNames) var queue: String
         @OptionGroup var filters: DeadLetterFilterOptions
         @Option(help: "Export at most N.") var limit: Int?

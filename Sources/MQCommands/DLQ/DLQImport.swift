@@ -17,7 +17,7 @@ extension MQCtl.DLQ {
                 Example: mqctl dlq import orders --to ready < orders-dead.jsonl
                 """)
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Argument(help: "The queue.", completion: .queueNames) var queue: String
         @Option(help: "dead or ready.") var to: String = "dead"
         @Flag(help: "Let the dead-letter caps (dead_max, dead_max_age) remove letters to make room; without it an import the caps would trim is refused.")

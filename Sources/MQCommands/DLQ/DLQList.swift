@@ -14,7 +14,7 @@ extension MQCtl.DLQ {
                 Example: mqctl dlq list orders --error 'timeout|refused' --newer-than 1h -o ndjson
                 """)
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Argument(help: "The queue.", completion: .queueNames) var queue: String
         @OptionGroup var filters: DeadLetterFilterOptions
         @Option(help: "At most this many (default: 100 in tables, all otherwise).") var limit: Int?

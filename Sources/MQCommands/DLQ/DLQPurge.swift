@@ -17,7 +17,7 @@ extension MQCtl.DLQ {
                 Example (cron): 30 3 * * * mqctl dlq purge orders --older-than 30d --yes -q
                 """)
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
 
         @OptionGroup var missing: MissingQueueOption
         @Argument(help: "The queue.", completion: .queueNames) var queue: String

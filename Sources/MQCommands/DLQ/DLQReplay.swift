@@ -23,7 +23,7 @@ extension MQCtl.DLQ {
                 Example (cron): 0 * * * * mqctl dlq replay orders --error 'timeout' --older-than 1h --limit 1000 -q
                 """)
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
 
         @OptionGroup var missing: MissingQueueOption
         @Argument(help: "The queue.", completion: .queueNames) var queue: String

@@ -7,7 +7,7 @@ extension MQCtl.DLQ {
             abstract: "Show one dead letter: its whole envelope and error.",
             discussion: "Example: mqctl dlq show orders 01JD3X0Q6T4Z8M2N5P7R9S1V3W --json")
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Argument(help: "The queue.", completion: .queueNames) var queue: String
         @Argument(help: "The message id.") var id: String
 

@@ -17,7 +17,7 @@ extension MQCtl.Delayed {
             abstract: "List delayed messages by run-at time, soonest first.",
             discussion: "Streams in pages of 1000, so any number of messages lists in constant memory.\n\nExample: mqctl delayed list orders -o ndjson")
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
 
         @OptionGroup var missing: MissingQueueOption
         @Argument(help: "The queue.", completion: .queueNames) var queue: String
@@ -53,7 +53,7 @@ extension MQCtl.Delayed {
                 Example: mqctl delayed cancel orders ID1 ID2 --yes
                 """)
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
 
         @OptionGroup var missing: MissingQueueOption
         @Argument(help: "The queue.", completion: .queueNames) var queue: String
@@ -92,7 +92,7 @@ extension MQCtl.Delayed {
                 Example: mqctl delayed run-now orders ID1
                 """)
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
 
         @OptionGroup var missing: MissingQueueOption
         @Argument(help: "The queue.", completion: .queueNames) var queue: String

@@ -23,7 +23,7 @@ extension MQCtl.Layouts {
             abstract: "List the layouts: native and those of the config file.",
             discussion: "Example: mqctl layouts list --config ./mqctl.toml")
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
 
         func run(in context: CommandContext) throws {
             let file = try context.layoutFile()
@@ -46,7 +46,7 @@ extension MQCtl.Layouts {
             abstract: "Show one layout in full: keys, score units, member form and fields.",
             discussion: "Example: mqctl layouts show openpenpal -o json")
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Argument(help: "The layout.") var name: String
 
         func run(in context: CommandContext) throws {
@@ -71,7 +71,7 @@ extension MQCtl.Layouts {
                 Example: mqctl layouts check openpenpal
                 """)
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Argument(help: "The layout (default: every layout of the config file).") var name: String?
 
         func run(in context: CommandContext) throws {

@@ -58,7 +58,7 @@ extension MQCtl.Queues {
             abstract: "List known queues with their size and settings.",
             discussion: "Example: mqctl queues list -o csv")
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
 
         func run(in context: CommandContext) throws {
             let stats = try context.broker().stats()
@@ -88,7 +88,7 @@ extension MQCtl.Queues {
                 Example: mqctl queues create orders --max-length 100000 --max-attempts 10
                 """)
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Argument(help: "The queue.", completion: .queueNames) var queue: String
         @OptionGroup var settings: QueueConfigOptions
 
@@ -111,7 +111,7 @@ extension MQCtl.Queues {
             abstract: "Show a queue's settings, or change them. (Changes data when given settings.)",
             discussion: "Example: mqctl queues config orders --max-length 0   # remove the limit")
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Argument(help: "The queue.", completion: .queueNames) var queue: String
         @OptionGroup var settings: QueueConfigOptions
 
@@ -135,7 +135,7 @@ extension MQCtl.Queues {
             abstract: "Stop workers fetching from a queue; enqueueing goes on. (Changes data.)",
             discussion: "Example: mqctl queues pause orders")
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Argument(help: "The queue.", completion: .queueNames) var queue: String
 
         func run(in context: CommandContext) throws {
@@ -148,7 +148,7 @@ extension MQCtl.Queues {
             abstract: "Let workers fetch from a paused queue again. (Changes data.)",
             discussion: "Example: mqctl queues resume orders")
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Argument(help: "The queue.", completion: .queueNames) var queue: String
 
         func run(in context: CommandContext) throws {
@@ -166,7 +166,7 @@ extension MQCtl.Queues {
                 Example: mqctl queues delete old-orders --force --yes
                 """)
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Argument(help: "The queue.", completion: .queueNames) var queue: String
         @Flag(help: "Delete the queue's messages too.") var force = false
 

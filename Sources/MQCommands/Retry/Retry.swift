@@ -52,7 +52,7 @@ extension MQCtl.Retry {
             abstract: "List messages waiting for a retry, soonest first, with their last error.",
             discussion: "Streams in pages, in constant memory.\n\nExample: mqctl retry list orders -o ndjson")
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
 
         @OptionGroup var missing: MissingQueueOption
         @Argument(help: "The queue.", completion: .queueNames) var queue: String
@@ -93,7 +93,7 @@ extension MQCtl.Retry {
             abstract: "Make messages waiting for a retry ready now. (Changes data.)",
             discussion: "--dry-run shows what would move (would_move) and changes nothing.\n\nExample: mqctl retry run-now orders --all")
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
 
         @OptionGroup var missing: MissingQueueOption
         @Argument(help: "The queue.", completion: .queueNames) var queue: String
@@ -114,7 +114,7 @@ extension MQCtl.Retry {
             abstract: "Move messages waiting for a retry to the dead letters now. (Changes data.)",
             discussion: "Their last error is kept; the dead-letter caps apply. --dry-run shows what would move (would_move) and changes nothing.\n\nExample: mqctl retry kill orders 01JD3X0Q6T4Z8M2N5P7R9S1V3W")
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
 
         @OptionGroup var missing: MissingQueueOption
         @Argument(help: "The queue.", completion: .queueNames) var queue: String

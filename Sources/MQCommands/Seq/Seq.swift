@@ -38,7 +38,7 @@ extension MQCtl.Seq {
                 Example: mqctl seq dump --pattern 'seq:conv-*' -o ndjson
                 """)
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Option(help: "Key pattern (SCAN MATCH).") var pattern = "seq:*"
 
         func run(in context: CommandContext) throws {
@@ -56,7 +56,7 @@ extension MQCtl.Seq {
     struct Get: MQCommand {
         static let configuration = CommandConfiguration(abstract: "Read one counter.", discussion: "Example: mqctl seq get seq:conv-42")
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Argument(help: "The counter's key.") var key: String
 
         func run(in context: CommandContext) throws {
@@ -72,7 +72,7 @@ extension MQCtl.Seq {
             abstract: "Hand out the next numbers of a counter (INCRBY). (Changes data.)",
             discussion: "Prints the first and last number handed out.\n\nExample: mqctl seq next seq:conv-42 --count 10")
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Argument(help: "The counter's key.") var key: String
         @Option(help: "How many numbers.") var count: Int64 = 1
 
@@ -97,7 +97,7 @@ extension MQCtl.Seq {
                 Example: mqctl seq set seq:conv-42 1000 --if-equals 998
                 """)
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Argument(help: "The counter's key.") var key: String
         @Argument(help: "The new value.") var value: Int64
         @Flag(help: "Allow the counter to go down.") var allowDecrease = false
@@ -130,7 +130,7 @@ extension MQCtl.Seq {
             abstract: "Write counters as JSON lines {\"key\", \"value\", \"ttl\"} for `seq restore`.",
             discussion: "Example: mqctl seq export > counters.jsonl")
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Option(help: "Key pattern (SCAN MATCH).") var pattern = "seq:*"
 
         func run(in context: CommandContext) throws {
@@ -172,7 +172,7 @@ extension MQCtl.Seq {
                   mqctl seq restore --margin 1000 < counters.jsonl
                 """)
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Option(help: ArgumentHelp("Add N to each saved value first (0 to 999999999999999).", valueName: "n")) var margin: Int64 = 0
 
         func validate() throws {

@@ -64,7 +64,7 @@ extension MQCtl.Streams {
                 Example: mqctl streams groups events:orders
                 """)
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Argument(help: "The stream.") var stream: String
 
         func run(in context: CommandContext) throws {
@@ -98,7 +98,7 @@ extension MQCtl.Streams {
             abstract: "A group's consumers with their idle time and pending count.",
             discussion: "Example: mqctl streams consumers events:orders billing")
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Argument(help: "The stream.") var stream: String
         @Argument(help: "The group.") var group: String
 
@@ -121,7 +121,7 @@ extension MQCtl.Streams {
             abstract: "A group's pending entries, oldest first, with their delivery counts.",
             discussion: "Example: mqctl streams pending events:orders billing --idle 10m --limit 20")
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Argument(help: "The stream.") var stream: String
         @Argument(help: "The group.") var group: String
         @Option(help: "Only entries idle at least this long.", transform: DurationValue.init(parsing:)) var idle: DurationValue?
@@ -150,7 +150,7 @@ extension MQCtl.Streams {
             abstract: "Give entries idle too long to another consumer (XAUTOCLAIM). (Changes data.)",
             discussion: "Example: mqctl streams claim events:orders billing --to rescuer --idle 10m --dry-run")
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Argument(help: "The stream.") var stream: String
         @Argument(help: "The group.") var group: String
         @Option(help: "The consumer that takes them.") var to: String
@@ -184,7 +184,7 @@ extension MQCtl.Streams {
                 Example: mqctl streams dead events:orders billing --max-deliveries 5
                 """)
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Argument(help: "The stream.") var stream: String
         @Argument(help: "The group.") var group: String
         @Option(help: "Entries delivered at least this many times are dead.") var maxDeliveries: Int64
@@ -215,7 +215,7 @@ extension MQCtl.Streams {
             abstract: "Delete a consumer from a group; refused while it has pending entries unless --force. (Changes data.)",
             discussion: "Example: mqctl streams delconsumer events:orders billing old-host-1")
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Argument(help: "The stream.") var stream: String
         @Argument(help: "The group.") var group: String
         @Argument(help: "The consumer.") var consumer: String

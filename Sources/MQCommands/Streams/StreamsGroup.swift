@@ -27,7 +27,7 @@ extension MQCtl.Streams.Group {
                 Example: mqctl streams group create events:new mailer --mkstream
                 """)
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Argument(help: "The stream.") var stream: String
         @Argument(help: "The group's name.") var group: String
         @Option(help: "Start after this id: $ (new entries only), 0 (every entry) or an entry id.") var from = "$"

@@ -25,7 +25,7 @@ extension MQCtl.Streams {
                 Example: mqctl streams list --pattern 'events:*' --watch --interval 5s
                 """)
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Option(help: "Key pattern (SCAN MATCH).") var pattern = "*"
         @Flag(help: "Redraw every --interval until interrupted, with per-second rates.") var watch = false
         @Option(help: "Time between redraws with --watch (default 2s).", transform: DurationValue.init(parsing:))

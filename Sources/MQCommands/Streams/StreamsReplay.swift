@@ -40,7 +40,7 @@ extension MQCtl.Streams {
                 Example: mqctl streams replay dead:all --field-contains reason=timeout --limit 500 --rate 100 --yes
                 """)
 
-        @OptionGroup var globals: GlobalOptions
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Argument(help: "The dead stream.") var deadStream: String
         @Option(help: "Move every entry to this stream instead of the one it names.") var to: String?
         @Option(name: .customLong("source-field"),
