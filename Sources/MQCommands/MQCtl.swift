@@ -59,8 +59,8 @@ extension MQCtl {
             stderr.flush()
         }
         let command: ParsableCommand
-        // No arguments at a terminal opens the shell.
-        var arguments = arguments.isEmpty && stdin.isTerminal ? ["repl"] : hoistGlobalOptions(arguments)
+        // No command at a terminal opens the shell (`mqctl`, `mqctl -u URL`).
+        var arguments = onlyGlobalOptions(arguments) && stdin.isTerminal ? ["repl"] + arguments : hoistGlobalOptions(arguments)
         // `work Q... -- COMMAND ARGS`: what follows `--` is the handler's
         // command line, kept whole for the worker (ArgumentParser cannot
         // take two lists of positional arguments).
@@ -130,6 +130,23 @@ extension MQCtl {
             stderr.write("mqctl: error: \(body)\n")
         }
         return code
+    }
+
+    /// Whether `arguments` are global options alone (or none): no command.
+    static func onlyGlobalOptions(_ arguments: [String]) -> Bool {
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            let name = String(argument.prefix { $0 != "=" })
+            if GlobalOptions.flagOptions.contains(argument) {
+                index += 1
+            } else if GlobalOptions.valueOptions.contains(name) {
+                index += name == argument ? 2 : 1
+            } else {
+                return false
+            }
+        }
+        return true
     }
 
     /// Moves global options written before the command name (`mqctl -u URL

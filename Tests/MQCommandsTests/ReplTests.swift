@@ -90,8 +90,9 @@ final class ReplTerminalTests: RedisTestCase {
             before = mqctl_clients()
             pid, fd = pty.fork()
             if pid == 0:
-                os.environ.update({"MQCTL_URL": url, "HOME": home, "XDG_STATE_HOME": home + "/state", "TERM": "dumb"})
-                os.execv(binary, [binary])
+                # `mqctl -u URL` with no command opens the shell; MQCTL_URL is not used.
+                os.environ.update({"MQCTL_URL": "redis://127.0.0.1:1/0", "HOME": home, "XDG_STATE_HOME": home + "/state", "TERM": "dumb"})
+                os.execv(binary, [binary, "-u", url])
             out = b""
             def read_until(marker, timeout=10):
                 global out
