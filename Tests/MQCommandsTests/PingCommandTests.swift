@@ -46,6 +46,24 @@ final class PingCommandTests: CommandTestCase {
         XCTAssertTrue(result.stderr.contains("HTTP server"), result.stderr)
     }
 
+    /// `mqctl completion bash` prints a script bash itself accepts.
+    func testCompletionScripts() throws {
+        let bash = mqctl(["completion", "bash"], environment: [:])
+        XCTAssertEqual(bash.code, 0, bash.stderr)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mqctl-completion-\(UUID().uuidString.prefix(8)).bash")
+        try bash.stdout.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: "/bin/bash")
+        check.arguments = ["-n", file.path]
+        try check.run()
+        check.waitUntilExit()
+        XCTAssertEqual(check.terminationStatus, 0, "bash -n accepts the script")
+        XCTAssertTrue(bash.stdout.contains("complete") && bash.stdout.contains("mqctl"))
+        XCTAssertTrue(mqctl(["completion", "fish"], environment: [:]).stdout.contains("complete -c 'mqctl'"))
+        XCTAssertEqual(mqctl(["completion", "tcsh"], environment: [:]).code, 64)
+    }
+
     func testPingTableAndCSV() {
         let table = mqctl(["ping", "-o", "table"], environment: environment)
         XCTAssertEqual(table.code, 0, table.stderr)
