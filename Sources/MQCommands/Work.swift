@@ -47,7 +47,7 @@ extension MQCtl {
         @Option(help: "Longest a handler may run (default 30m); its process group is killed then.", transform: DurationValue.init(parsing:))
         var handlerTimeout = DurationValue(milliseconds: 1_800_000)
         @Option(help: "Attempts before dead-lettering (default: the queue's).") var maxAttempts: Int64?
-        @Option(help: "exponential (default), polynomial or fixed.") var backoff = "exponential"
+        @Option(help: "How the wait grows from attempt to attempt.") var backoff: Backoff.Curve = .exponential
         @Option(help: "Backoff base (default 1s).", transform: DurationValue.init(parsing:)) var backoffBase = DurationValue(milliseconds: 1_000)
         @Option(help: "Longest backoff (default 1h).", transform: DurationValue.init(parsing:)) var backoffMax = DurationValue(milliseconds: 3_600_000)
         @Flag(help: "No random jitter in the backoff.") var noJitter = false
@@ -65,19 +65,14 @@ extension MQCtl {
             "Keep this variable for the handler though it is one of mqctl's own (MQCTL_*, REDIS_URL, REDISCLI_AUTH, MQ_*); repeatable.",
             valueName: "NAME"))
         var passEnv: [String] = []
-        @Option(help: "text or json.") var logFormat = "text"
-        @Option(help: "debug, info, warn or error.") var logLevel = "info"
+        @Option(help: "Log lines as text or JSON.") var logFormat: WorkerLog.Format = .text
+        @Option(help: "The least severe lines logged.") var logLevel: LogLevelChoice = .info
 
         func validate() throws {
             guard queues.isEmpty != (stream == nil) else { throw ValidationError("name the queues, or --stream with --group, one of them") }
             guard (stream == nil) == (group == nil) else { throw ValidationError("--stream and --group go together") }
             guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 256") }
             if let batch, !(1...1_000).contains(batch) { throw ValidationError("--batch must be from 1 to 1000") }
-            guard Backoff.Curve(rawValue: backoff) != nil else { throw ValidationError("--backoff must be exponential, polynomial or fixed") }
-            guard WorkerLog.Format(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be text or json") }
-            guard WorkerLog.Level.allCases.contains(where: { $0.name == logLevel }) else {
-                throw ValidationError("--log-level must be debug, info, warn or error")
-            }
             guard lease.milliseconds >= 1_000 else { throw ValidationError("--lease must be at least 1s") }
             if let circuitBreaker, circuitBreaker < 1 { throw ValidationError("--circuit-breaker must be at least 1") }
             if let bad = passEnv.first(where: { !HandlerEnvironment.isValidName($0) }) {
@@ -110,7 +105,7 @@ extension MQCtl {
             options.batch = batch ?? (pipe ? 50 : 1)
             options.timeout = handlerTimeout.milliseconds
             options.maxAttempts = maxAttempts
-            options.backoff = Backoff(curve: Backoff.Curve(rawValue: backoff)!, base: backoffBase.milliseconds,
+            options.backoff = Backoff(curve: backoff, base: backoffBase.milliseconds,
                                       maximum: backoffMax.milliseconds, jitter: !noJitter)
             options.lease = lease.milliseconds
             options.burst = burst
@@ -126,9 +121,9 @@ extension MQCtl {
             })
             let stderr = context.stderr
             // --quiet keeps warnings and errors only.
-            let level = max(WorkerLog.Level.allCases.first { $0.name == logLevel }!, context.quiet ? .warn : .debug)
+            let level = max(logLevel.level, context.quiet ? .warn : .debug)
             let log = WorkerLog(level: level,
-                                format: WorkerLog.Format(rawValue: logFormat)!) { line in
+                                format: logFormat) { line in
                 stderr.write(line)
                 stderr.flush()
             }

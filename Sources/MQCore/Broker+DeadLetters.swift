@@ -167,7 +167,7 @@ extension Broker {
             .array().map { try $0.int() == 1 }
     }
 
-    public enum ImportTarget: String, Sendable {
+    public enum ImportTarget: String, Sendable, CaseIterable {
         case dead, ready
     }
 

@@ -19,13 +19,13 @@ extension MQCtl.DLQ {
 
         @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Argument(help: "The queue.", completion: .queueNames) var queue: String
-        @Option(help: "dead or ready.") var to: String = "dead"
+        @Option(help: "Keep them dead letters, or make them ready.") var to: Broker.ImportTarget = .dead
         @Flag(help: "Let the dead-letter caps (dead_max, dead_max_age) remove letters to make room; without it an import the caps would trim is refused.")
         var allowTrim = false
         @OptionGroup var locking: LockOptions
 
         func run(in context: CommandContext) throws {
-            guard let target = Broker.ImportTarget(rawValue: to) else { throw UsageError("--to must be dead or ready") }
+            let target = to
             if let layoutQueue = try context.layoutQueue(queue) {
                 return try LayoutActions.importLines(layoutQueue, dead: target == .dead, locking: locking, context: context)
             }
