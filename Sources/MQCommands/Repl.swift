@@ -62,6 +62,16 @@ final class ReplSession {
         if globals.quiet { options.append("--quiet") }
         if globals.yes { options.append("--yes") }
         if globals.noColor { options.append("--no-color") }
+        // Every connection option the shell was started with reaches each
+        // line, so `work` and a reconnect keep TLS, the ACL user and layouts.
+        let valued: [(String, String?)] = [
+            ("--user", globals.user), ("--password-file", globals.passwordFile), ("--config", globals.config),
+            ("--layout", globals.layout), ("--cacert", globals.cacert), ("--cacertdir", globals.cacertdir),
+            ("--cert", globals.cert), ("--key", globals.key), ("--sni", globals.sni),
+        ]
+        for (name, value) in valued { if let value { options += [name, value] } }
+        if globals.tls { options.append("--tls") }
+        if globals.insecure { options.append("--insecure") }
         lineOptions = options
         var environment = environment
         environment["MQCTL_URL"] = context.configuration.description
@@ -209,17 +219,24 @@ final class ReplSession {
     }
 
     /// Commands that take a queue get the `use`d one when none is given.
+    /// The commands whose first argument is a queue, which `use Q` fills
+    /// in: when it is left out (an option or nothing follows), or when the
+    /// word there is not a queue (`show ID`, `dlq replay ID...`).
+    static let queueCommands: [[String]] = [
+        ["stats"], ["check"], ["peek"], ["show"], ["enqueue"], ["promote"], ["reap"], ["events"], ["migrate"], ["work"],
+        ["delayed", "list"], ["delayed", "run-now"], ["delayed", "cancel"],
+        ["retry", "list"], ["retry", "run-now"], ["retry", "kill"],
+        ["dlq", "list"], ["dlq", "show"], ["dlq", "export"], ["dlq", "import"], ["dlq", "replay"], ["dlq", "purge"],
+        ["queues", "config"], ["queues", "pause"], ["queues", "resume"], ["queues", "delete"],
+    ]
+
     private func withDefaultQueue(_ words: [String]) -> [String] {
         guard let queue else { return words }
-        let paths: [[String]] = [
-            ["stats"], ["check"], ["peek"], ["promote"], ["reap"], ["delayed", "list"], ["retry", "list"],
-            ["dlq", "list"], ["dlq", "export"], ["queues", "config"], ["queues", "pause"], ["queues", "resume"],
-        ]
-        for path in paths where words.starts(with: path) {
+        for path in Self.queueCommands where words.starts(with: path) {
             let rest = words.dropFirst(path.count)
-            if rest.first.map({ $0.hasPrefix("-") }) ?? true {
-                return path + [queue.rawValue] + rest
-            }
+            guard let first = rest.first, !first.hasPrefix("-") else { return path + [queue.rawValue] + rest }
+            if first == queue.rawValue || liveNames().contains(first) { return words }
+            return path + [queue.rawValue] + rest
         }
         return words
     }

@@ -20,6 +20,21 @@ final class ReplScriptTests: CommandTestCase {
         XCTAssertEqual(try redis("HGET", "mq:{orders}:config", "paused").string(), "1", "`use` gave pause its queue")
     }
 
+    /// `use Q` fills in the queue of every command that takes one.
+    func testUseAppliesToEveryCommandThatTakesAQueue() throws {
+        let result = run("repl", stdin: """
+            queues create orders
+            use orders
+            enqueue hello --id m1 -q
+            show m1 --json
+            dlq replay --all --dry-run --json
+            retry run-now --all --dry-run --json
+            """)
+        XCTAssertEqual(result.code, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains(#""id":"m1""#) && result.stdout.contains(#""payload":"hello""#), result.stdout)
+        XCTAssertEqual(result.stdout.components(separatedBy: #""would_move":0"#).count - 1, 2, "both dry runs ran on orders: \(result.stdout)")
+    }
+
     /// Unknown commands are named with the nearest real one, in the shell
     /// and outside it; a pasted leading `mqctl` is ignored.
     func testUnknownCommandsAreNamedWithASuggestion() throws {
