@@ -109,10 +109,14 @@ final class ReplSession {
 
     func script() -> Int32 {
         var lastFailure: Int32 = 0
+        var number = 0
         while let bytes = context.stdin.readLine() {
+            number += 1
             switch run(String(decoding: bytes, as: UTF8.self)) {
             case .exit: return lastFailure
             case .done(let code) where code != 0:
+                // The command said what went wrong; say where.
+                context.stderr.write("mqctl: line \(number) of the script failed (exit \(code))\n")
                 lastFailure = code
                 if failFast { return code }
             case .done: break
@@ -146,8 +150,10 @@ final class ReplSession {
         case "exit", "quit":
             return .exit
         case "help":
-            return .done(MQCtl.execute(arguments: Array(words.dropFirst()) + ["--help"], environment: environment,
-                                       stdout: context.stdout, stderr: context.stderr))
+            let code = MQCtl.execute(arguments: Array(words.dropFirst()) + ["--help"], environment: environment,
+                                     stdout: context.stdout, stderr: context.stderr)
+            if words.count == 1 { context.stdout.write(Self.builtins) }
+            return .done(code)
         case "use":
             guard words.count == 2 else { return fail("usage: use QUEUE", code: ExitStatus.usage.rawValue) }
             do {
@@ -219,6 +225,16 @@ final class ReplSession {
     }
 
     /// Commands that take a queue get the `use`d one when none is given.
+    static let builtins = """
+
+        SHELL BUILT-INS:
+          use QUEUE        fill in QUEUE for every command that takes a queue
+          connect URL      switch to another server (the shell's options stay)
+          help [COMMAND]   this help, or a command's
+          exit, quit       leave (as Ctrl-D does)
+
+        """
+
     /// The commands whose first argument is a queue, which `use Q` fills
     /// in: when it is left out (an option or nothing follows), or when the
     /// word there is not a queue (`show ID`, `dlq replay ID...`).
