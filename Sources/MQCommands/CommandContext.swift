@@ -49,6 +49,11 @@ public final class CommandContext {
                 throw UsageError("TLS needs a redis:// or rediss:// address, not a Unix socket")
             }
             configuration.tls = tls
+            // A file that cannot be read is the caller's, not the server's (EX_NOINPUT).
+            for (option, path) in [("--cacert", tls.caFile), ("--cert", tls.certificate), ("--key", tls.key)] {
+                guard let path, !FileManager.default.isReadableFile(atPath: path) else { continue }
+                throw UnreadableFile(option: option, path: path)
+            }
         }
         if configuration.tls?.insecure == true {
             stderr.write("mqctl: warning: --insecure: the server's certificate and name are not checked\n")
@@ -147,6 +152,14 @@ public final class CommandContext {
         guard !line.isEmpty else { throw UsageError("the password file '\(path)' is empty") }
         return line
     }
+}
+
+/// A file named on the command line that cannot be read (exit 66).
+public struct UnreadableFile: Error, CustomStringConvertible {
+    public let option: String
+    public let path: String
+
+    public var description: String { "cannot read \(option) \(path): no such file, or no permission" }
 }
 
 /// An operation that ran but did not succeed (exit 1), with its reason

@@ -11,6 +11,8 @@ public enum ExitStatus: Int32 {
     case failure = 1
     case usage = 64
     case dataError = 65
+    /// A file named on the command line cannot be read (EX_NOINPUT).
+    case noInput = 66
     case unavailable = 69
     case software = 70
     case temporary = 75
@@ -35,6 +37,8 @@ public enum ExitStatus: Int32 {
             }
         case is CommandFailure:
             self = .failure
+        case is UnreadableFile:
+            self = .noInput
         case let error as Interrupted:
             // As a shell reports a command killed by the signal.
             self = error.signal == SIGTERM ? .terminated : .interrupted
@@ -69,6 +73,8 @@ enum ErrorReport {
             return ("\(target) does not speak Redis (\(error))",
                     http ? "is that an HTTP server? Point mqctl at redis-server's port with --url or MQCTL_URL"
                         : "is redis-server running on that port? Point mqctl elsewhere with --url or MQCTL_URL")
+        case let error as RedisClientError where { if case .tls = error { return true } else { return false } }():
+            return ("\(error)", "check the certificate files and that the server speaks TLS on that port (--cacert, --cert, --key, --sni; --insecure skips the check)")
         case let error as RedisClientError where error.isConnectionError:
             return ("\(error)", "is redis-server running there? Point mqctl elsewhere with --url or MQCTL_URL")
         case let error as RedisServerError:

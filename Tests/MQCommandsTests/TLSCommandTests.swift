@@ -26,6 +26,12 @@ final class TLSCommandTests: XCTestCase {
         result = mqctl(["ping", "--url", url, "--cacert", ca, "--sni", "redis.example.com"] + client, environment: [:])
         XCTAssertEqual(result.code, 69, result.stderr)
         XCTAssertTrue(result.stderr.contains("hostname mismatch"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("hint: check the certificate files"), "a TLS hint, not 'is redis-server running': \(result.stderr)")
+        XCTAssertFalse(result.stderr.contains("is redis-server running"), result.stderr)
+
+        let unreadable = mqctl(["ping", "--url", url, "--cacert", "/nonexistent/ca.pem"], environment: [:])
+        XCTAssertEqual(unreadable.code, 66, "EX_NOINPUT: \(unreadable.stderr)")
+        XCTAssertEqual(unreadable.stderr, "mqctl: error: cannot read --cacert /nonexistent/ca.pem: no such file, or no permission\n")
 
         result = mqctl(["ping", "--url", url, "--insecure"] + client, environment: [:])
         XCTAssertEqual(result.code, 0, result.stderr)
