@@ -134,11 +134,6 @@ extension MQCtl {
 
     /// Whether `arguments` are global options alone (or none): no command.
     static func onlyGlobalOptions(_ arguments: [String]) -> Bool {
-        leadingGlobalOptions(arguments) == arguments.count
-    }
-
-    /// How many of the first arguments are global options and their values.
-    static func leadingGlobalOptions(_ arguments: [String]) -> Int {
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
@@ -146,20 +141,34 @@ extension MQCtl {
             if GlobalOptions.flagOptions.contains(argument) {
                 index += 1
             } else if GlobalOptions.valueOptions.contains(name) {
-                index += name == argument && index + 1 < arguments.count ? 2 : 1
+                index += name == argument ? 2 : 1
             } else {
-                break
+                return false
             }
         }
-        return index
+        return true
     }
 
     /// Moves global options written before the command name (`mqctl -u URL
     /// ping`) to after it, where ArgumentParser looks for them; they go
     /// before a `--`, whose followers belong to a child command.
     static func hoistGlobalOptions(_ arguments: [String]) -> [String] {
-        let index = leadingGlobalOptions(arguments)
-        let leading = arguments[..<index]
+        var leading: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            let name = String(argument.prefix { $0 != "=" })
+            if GlobalOptions.flagOptions.contains(argument) {
+                leading.append(argument)
+                index += 1
+            } else if GlobalOptions.valueOptions.contains(name) {
+                let takesNext = name == argument && index + 1 < arguments.count
+                leading += arguments[index..<(index + (takesNext ? 2 : 1))]
+                index += takesNext ? 2 : 1
+            } else {
+                break
+            }
+        }
         guard !leading.isEmpty, index < arguments.count else { return arguments }
         var rest = Array(arguments[index...])
         let separator = rest.firstIndex(of: "--") ?? rest.endIndex
