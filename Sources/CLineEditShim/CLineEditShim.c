@@ -12,11 +12,11 @@ int mq_el_set_history(EditLine *el, History *h) {
     return el_set(el, EL_HIST, history, h);
 }
 
-int mq_el_bind_completion(EditLine *el, const char *key, mq_complete_fn fn) {
-    if (el_set(el, EL_ADDFN, "mq-complete", "complete a word", fn) != 0) {
+int mq_el_bind(EditLine *el, const char *key, const char *name, const char *help, mq_key_fn fn) {
+    if (el_set(el, EL_ADDFN, name, help, fn) != 0) {
         return -1;
     }
-    return el_set(el, EL_BIND, key, "mq-complete", NULL);
+    return el_set(el, EL_BIND, key, name, NULL);
 }
 
 int mq_el_set_signal(EditLine *el, int flag) {
@@ -36,6 +36,14 @@ int mq_history_set_unique(History *h, int unique) {
 int mq_history_enter(History *h, const char *line) {
     HistEvent ev;
     return history(h, &ev, H_ENTER, line);
+}
+
+const char *mq_history_newest(History *h) {
+    HistEvent ev;
+    if (history(h, &ev, H_FIRST) < 0) {
+        return NULL;
+    }
+    return ev.str;
 }
 
 int mq_history_count(History *h) {

@@ -158,8 +158,9 @@ public final class CommandContext {
 public struct UnreadableFile: Error, CustomStringConvertible {
     public let option: String
     public let path: String
+    public var reason = "no such file, or no permission"
 
-    public var description: String { "cannot read \(option) \(path): no such file, or no permission" }
+    public var description: String { "cannot read \(option) \(path): \(reason)" }
 }
 
 /// An operation that ran but did not succeed (exit 1), with its reason

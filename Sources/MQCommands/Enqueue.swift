@@ -11,7 +11,8 @@ extension MQCtl {
             abstract: "Add messages to a queue: now, later, by priority, idempotently. (Changes data.)",
             discussion: """
                 The payload is the PAYLOAD argument, the bytes of -f FILE, or with --stdin one \
-                message per line (with --ndjson each line a JSON object: payload, \
+                message per line; blank lines are skipped and counted as skipped (an empty \
+                message is `enqueue Q ''` or `-f /dev/null`). With --ndjson each line is a JSON object (fields: payload, \
                 payload_encoding, headers, priority, delay, at, id, idempotency_key, max_attempts; \
                 other fields are refused). A queue at \
                 its max_length refuses with exit 75 and writes nothing; an idempotency key seen \
@@ -91,8 +92,7 @@ extension MQCtl {
             }
             var request = template
             if let file {
-                guard let data = FileManager.default.contents(atPath: file) else { throw UsageError("cannot read '\(file)'") }
-                request.payload = Array(data)
+                request.payload = try InputSource.contents(ofFile: file, option: "-f")
             } else {
                 request.payload = Array(payload!.utf8)
             }
@@ -129,23 +129,26 @@ extension MQCtl {
             // The default priority means the layout's default tier unless it has one named so.
             let tier = priority == "normal" && queue.layout.tier(named: "normal") == nil ? nil : priority
             var members: [[UInt8]] = []
+            var skipped = 0
             if stdin {
+                var lineNumber = 0
                 while let read = context.stdin.nextLine() {
+                    lineNumber += 1
                     switch read {
-                    case .success(let line) where !line.isEmpty: members.append(line)
-                    case .success: continue
-                    case .failure(let tooLong): throw UsageError("line \(members.count + 1): \(tooLong); nothing was enqueued")
+                    case .success(let line) where InputSource.isBlank(line): skipped += 1
+                    case .success(let line): members.append(line)
+                    case .failure(let tooLong): throw UsageError("line \(lineNumber): \(tooLong); nothing was enqueued")
                     }
                 }
             } else if let file {
-                guard let data = FileManager.default.contents(atPath: file) else { throw UsageError("cannot read '\(file)'") }
-                members = [Array(data)]
+                members = [try InputSource.contents(ofFile: file, option: "-f")]
             } else {
                 members = [Array(payload!.utf8)]
             }
             try broker.validate(members, for: queue)
-            let report = BulkReport("enqueue", queue: queue.name, verb: "enqueued", counts: ["rejected"])
+            let report = BulkReport("enqueue", queue: queue.name, verb: "enqueued", counts: ["rejected", "skipped"])
             report.total = members.count
+            report["skipped"] = skipped
             report.selection = "layout=\(queue.layout.name)"
             try report.run(context, broker) {
                 let (added, refused) = try report.call(size: members.count) {
@@ -158,14 +161,15 @@ extension MQCtl {
             }
             try context.output { $0.single([
                 "queue": .string(queue.name.rawValue), "layout": .string(queue.layout.name),
-                "enqueued": .int(Int64(report["enqueued"])), "state": .string(runAt.map { $0 > now } == true ? "delayed" : "ready"),
+                "enqueued": .int(Int64(report["enqueued"])), "skipped": .int(Int64(skipped)), "state": .string(runAt.map { $0 > now } == true ? "delayed" : "ready"),
             ]) }
         }
 
         private func enqueueLines(_ queue: QueueName, template: EnqueueRequest, broker: Broker, context: CommandContext) throws {
             let report = BulkReport("enqueue", queue: queue, verb: "enqueued",
-                                    counts: ["enqueued", "duplicates", "rejected", "invalid", "not_written"])
+                                    counts: ["enqueued", "duplicates", "rejected", "invalid", "not_written", "skipped"])
             var full = false
+            var existing = ExistingIDs()
             var lineNumber = 0
             var chunk: [EnqueueRequest] = []
             // No total to know ahead, but a regular file on stdin gives the share read.
@@ -181,13 +185,14 @@ extension MQCtl {
                     case .queueFull: report["rejected"] += 1; full = true
                     case .idExists(let id):
                         report["rejected"] += 1
-                        progress.write("mqctl: error: message '\(id)' already exists; not enqueued\n")
+                        existing.append(id)
                     case .notWritten(_, let error):
                         report["not_written"] += 1
                         refusal = refusal ?? error
                     }
                 }
-                progress.update(done: report["enqueued"] + report["duplicates"] + report["rejected"] + report["invalid"] + report["not_written"])
+                progress.update(done: report["enqueued"] + report["duplicates"] + report["rejected"] + report["invalid"]
+                                    + report["not_written"] + report["skipped"])
                 report.rerun = "\(BulkReport.grouped(lineNumber)) lines were read; ids or idempotency keys (NDJSON) make a re-run safe"
                 chunk.removeAll(keepingCapacity: true)
                 if let refusal { throw refusal }
@@ -206,6 +211,12 @@ extension MQCtl {
                         progress.write("mqctl: error: line \(lineNumber): \(tooLong)\n")
                         continue
                     }
+                    // A blank line is a gap in the input, not an empty
+                    // message: `enqueue Q ''` or `-f /dev/null` make one.
+                    if InputSource.isBlank(line) {
+                        report["skipped"] += 1
+                        continue
+                    }
                     guard ndjson else {
                         var request = template
                         request.payload = line
@@ -213,7 +224,6 @@ extension MQCtl {
                         if chunk.count == 10_000 { try flush() }
                         continue
                     }
-                    if InputSource.isBlank(line) { continue }
                     do {
                         chunk.append(try EnqueueLine.parse(line, template: template, now: broker.time.nowMilliseconds()))
                     } catch {
@@ -225,7 +235,8 @@ extension MQCtl {
                 if !chunk.isEmpty { try flush() }
                 try Interruption.checkpoint()
             }
-            try context.output { $0.single(Record([("queue", .string(queue.rawValue))] + report.fields.fields)) }
+            existing.report(to: context, queue: queue.rawValue, verb: "enqueued")
+            try context.output { $0.single(Record([("queue", .string(queue.rawValue))] + report.fields.fields + existing.field(for: context))) }
             if report["invalid"] > 0 { throw ExitCode(ExitStatus.dataError.rawValue) }
             if full {
                 context.stderr.write("mqctl: error: queue '\(queue)' reached its max_length; \(report["rejected"]) messages were not enqueued\n")

@@ -112,6 +112,16 @@ public final class InputSource {
         line.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\r") }
     }
 
+    /// The bytes of a file named by `option`, whatever kind of file it is
+    /// (`-f /dev/null`, a FIFO, `<(cmd)`); exit 66 with the reason when it
+    /// cannot be opened.
+    public static func contents(ofFile path: String, option: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw UnreadableFile(option: option, path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        return descriptor(fd).readAll()
+    }
+
     /// Everything left.
     public func readAll() -> [UInt8] {
         while !ended { fill() }

@@ -17,7 +17,8 @@ extension MQCtl {
                 dlq list and the like when none is given), `connect URL`, `help [COMMAND]`, \
                 `exit`/`quit`. Ctrl-C cancels a running command or clears the line; Ctrl-D leaves. \
                 History: $XDG_STATE_HOME/mqctl/history (else ~/.local/state/mqctl/history); \
-                lines holding a password are never written to it. Without a terminal the lines \
+                lines holding a password are never written to it, and a line is stored trimmed \
+                and once when it repeats the one before. Without a terminal the lines \
                 of stdin run as a script (# comments and blank lines skipped); the exit code is \
                 the last failure's, and --fail-fast stops at the first.
 
@@ -86,23 +87,26 @@ final class ReplSession {
         let editor = LineEditor(program: "mqctl", historyPath: Self.historyPath()) { [weak self] before in
             self?.candidates(before) ?? []
         }
+        // The editor saves the history and gives the terminal back when it
+        // goes, on `exit` and Ctrl-D alike.
         while true {
+            // What the last command wrote is on screen before the prompt.
+            context.stdout.flush()
+            context.stderr.flush()
+            let input = editor.readLine(prompt: prompt)
+            // A Ctrl-C at the prompt abandons the line, not the next command.
             Interruption.reset()
-            switch editor.readLine(prompt: prompt) {
+            switch input {
             case .end:
                 context.stdout.write("\n")
                 context.stdout.flush()
                 return 0
             case .interrupted:
                 context.stdout.write("^C\n")
-                context.stdout.flush()
             case .line(let line):
                 guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
                 if !Self.holdsSecret(line) { editor.remember(line) }
-                if case .exit = run(line) {
-                    editor.save()
-                    return 0
-                }
+                if case .exit = run(line) { return 0 }
             }
         }
     }

@@ -32,7 +32,13 @@ public final class LineEditor {
         mq_el_set_signal(editor, 0)
         mq_el_set_prompt(editor, lineEditorPrompt)
         LineEditor.completer = completer
-        mq_el_bind_completion(editor, "^I", lineEditorComplete)
+        mq_el_bind(editor, "^I", "mq-complete", "complete a word", lineEditorComplete)
+        // A Ctrl-D typed while a command runs reaches us as a NUL: the
+        // terminal is in cooked mode then, where Ctrl-D marks an end of
+        // file, and that mark reads as a zero byte once libedit turns
+        // cooked mode off for the prompt. On an empty line it still means
+        // leave; elsewhere NUL does nothing, as Ctrl-Space would.
+        mq_el_bind(editor, "^@", "mq-typed-ahead-eof", "end of input typed ahead", lineEditorTypedAheadEnd)
         el_source(editor, nil) // ~/.editrc, when there is one
     }
 
@@ -55,9 +61,19 @@ public final class LineEditor {
         return .line(line)
     }
 
-    /// Adds a line to the history (the caller leaves out lines with secrets).
+    /// Adds a line to the history (the caller leaves out lines with
+    /// secrets), trimmed, and not again when it repeats the newest entry:
+    /// `use orders ` and `use orders` are one line to the person recalling it.
     public func remember(_ line: String) {
-        mq_history_enter(history, line)
+        let trimmed = Self.trimmed(line)
+        guard !trimmed.isEmpty else { return }
+        if let newest = mq_history_newest(history), String(cString: newest) == trimmed { return }
+        mq_history_enter(history, trimmed)
+    }
+
+    static func trimmed(_ line: String) -> String {
+        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        return String(line.drop(while: blank).reversed().drop(while: blank).reversed())
     }
 
     public func save() {
@@ -95,6 +111,11 @@ public final class LineEditor {
 
 private let lineEditorPrompt: @convention(c) (OpaquePointer?) -> UnsafeMutablePointer<CChar>? = { _ in
     LineEditor.promptBuffer
+}
+
+private let lineEditorTypedAheadEnd: @convention(c) (OpaquePointer?, Int32) -> UInt8 = { editor, _ in
+    guard let editor, let info = el_line(editor)?.pointee, info.buffer == info.lastchar else { return UInt8(CC_NORM) }
+    return UInt8(CC_EOF)
 }
 
 private let lineEditorComplete: @convention(c) (OpaquePointer?, Int32) -> UInt8 = { editor, _ in

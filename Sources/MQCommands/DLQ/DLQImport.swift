@@ -10,7 +10,8 @@ extension MQCtl.DLQ {
             abstract: "Read dead letters exported by `dlq export` into a queue. (Changes data.)",
             discussion: """
                 --to dead (default) keeps them dead letters; --to ready makes them ready with \
-                attempts reset. An id that exists in the queue is refused and reported (exit 1); \
+                attempts reset. An id that exists in the queue is refused (exit 1): stderr names \
+                the first five and counts the rest, and --json lists them all as existing_ids; \
                 a line that cannot be read is reported by number (exit 65). Payloads arrive \
                 byte for byte.
 
@@ -35,7 +36,7 @@ extension MQCtl.DLQ {
             report.selection = "to=\(target.rawValue)"
             var lineNumber = 0
             var batch: [Envelope] = []
-            var existing: [String] = []
+            var existing = ExistingIDs()
             // No total to know ahead, but a regular file on stdin gives the share read.
             let progress = report.showProgress(context, label: "imported")
             progress.measureInput()
@@ -81,11 +82,11 @@ extension MQCtl.DLQ {
                     try Interruption.checkpoint()
                 }
             }
-            for id in existing { context.stderr.write("mqctl: error: message '\(id)' already exists in '\(queue)'; not imported\n") }
+            existing.report(to: context, queue: queue.rawValue, verb: "imported")
             if report["trimmed"] > 0 {
                 context.stderr.write("mqctl: warning: the dead-letter caps of '\(queue)' removed \(report["trimmed"]) letters (--allow-trim)\n")
             }
-            try context.output { $0.single(report.fields) }
+            try context.output { $0.single(Record(report.fields.fields + existing.field(for: context))) }
             if report["invalid"] > 0 { throw ExitCode(ExitStatus.dataError.rawValue) }
             if report["exists"] > 0 { throw ExitCode(ExitStatus.failure.rawValue) }
         }
