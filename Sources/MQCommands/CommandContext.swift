@@ -34,7 +34,7 @@ public final class CommandContext {
     public init(
         globals: GlobalOptions, environment: [String: String], stdin: InputSource, stdout: OutputSink, stderr: OutputSink
     ) throws {
-        let urlText = globals.url ?? environment["MQCTL_URL"] ?? environment["REDIS_URL"] ?? "redis://127.0.0.1:6379/0"
+        let urlText = ConnectionSettings.url(given: globals.url, environment: environment)
         var configuration = try RedisURL.parse(urlText, timeout: globals.timeout.seconds)
         if globals.url != nil, configuration.password != nil {
             stderr.write(
@@ -61,7 +61,7 @@ public final class CommandContext {
         if let path = globals.passwordFile {
             configuration.password = try Self.readPassword(path)
         } else if configuration.password == nil {
-            configuration.password = environment["MQCTL_PASSWORD"] ?? environment["REDISCLI_AUTH"]
+            configuration.password = ConnectionSettings.password(environment: environment)
         }
         self.configuration = configuration
         self.prefix = globals.prefix ?? environment["MQCTL_PREFIX"] ?? "mq"

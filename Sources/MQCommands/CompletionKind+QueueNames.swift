@@ -11,12 +11,9 @@ extension CompletionKind {
     static var queueNames: CompletionKind {
         .custom { _, _, prefix in
             let environment = ProcessInfo.processInfo.environment
-            let url = environment["MQCTL_URL"] ?? environment["REDIS_URL"] ?? "redis://127.0.0.1:6379/0"
-            guard var configuration = try? RedisURL.parse(url, timeout: 0.5) else { return [] }
-            if configuration.password == nil {
-                configuration.password = environment["MQCTL_PASSWORD"] ?? environment["REDISCLI_AUTH"]
-            }
-            guard let connection = try? RedisConnection(configuration: configuration),
+            let url = ConnectionSettings.url(given: nil, environment: environment)
+            guard let configuration = try? ConnectionSettings.configuration(url: url, timeout: 0.5, environment: environment),
+                  let connection = try? RedisConnection(configuration: configuration),
                   let names = try? Broker(connection: connection, prefix: environment["MQCTL_PREFIX"] ?? "mq").queueNames()
             else { return [] }
             return names.map(\.rawValue).filter { $0.hasPrefix(prefix) }

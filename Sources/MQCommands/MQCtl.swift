@@ -124,7 +124,8 @@ extension MQCtl {
         let code = exitCode(for: error).rawValue
         let text = fullMessage(for: error)
         if code == 0 {
-            if !text.isEmpty { stdout.write(text + "\n") }
+            // Help (or the version): the root's usage line tells its page apart.
+            if !text.isEmpty { stdout.write(HelpText.arranged(text, isRoot: text.contains("USAGE: mqctl <subcommand>")) + "\n") }
         } else {
             let body = text.hasPrefix("Error: ") ? String(text.dropFirst("Error: ".count)) : text
             stderr.write("mqctl: error: \(body)\n")

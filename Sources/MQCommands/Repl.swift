@@ -49,7 +49,7 @@ final class ReplSession {
     var configuration: RedisConfiguration
     var connection: RedisConnection?
     var queue: QueueName?
-    private var nameCache: (names: [String], at: Double)?
+    private var nameCache: [String: (names: [String], at: Double)] = [:]
 
     init(context: CommandContext, globals: GlobalOptions, failFast: Bool, environment: [String: String]) {
         self.context = context
@@ -206,8 +206,7 @@ final class ReplSession {
 
     private func connect(_ url: String) -> LineResult {
         do {
-            var target = try RedisURL.parse(url, timeout: configuration.timeout)
-            if target.password == nil { target.password = environment["MQCTL_PASSWORD"] ?? environment["REDISCLI_AUTH"] }
+            var target = try ConnectionSettings.configuration(url: url, timeout: configuration.timeout, environment: environment)
             // The session's CAs and client certificate stay in force for
             // another TLS server; the name to check is the new host's.
             if target.tls != nil, var tls = configuration.tls {
@@ -220,7 +219,7 @@ final class ReplSession {
             configuration = target
             environment["MQCTL_URL"] = target.description
             if let password = target.password { environment["MQCTL_PASSWORD"] = password }
-            nameCache = nil
+            nameCache = [:]
             return .done(0)
         } catch {
             let report = ErrorReport.message(for: error, configuration: nil)
@@ -267,45 +266,29 @@ final class ReplSession {
 
     // MARK: - Completion
 
-    /// Candidates for the word being typed: subcommand names along the
-    /// command tree, then the command's options and live queue and stream
-    /// names.
+    /// Tab's candidates, from the commands' own model (`ShellCompletion`).
     func candidates(_ before: String) -> [String] {
-        let words = (try? LineTokenizer.split(before)) ?? before.split(separator: " ").map(String.init)
-        let complete = before.hasSuffix(" ") ? words : Array(words.dropLast())
-        switch complete.first {
-        case "use": return complete.count == 1 ? liveNames() : []
-        case "connect", "exit", "quit": return []
-        default: break
-        }
-        var command: ParsableCommand.Type = MQCtl.self
-        for word in complete {
-            guard let next = command.configuration.subcommands.first(where: { $0._commandName == word }) else { break }
-            command = next
-        }
-        let subcommands = command.configuration.subcommands.map { $0._commandName }
-        if !subcommands.isEmpty {
-            return subcommands + (command == MQCtl.self ? ["use", "connect", "help", "exit", "quit"] : [])
-        }
-        let help = MQCtl.helpMessage(for: command)
-        let options = help.split(whereSeparator: { " ,\n[]<>|".contains($0) })
-            .filter { $0.hasPrefix("--") && $0.count > 2 }.map(String.init)
-        return Array(Set(options)) + liveNames()
+        completion.candidates(before)
     }
 
-    /// Queue and stream names, cached for a few seconds; nothing when
-    /// Redis does not answer.
-    private func liveNames() -> [String] {
+    private lazy var completion = ShellCompletion(names: ShellCompletion.Names(
+        queues: { [unowned self] in cached("queues") { try Broker(connection: $0, prefix: context.prefix).queueNames().map(\.rawValue) } },
+        streams: { [unowned self] prefix in cached("streams \(prefix)") { try MQCore.Streams(connection: $0).names(startingWith: prefix) } },
+        groups: { [unowned self] stream in cached("groups \(stream)") { try MQCore.Streams(connection: $0).groupNames(stream) } }))
+
+    /// Live names, kept a few seconds so typing does not ask Redis at every
+    /// key; nothing when Redis does not answer.
+    private func cached(_ key: String, _ read: (RedisConnection) throws -> [String]) -> [String] {
         let now = Date().timeIntervalSince1970
-        if let nameCache, now - nameCache.at < 5 { return nameCache.names }
-        var names: [String] = []
-        if let connection = try? sharedConnection() {
-            let broker = Broker(connection: connection, prefix: context.prefix)
-            names += ((try? broker.queueNames()) ?? []).map(\.rawValue)
-            names += ((try? MQCore.Streams(connection: connection).list(matching: "*")) ?? []).map(\.key)
-        }
-        nameCache = (names, now)
+        if let hit = nameCache[key], now - hit.at < 5 { return hit.names }
+        let names = (try? read(sharedConnection())) ?? []
+        nameCache[key] = (names, now)
         return names
+    }
+
+    /// The queue names for `use Q` and the default queue's guess.
+    private func liveNames() -> [String] {
+        cached("queues") { try Broker(connection: $0, prefix: context.prefix).queueNames().map(\.rawValue) }
     }
 
     // MARK: - History

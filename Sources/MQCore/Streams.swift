@@ -131,6 +131,27 @@ public struct Streams {
         return summaries
     }
 
+    /// Names of streams starting with `prefix`, for completion: at most
+    /// `limit` names and `calls` SCAN calls, so a large keyspace costs a
+    /// bounded wait and no XINFO at all.
+    public func names(startingWith prefix: String, limit: Int = 200, calls: Int = 20) throws -> [String] {
+        let glob = prefix.map { "*?[]\\".contains($0) ? "\\\($0)" : String($0) }.joined() + "*"
+        let scanner = connection.scan(match: glob, count: 1000, type: "stream")
+        var names = Set<String>()
+        var made = 0
+        while made < calls, names.count < limit, let batch = try scanner.nextBatch() {
+            made += 1
+            for key in batch { names.insert(String(decoding: key, as: UTF8.self)) }
+        }
+        return Array(names).sorted().prefix(limit).map { $0 }
+    }
+
+    /// The names of the consumer groups of `stream`; none when it is no stream.
+    public func groupNames(_ stream: String) throws -> [String] {
+        guard try connection.send("TYPE", stream).string() == "stream" else { return [] }
+        return try connection.send("XINFO", "GROUPS", stream).array().map { try Self.fields($0)["name"]?.string() ?? "" }
+    }
+
     /// The groups of `stream`, with the idle time of each one's oldest
     /// pending entry and a lag for every group (counted by mqctl when Redis
     /// reports none). Two round trips, three when a lag had to be counted.

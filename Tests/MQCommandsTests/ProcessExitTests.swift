@@ -15,6 +15,22 @@ final class ProcessExitTests: XCTestCase {
         XCTAssertTrue(pingHelp.stdout.contains("--count"), pingHelp.stdout)
     }
 
+    /// A command's own options first, the global ones once after them, and
+    /// the root page names the global options too.
+    func testHelpShowsOwnOptionsBeforeTheGlobalOnes() throws {
+        for arguments in [["dlq", "replay", "--help"], ["help", "dlq", "replay"], ["streams", "groups", "--help"]] {
+            let help = try mqctlProcess(arguments, environment: [:]).stdout
+            let own = try XCTUnwrap(help.range(of: "\nOPTIONS:\n"), help)
+            let global = try XCTUnwrap(help.range(of: "\nGLOBAL OPTIONS:\n"), help)
+            XCTAssertLessThan(own.lowerBound, global.lowerBound, help)
+            XCTAssertEqual(help.components(separatedBy: "--url <url>").count, 2, "the global options once: \(help)")
+            XCTAssertFalse(help.hasSuffix("\n\n"), "one newline at the end")
+        }
+        let root = try mqctlProcess(["--help"], environment: [:]).stdout
+        let global = try XCTUnwrap(root.range(of: "\nGLOBAL OPTIONS:\n  -u, --url <url>"), root)
+        XCTAssertLessThan(global.lowerBound, try XCTUnwrap(root.range(of: "\nSUBCOMMANDS:\n")).lowerBound, root)
+    }
+
     func testClosedPortExits69() throws {
         let port = try RedisServer.freePort()
         let result = try mqctlProcess(["ping", "-u", "redis://127.0.0.1:\(port)"], environment: [:])
