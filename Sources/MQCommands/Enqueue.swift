@@ -39,7 +39,7 @@ extension MQCtl {
         @Flag(help: "With --stdin: each line is a JSON object.")
         var ndjson = false
 
-        @Option(help: "express, urgent or normal (default).")
+        @Option(help: "express, urgent or normal.")
         var priority: String = "normal"
 
         @Option(help: "Run after this long, e.g. 90s, 10m.", transform: DurationValue.init(parsing:))

@@ -26,7 +26,7 @@ extension MQCtl {
         @Argument(help: "The layout queue to move from.", completion: .queueNames) var queue: String
         @Option(help: ArgumentHelp("The source's layout (default: as the config file says).", valueName: "layout")) var from: String?
         @Option(help: ArgumentHelp("The native queue to move to.", valueName: "queue")) var to: String
-        @Option(help: "Which of the source's messages: ready, delayed, retry, dead or all (default).") var role = "all"
+        @Option(help: "Which of the source's messages: ready, delayed, retry, dead or all.") var role = "all"
         @Flag(help: "Count what would move; change nothing.") var dryRun = false
         @Option(help: "Move at most N (per role).") var limit: Int?
         @OptionGroup var locking: LockOptions

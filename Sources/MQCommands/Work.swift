@@ -60,7 +60,7 @@ extension MQCtl {
         var cooldown = DurationValue(milliseconds: 30_000)
         @Option(help: "How long running handlers may finish after SIGTERM (default 30s).", transform: DurationValue.init(parsing:))
         var grace = DurationValue(milliseconds: 30_000)
-        @Option(help: "Exit codes that mean a permanent failure, comma-separated (default 65).") var permanentExit = "65"
+        @Option(help: "Exit codes that mean a permanent failure, comma-separated.") var permanentExit = "65"
         @Option(name: .customLong("pass-env"), help: ArgumentHelp(
             "Keep this variable for the handler though it is one of mqctl's own (MQCTL_*, REDIS_URL, REDISCLI_AUTH, MQ_*); repeatable.",
             valueName: "NAME"))
@@ -95,8 +95,15 @@ extension MQCtl {
             options.layoutQueues = layoutQueues
             options.passEnvironment = Set(passEnv)
             if let stream, let group {
-                guard try MQCore.Streams(connection: context.connection()).groups(stream).contains(where: { $0.name == group }) else {
-                    throw UsageError("stream '\(stream)' has no group '\(group)'; create it with: redis-cli XGROUP CREATE \(stream) \(group) $ MKSTREAM")
+                let streams = MQCore.Streams(connection: try context.connection())
+                let create = "create it with: mqctl streams group create \(stream) \(group) --mkstream"
+                switch try streams.type(of: stream) {
+                case "stream": break
+                case "none": throw UsageError("stream '\(stream)' does not exist; \(create)")
+                case let other: throw StreamsError.notAStream(key: stream, type: other)
+                }
+                guard try streams.groups(stream).contains(where: { $0.name == group }) else {
+                    throw UsageError("stream '\(stream)' has no group '\(group)'; \(create)")
                 }
                 options.stream = (stream, group, consumer, deadStream)
             }

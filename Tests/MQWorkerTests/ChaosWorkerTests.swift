@@ -137,5 +137,10 @@ final class StreamWorkerTests: WorkerTestCase {
 
         let missing = try mqctl("work", "--stream", "events:orders", "--group", "nope", "--", "true")
         XCTAssertEqual(missing.code, 64)
+        XCTAssertTrue(missing.stderr.contains("stream 'events:orders' has no group 'nope'; create it with: mqctl streams group create events:orders nope --mkstream"), missing.stderr)
+        let noStream = try mqctl("work", "--stream", "events:none", "--group", "billing", "--", "true")
+        XCTAssertEqual(noStream.code, 64)
+        XCTAssertTrue(noStream.stderr.contains("stream 'events:none' does not exist; create it with: mqctl streams group create events:none billing --mkstream"), noStream.stderr)
+        XCTAssertFalse(noStream.stderr.contains("no such key"), noStream.stderr)
     }
 }

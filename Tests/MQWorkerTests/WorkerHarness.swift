@@ -84,14 +84,15 @@ class WorkerTestCase: RedisTestCase {
 
     /// Runs mqctl (not the worker) to completion.
     @discardableResult
-    func mqctl(_ arguments: String..., stdin: String? = nil) throws -> (code: Int32, stdout: String) {
+    func mqctl(_ arguments: String..., stdin: String? = nil) throws -> (code: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
         process.environment = ["MQCTL_URL": mqctlURL ?? server.url]
         let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
+        process.standardError = err
         if let stdin {
             let input = Pipe()
             process.standardInput = input
@@ -102,9 +103,11 @@ class WorkerTestCase: RedisTestCase {
             process.standardInput = FileHandle.nullDevice
             try process.run()
         }
+        // stderr is read after stdout; mqctl's error lines are far below a pipe's buffer.
         let data = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self), String(decoding: errors, as: UTF8.self))
     }
 
     /// Waits until `condition` holds, up to `timeout` seconds.

@@ -1,0 +1,34 @@
+import ArgumentParser
+import MQCore
+import MQFormat
+
+extension MQCtl.Delayed {
+    struct List: MQCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List delayed messages by run-at time, soonest first.",
+            discussion: "Streams in pages of 1000, so any number of messages lists in constant memory.\n\nExample: mqctl delayed list orders -o ndjson")
+
+        @OptionGroup(title: "Global options") var globals: GlobalOptions
+
+        @OptionGroup var missing: MissingQueueOption
+        @Argument(help: "The queue.", completion: .queueNames) var queue: String
+
+        func run(in context: CommandContext) throws {
+            if let layoutQueue = try context.existingLayoutQueue(queue, allowMissing: missing.allowMissing) {
+                return try LayoutActions.list(layoutQueue, .delayed, limit: nil, context: context)
+            }
+            let broker = try context.broker()
+            let queue = try QueueName(queue)
+            let now = broker.time.nowMilliseconds()
+            let renderer = context.quiet ? nil : try context.renderer()
+            renderer?.beginList(key: "delayed", columns: [Column("id"), Column("run_at"), Column("due_in_seconds", rightAligned: true)])
+            try broker.scheduled(queue, in: .delayed) { page in
+                for (id, runAt) in page {
+                    renderer?.row(["id": .string(id), "run_at": .time(runAt), "due_in_seconds": .seconds(Double(runAt - now) / 1000)])
+                }
+                context.stdout.flushIfLarge()
+            }
+            renderer?.endList()
+        }
+    }
+}
