@@ -22,10 +22,11 @@ let package = Package(
         // TLS over OpenSSL (Debian libssl-dev), whose API is partly macros.
         .target(name: "CTLSShim", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
 
-        .target(name: "MQLineEditor", dependencies: ["CLibEdit", "CLineEditShim"]),
-        .target(name: "MQRedis", dependencies: ["CHiredis", "CTLSShim"]),
-        .target(name: "MQParsing", dependencies: ["MQRedis", "MQFormat"]),
-        .target(name: "MQFormat"),
+        // Swift 6 language mode target by target (issue 19); the package default is still v5.
+        .target(name: "MQLineEditor", dependencies: ["CLibEdit", "CLineEditShim"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "MQRedis", dependencies: ["CHiredis", "CTLSShim"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "MQParsing", dependencies: ["MQRedis", "MQFormat"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "MQFormat", swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "MQCore", dependencies: ["MQRedis", "MQFormat", "MQParsing", "CZlib"]),
         .target(name: "MQCommands", dependencies: [
             "MQRedis", "MQParsing", "MQFormat", "MQCore", "MQLineEditor",

@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// Where the core reads the time, so tests of delays and leases can set it
 /// instead of sleeping.
@@ -17,17 +18,22 @@ public struct SystemTime: TimeSource {
     }
 }
 
-/// A clock that stands still until moved; for tests.
-public final class ManualTime: TimeSource, @unchecked Sendable {
-    private var now: Int64
+/// A clock that stands still until moved; for tests. A `TimeSource` is
+/// Sendable (a worker reads it from threads of its own), so the reading
+/// sits behind a lock; with a `Mutex` the compiler checks that claim
+/// instead of taking it on trust (`@unchecked`).
+public final class ManualTime: TimeSource {
+    private let now: Mutex<Int64>
 
     public init(_ now: Int64) {
-        self.now = now
+        self.now = Mutex(now)
     }
 
-    public func nowMilliseconds() -> Int64 { now }
+    public func nowMilliseconds() -> Int64 {
+        now.withLock { $0 }
+    }
 
     public func advance(milliseconds: Int64) {
-        now += milliseconds
+        now.withLock { $0 += milliseconds }
     }
 }

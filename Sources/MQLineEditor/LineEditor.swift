@@ -21,7 +21,7 @@ public final class LineEditor {
     /// for its last word.
     public init(program: String, historyPath: String?, historySize: Int32 = 1000,
                 completer: @escaping (String) -> [String]) {
-        editor = el_init(program, stdin, stdout, stderr)
+        editor = el_init(program, StandardStreams.input, StandardStreams.output, StandardStreams.error)
         history = history_init()
         self.historyPath = historyPath
         mq_history_set_size(history, historySize)
@@ -83,7 +83,10 @@ public final class LineEditor {
     }
 
     // libedit calls plain C functions: the prompt and completer live in
-    // statics, one editor per process.
+    // statics, one editor per process. `nonisolated(unsafe)` is sound
+    // because libedit is single-threaded: these are set by `init` and
+    // `readLine` and read by the callbacks inside `el_gets`, all on the
+    // thread that drives the editor (the REPL's), never concurrently.
     nonisolated(unsafe) static var prompt = "" {
         didSet {
             free(promptBuffer)
@@ -130,6 +133,6 @@ private let lineEditorComplete: @convention(c) (OpaquePointer?, Int32) -> UInt8 
         return UInt8(CC_REFRESH)
     }
     guard !result.list.isEmpty else { return UInt8(CC_ERROR) }
-    fputs("\n" + result.list.joined(separator: "  ") + "\n", stdout)
+    fputs("\n" + result.list.joined(separator: "  ") + "\n", StandardStreams.output)
     return UInt8(CC_REDISPLAY)
 }

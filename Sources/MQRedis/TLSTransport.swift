@@ -58,7 +58,7 @@ public final class TLSTransport: RedisTransport {
         session = mq_tls_connect(socket.descriptor, &cOptions, Self.milliseconds(timeout), &error, error.count)
         guard session != nil else {
             socket.close()
-            throw RedisClientError.tls(endpoint: endpoint.description, reason: String(cString: error))
+            throw RedisClientError.tls(endpoint: endpoint.description, reason: Self.message(error))
         }
     }
 
@@ -95,7 +95,13 @@ public final class TLSTransport: RedisTransport {
         if result == MQ_TLS_TIMEOUT {
             throw RedisClientError.timeout(endpoint: endpoint.description, operation: operation, seconds: timeout)
         }
-        throw RedisClientError.tls(endpoint: endpoint.description, reason: String(cString: error))
+        throw RedisClientError.tls(endpoint: endpoint.description, reason: Self.message(error))
+    }
+
+    /// The shim's NUL-terminated message in `error`, as text (what
+    /// `String(cString:)` on the array gave, without its deprecated overload).
+    private static func message(_ error: [CChar]) -> String {
+        String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private static func milliseconds(_ seconds: Double) -> Int32 {
