@@ -76,7 +76,7 @@ public enum MQError: Error, Equatable, CustomStringConvertible {
         case .notACounter(let key, let reason):
             return "'\(key)' is not a counter: \(reason)"
         case .consumerBusy(let consumer, let pending):
-            return "consumer '\(consumer)' still has \(pending) pending entries; claim them first or use --force"
+            return "consumer '\(consumer)' still has \(pending) pending entries; hand them to another consumer with --claim-to CONSUMER, or drop them from the group with --force"
         case .lockHeld(let name, let holder):
             return "another run holds the lock '\(name)': \(holder)"
         case .wrongKeyType(let key, let expected, let actual):

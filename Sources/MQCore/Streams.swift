@@ -264,8 +264,21 @@ public struct Streams {
         }
     }
 
+    /// Deletes a consumer after handing its pending entries to `newOwner`,
+    /// in one script; returns how many were handed over.
+    public func deleteConsumer(_ stream: String, group: String, consumer: String, handingOverTo newOwner: String) throws -> Int64 {
+        guard newOwner != consumer else { throw MQError.invalidValue("--claim-to must name another consumer than '\(consumer)'") }
+        // The group must exist: XINFO CONSUMERS in the script would say so as a raw error.
+        _ = try consumers(stream, group: group)
+        let moved = try connection.run(QueueScripts.streamHandOver, keys: [stream], arguments: [group, consumer, newOwner]).int()
+        if moved < 0 { throw MQError.consumerNotFound(stream: stream, group: group, consumer: consumer) }
+        return moved
+    }
+
     /// Deletes a consumer; one that still has pending entries is refused
-    /// unless `force` (its entries would stay pending with no owner).
+    /// unless `force`, and then XGROUP DELCONSUMER drops those entries from
+    /// the group: no consumer will be handed them again, and XPENDING no
+    /// longer lists them (they stay in the stream).
     public func deleteConsumer(_ stream: String, group: String, consumer: String, force: Bool) throws -> Int64 {
         guard let info = try consumers(stream, group: group).first(where: { $0.name == consumer }) else {
             throw MQError.consumerNotFound(stream: stream, group: group, consumer: consumer)

@@ -101,4 +101,32 @@ final class StreamsCommandTests: CommandTestCase {
         XCTAssertEqual(run("streams", "delconsumer", "events:orders", "billing", "bob", "--force").code, 0)
         XCTAssertEqual(run("streams", "delconsumer", "events:orders", "billing", "nobody").code, 1, "no such consumer: the operation failed, it was not misused")
     }
+
+    /// What --force drops, and --claim-to, which drops nothing.
+    func testDelConsumerForceDropsPendingAndClaimToHandsThemOver() throws {
+        try seed()
+        let pendingBefore = try redis("XPENDING", "events:orders", "billing").array()[0].int()
+        let bobs = try redis("XPENDING", "events:orders", "billing", "-", "+", 100, "bob").array().map { try $0.array() }
+        XCTAssertEqual(bobs.count, 2)
+        let deliveries = try Dictionary(uniqueKeysWithValues: bobs.map { (try $0[0].string(), try $0[3].int()) })
+
+        let handed = try json(run("streams", "delconsumer", "events:orders", "billing", "bob", "--claim-to", "carol", "--json"))
+        XCTAssertEqual(handed["claimed"] as? Int, 2)
+        XCTAssertEqual(handed["pending_dropped"] as? Int, 0)
+        XCTAssertEqual(try redis("XPENDING", "events:orders", "billing").array()[0].int(), pendingBefore, "nothing dropped")
+        let carols = try redis("XPENDING", "events:orders", "billing", "-", "+", 100, "carol").array().map { try $0.array() }
+        XCTAssertEqual(try Dictionary(uniqueKeysWithValues: carols.map { (try $0[0].string(), try $0[3].int()) }), deliveries,
+                       "the same entries, their delivery counts kept")
+        let consumers = try redis("XINFO", "CONSUMERS", "events:orders", "billing").array().map { try $0.array()[1].string() }
+        XCTAssertFalse(consumers.contains("bob"), "\(consumers)")
+        XCTAssertEqual(run("streams", "delconsumer", "events:orders", "billing", "bob", "--claim-to", "carol").code, 1, "bob is gone")
+        XCTAssertEqual(run("streams", "delconsumer", "events:orders", "billing", "carol", "--claim-to", "carol").code, 64)
+        XCTAssertEqual(run("streams", "delconsumer", "events:orders", "billing", "carol", "--claim-to", "x", "--force").code, 64)
+
+        // --force drops carol's two from the group's pending list.
+        let forced = try json(run("streams", "delconsumer", "events:orders", "billing", "carol", "--force", "--json"))
+        XCTAssertEqual(forced["pending_dropped"] as? Int, 2)
+        XCTAssertEqual(try redis("XPENDING", "events:orders", "billing").array()[0].int(), pendingBefore - 2)
+        XCTAssertEqual(try redis("XLEN", "events:orders").int(), 10, "the entries stay in the stream")
+    }
 }

@@ -87,3 +87,40 @@ extension QueueScripts {
         return count
         """)
 }
+
+extension QueueScripts {
+    /// Deletes a consumer from its group after handing its pending entries
+    /// to another consumer of the same group (`streams delconsumer
+    /// --claim-to`), in one step, so no entry is ever dropped from the
+    /// group: XDELCONSUMER alone would drop them. XCLAIM with JUSTID keeps
+    /// each entry's delivery count, so handing over is not a delivery. The
+    /// new owner is created by XCLAIM when it does not exist yet. Checked
+    /// before the first write: the consumer exists, and is not the new owner.
+    ///
+    /// KEYS[1] -> the stream
+    /// ARGV[1] -> the group; ARGV[2] -> the consumer to delete; ARGV[3] -> the new owner
+    ///
+    /// Returns: the number of entries handed over, or -1 when the consumer
+    ///   is not in the group (nothing changed).
+    static let streamHandOver = RedisScript("""
+        local found = false
+        for _, consumer in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+          for i = 1, #consumer, 2 do
+            if consumer[i] == 'name' and consumer[i + 1] == ARGV[2] then found = true end
+          end
+        end
+        if not found then return -1 end
+        local moved = 0
+        while true do
+          local page = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 500, ARGV[2])
+          if #page == 0 then break end
+          -- unpack() expands fully only as the last argument, so the call is built whole.
+          local claim = {'XCLAIM', KEYS[1], ARGV[1], ARGV[3], 0}
+          for _, entry in ipairs(page) do claim[#claim + 1] = entry[1] end
+          claim[#claim + 1] = 'JUSTID'
+          moved = moved + #redis.call(unpack(claim))
+        end
+        redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+        return moved
+        """)
+}
