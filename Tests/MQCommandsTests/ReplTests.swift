@@ -181,6 +181,76 @@ final class ReplTerminalTests: RedisTestCase {
     }
 }
 
+/// Every password form typed at the shell stays out of the history file
+/// on disk; the lines around them, and a URL with a user name alone, go in.
+final class ReplHistoryOnDiskTests: RedisTestCase {
+    func testNoPasswordFormReachesTheHistoryFile() throws {
+        guard let python = RedisServer.findExecutable("python3") else {
+            return XCTFail("python3 drives the pseudo-terminal and is missing: run Scripts/bootstrap")
+        }
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("mqctl-history-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: home) }
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mqctl").path
+        // Each secret is unique, so the file can be searched for every one.
+        let lines = [
+            "connect redis://:secretA1@127.0.0.1:1", "connect redis://ops:secretA2@127.0.0.1:1/2",
+            "connect 'redis://:pa secretA3@127.0.0.1:1'", "connect redis://:pa/secretA4@127.0.0.1:1",
+            "connect redis://ops:p@secretA5@127.0.0.1:1", "connect rediss://:secretA6@127.0.0.1:1",
+            "connect unix://ops:secretA7@/nonexistent/redis.sock", "connect redis-sentinel://:secretA8@127.0.0.1:1/mymaster",
+            "ping --password secretA9", "auth secretA10", "connect 'redis://:secretA11@127.0.0.1:1",
+            "ping -q", "connect redis://opsuser@127.0.0.1:1",
+        ]
+        let driver = home.appendingPathComponent("drive.py")
+        try """
+            import json, os, pty, select, sys, time
+            binary, url, home, lines = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.environ.update({"HOME": home, "XDG_STATE_HOME": home + "/state", "TERM": "dumb"})
+                os.execv(binary, [binary, "-u", url])
+            out = b""
+            def read_until(marker, timeout=10):
+                global out
+                end = time.time() + timeout
+                while time.time() < end:
+                    r, _, _ = select.select([fd], [], [], 0.05)
+                    if r:
+                        try:
+                            out += os.read(fd, 65536)
+                        except OSError:
+                            return
+                    if marker and out.endswith(marker):
+                        return
+            read_until(b"> ")
+            for line in lines:
+                os.write(fd, (line + "\\r").encode())
+                read_until(b"> ")
+            os.write(fd, b"\\x04")
+            os.waitpid(pid, 0)
+            sys.stdout.write(out.decode(errors="replace"))
+            """.write(to: driver, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [driver.path, binary, server.url, home.path,
+                             String(decoding: try JSONSerialization.data(withJSONObject: lines), as: UTF8.self)]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let transcript = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+
+        let history = try String(contentsOf: home.appendingPathComponent("state/mqctl/history"), encoding: .utf8)
+        for number in 1...11 {
+            XCTAssertFalse(history.contains("secretA\(number)"), "secretA\(number) reached the history: \(history)")
+        }
+        XCTAssertTrue(history.contains("ping\\040-q"), "the line without a secret is kept: \(history)\n\(transcript)")
+        XCTAssertTrue(history.contains("opsuser@127.0.0.1:1"), "a user name alone is no secret: \(history)")
+        let mode = try FileManager.default.attributesOfItem(atPath: home.appendingPathComponent("state/mqctl/history").path)[.posixPermissions] as? Int
+        XCTAssertEqual(mode, 0o600)
+    }
+}
+
 /// The history filter reads URLs with the URL parser itself, so every
 /// form that carries a password is kept out, and a user name alone is not.
 final class ReplHistoryFilterTests: XCTestCase {
