@@ -26,6 +26,14 @@ final class ProcessExitTests: XCTestCase {
             XCTAssertEqual(help.components(separatedBy: "--url <url>").count, 2, "the global options once: \(help)")
             XCTAssertFalse(help.hasSuffix("\n\n"), "one newline at the end")
         }
+        // A left-out setting of `queues config` stays as it is, so its help names no default.
+        let config = try mqctlProcess(["queues", "config", "--help"], environment: [:]).stdout
+        let own = try XCTUnwrap(config.components(separatedBy: "GLOBAL OPTIONS:").first)
+        XCTAssertFalse(own.lowercased().contains("default"), config)
+        XCTAssertTrue(try mqctlProcess(["queues", "create", "--help"], environment: [:]).stdout.contains("max_attempts 25"))
+        // No default is printed twice, by the help text and by ArgumentParser.
+        let work = try mqctlProcess(["work", "--help"], environment: [:]).stdout
+        XCTAssertFalse(work.contains("(default 65). (default: 65)"), work)
         let root = try mqctlProcess(["--help"], environment: [:]).stdout
         let global = try XCTUnwrap(root.range(of: "\nGLOBAL OPTIONS:\n  -u, --url <url>"), root)
         XCTAssertLessThan(global.lowerBound, try XCTUnwrap(root.range(of: "\nSUBCOMMANDS:\n")).lowerBound, root)
