@@ -201,39 +201,27 @@ final class ReplHistoryOnDiskTests: RedisTestCase {
             "ping --password secretA9", "auth secretA10", "connect 'redis://:secretA11@127.0.0.1:1",
             "ping -q", "connect redis://opsuser@127.0.0.1:1",
         ]
+        // The session driver of the exit soak (Scripts/lib/shell_exit.py), typing these lines.
+        let library = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Scripts/lib").path
         let driver = home.appendingPathComponent("drive.py")
         try """
-            import json, os, pty, select, sys, time
+            import json, sys
+            sys.path.insert(0, sys.argv[5])
+            from shell_exit import PROMPT, Session
             binary, url, home, lines = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
-            pid, fd = pty.fork()
-            if pid == 0:
-                os.environ.update({"HOME": home, "XDG_STATE_HOME": home + "/state", "TERM": "dumb"})
-                os.execv(binary, [binary, "-u", url])
-            out = b""
-            def read_until(marker, timeout=10):
-                global out
-                end = time.time() + timeout
-                while time.time() < end:
-                    r, _, _ = select.select([fd], [], [], 0.05)
-                    if r:
-                        try:
-                            out += os.read(fd, 65536)
-                        except OSError:
-                            return
-                    if marker and out.endswith(marker):
-                        return
-            read_until(b"> ")
+            session = Session(binary, url, home)
+            session.pump(10, PROMPT)
             for line in lines:
-                os.write(fd, (line + "\\r").encode())
-                read_until(b"> ")
-            os.write(fd, b"\\x04")
-            os.waitpid(pid, 0)
-            sys.stdout.write(out.decode(errors="replace"))
+                session.type(line + "\\r", 10)
+            session.type("\\x04", 0, None)
+            session.seconds_to_leave(10)
+            sys.stdout.write(session.out.decode(errors="replace"))
             """.write(to: driver, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [driver.path, binary, server.url, home.path,
-                             String(decoding: try JSONSerialization.data(withJSONObject: lines), as: UTF8.self)]
+                             String(decoding: try JSONSerialization.data(withJSONObject: lines), as: UTF8.self), library]
         let out = Pipe()
         process.standardOutput = out
         try process.run()
