@@ -50,6 +50,12 @@ final class ReplScriptTests: CommandTestCase {
             XCTAssertTrue(result.stderr.contains("hint: \(hint)"), result.stderr)
         }
         XCTAssertEqual(run("help", "stats").code, 0)
+        // An option's typo gets the nearest option, outside the shell and in it.
+        let option = run("stats", "--jsn")
+        XCTAssertEqual(option.code, 64)
+        XCTAssertTrue(option.stderr.contains("Unknown option '--jsn'. Did you mean '--json'?"), option.stderr)
+        let inShell = run("repl", stdin: "dlq replay orders --all --dry-rn\n")
+        XCTAssertTrue(inShell.stderr.contains("Did you mean '--dry-run'?"), inShell.stderr)
     }
 
     func testWorkInTheShellGetsTheShellsOptionsAndItsHandlerNone() throws {
