@@ -12,8 +12,9 @@ public struct MQCtl: ParsableCommand {
         commandName: "mqctl",
         abstract: "Administer message queues that live in Redis.",
         discussion: """
-            Exit codes: 0 ok, 1 failed, 64 usage, 65 bad data, 69 Redis unreachable, \
-            70 internal error, 75 temporary (retry later), 77 permission denied. \
+            Exit codes: 0 ok, 1 failed, 64 usage, 65 bad data, 66 unreadable file, \
+            69 Redis unreachable, 70 internal error, 75 temporary (retry later), 77 permission \
+            denied, 130/143 interrupted; check exits 0-3 (Nagios). \
             See mqctl(7) for the keyspace and the delivery guarantees.
 
             Example: mqctl -u redis://127.0.0.1:6379/0 stats

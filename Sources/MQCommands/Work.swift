@@ -30,6 +30,7 @@ extension MQCtl {
                 expire and the reaper retries the messages. Handlers must be idempotent: \
                 delivery is at-least-once.
 
+                Example: mqctl work orders --burst --max-jobs 10 -- ./handle-order --verbose   # a trial: stops after 10, or when empty
                 Example: mqctl work orders --concurrency 4 -- ./handle-order --verbose
                 """)
 

@@ -11,7 +11,7 @@ extension MQCtl.Delayed {
                 --dry-run shows what would go (would_delete) and changes nothing. Ids that are \
                 not delayed are reported and exit 1.
 
-                Example: mqctl delayed cancel orders ID1 ID2 --yes
+                Example: mqctl delayed cancel orders 01JD3X0Q6T4Z8M2N5P7R9S1V3W
                 """)
 
         @OptionGroup(title: "Global options") var globals: GlobalOptions

@@ -10,7 +10,7 @@ extension MQCtl.Delayed {
                 Ids that are not delayed are reported and exit 1. --dry-run shows what would \
                 move (would_move) and changes nothing.
 
-                Example: mqctl delayed run-now orders ID1
+                Example: mqctl delayed run-now orders 01JD3X0Q6T4Z8M2N5P7R9S1V3W
                 """)
 
         @OptionGroup(title: "Global options") var globals: GlobalOptions

@@ -10,7 +10,7 @@ extension MQCtl.Queues {
                 A queue that still holds messages is refused unless --force. Asks on a \
                 terminal; elsewhere needs --yes.
 
-                Example: mqctl queues delete old-orders --force --yes
+                Example: mqctl queues delete old-orders   # asks first; refused while it holds messages unless --force
                 """)
 
         @OptionGroup(title: "Global options") var globals: GlobalOptions
