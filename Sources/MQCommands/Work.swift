@@ -30,6 +30,11 @@ extension MQCtl {
                 expire and the reaper retries the messages. Handlers must be idempotent: \
                 delivery is at-least-once.
 
+                Under systemd (Type=notify) the worker sends READY=1 once registered, \
+                WATCHDOG=1 while its maintenance loop runs (WatchdogSec=), STOPPING=1 on a stop \
+                and STATUS= lines; handlers get no NOTIFY_SOCKET. With stderr on the journal \
+                ($JOURNAL_STREAM), text lines carry a <N> priority and no timestamp.
+
                 Example: mqctl work orders --burst --max-jobs 10 -- ./handle-order --verbose   # a trial: stops after 10, or when empty
                 Example: mqctl work orders --concurrency 4 -- ./handle-order --verbose
                 """)
@@ -130,12 +135,14 @@ extension MQCtl {
             let stderr = context.stderr
             // --quiet keeps warnings and errors only.
             let level = max(logLevel.level, context.quiet ? .warn : .debug)
-            let log = WorkerLog(level: level,
-                                format: logFormat) { line in
+            // Under systemd, stderr connected to the journal: no timestamps of our own, a priority per line.
+            let log = WorkerLog(level: level, format: logFormat,
+                                journal: JournalStream.isConnected(fd: 2, environment: context.environment)) { line in
                 stderr.write(line)
                 stderr.flush()
             }
-            try Worker(configuration: context.configuration, prefix: context.prefix, options: options, log: log).run()
+            let notify = SystemdNotify(environment: context.environment) { log.log(.debug, $0) }
+            try Worker(configuration: try context.connectingConfiguration(), prefix: context.prefix, options: options, log: log, notify: notify).run()
         }
     }
 }

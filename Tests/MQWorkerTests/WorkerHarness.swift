@@ -61,21 +61,30 @@ class WorkerTestCase: RedisTestCase {
         ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
     }
 
-    /// Starts `mqctl work` with `arguments`; stderr goes to a file.
+    /// Starts `mqctl work` with `arguments`, and `environment` added to
+    /// its own; stderr goes to a file.
     @discardableResult
-    func startWorker(_ arguments: [String], url: String? = nil) throws -> Process {
+    func startWorker(_ arguments: [String], url: String? = nil, environment: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = binary
         process.arguments = ["work"] + arguments
-        process.environment = ["MQCTL_URL": url ?? server.url, "PATH": "/usr/bin:/bin"]
+        process.environment = ["MQCTL_URL": url ?? server.url, "PATH": "/usr/bin:/bin"].merging(environment) { $1 }
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
-        let errPath = folder.appendingPathComponent("worker-\(workers.count).err")
-        FileManager.default.createFile(atPath: errPath.path, contents: nil)
+        let errPath = nextWorkerStderr()
         process.standardError = try FileHandle(forWritingTo: errPath)
         try process.run()
         workers.append(process)
         return process
+    }
+
+    /// The file the next worker's stderr goes to, created when missing
+    /// (so a test can stat it first, for `$JOURNAL_STREAM`).
+    @discardableResult
+    func nextWorkerStderr() -> URL {
+        let path = folder.appendingPathComponent("worker-\(workers.count).err")
+        if !FileManager.default.fileExists(atPath: path.path) { FileManager.default.createFile(atPath: path.path, contents: nil) }
+        return path
     }
 
     func workerLog(_ index: Int = 0) -> String {

@@ -13,10 +13,11 @@ protocol Handler: AnyObject {
 
 /// The environment handlers start from: the worker's own, less what
 /// carries mqctl's connection (MQCTL_URL and the other MQCTL_* settings,
-/// REDIS_URL, REDISCLI_AUTH: the Redis password among them) and any MQ_*
+/// REDIS_URL, REDISCLI_AUTH: the Redis password among them), any MQ_*
 /// variable (the worker sets its own per message; one inherited from an
-/// outer worker would be stale), except those the operator passes on
-/// purpose (`--pass-env`). Everything else stays: handlers expect the
+/// outer worker would be stale) and systemd's NOTIFY_SOCKET, WATCHDOG_USEC
+/// and WATCHDOG_PID (a handler must not speak to the service manager as
+/// the worker), except those the operator passes on purpose (`--pass-env`). Everything else stays: handlers expect the
 /// PATH, HOME and application settings of the service they run in.
 public struct HandlerEnvironment {
     let variables: [String: String]
@@ -27,6 +28,7 @@ public struct HandlerEnvironment {
 
     static func isWithheld(_ name: String) -> Bool {
         name.hasPrefix("MQCTL_") || name.hasPrefix("MQ_") || name == "REDIS_URL" || name == "REDISCLI_AUTH"
+            || SystemdNotify.variables.contains(name)
     }
 
     /// Whether `name` can be given to `--pass-env`.

@@ -20,6 +20,8 @@ public final class Worker: @unchecked Sendable {
     let time: TimeSource
     let source: WorkSource
     let started = Date()
+    /// The service manager, when run by one with `Type=notify`.
+    let notify: SystemdNotify?
 
     /// Guards everything below.
     let state = NSLock()
@@ -40,8 +42,12 @@ public final class Worker: @unchecked Sendable {
     var breaker: CircuitBreaker
     var drainedLogged = false
     var tally = Tally()
+    /// Threads waiting in `withRedis` for Redis to come back, for STATUS=.
+    var waitingForRedis = 0
 
-    public init(configuration: RedisConfiguration, prefix: String, options: WorkerOptions, log: WorkerLog, time: TimeSource = SystemTime()) {
+    public init(configuration: RedisConfiguration, prefix: String, options: WorkerOptions, log: WorkerLog,
+                time: TimeSource = SystemTime(), notify: SystemdNotify? = nil) {
+        self.notify = notify
         self.configuration = configuration
         self.prefix = prefix
         self.options = options
@@ -114,10 +120,14 @@ public final class Worker: @unchecked Sendable {
             maintain(maintenance)
             maintained.signal()
         }.start()
+        // Connected, checked and registered: systemd may start what waits for us.
+        notify?.ready(status: runningStatus())
 
         // Wait for the slots; once stopping, at most the grace period, then
         // force the handlers out.
+        var stopAnnounced = false
         while slots.wait(timeout: .now() + 0.1) == .timedOut {
+            notifyState(&stopAnnounced)
             let graceOver = state.withLock { () -> Bool in
                 guard let since = stoppingSince, !forced, Date().timeIntervalSince(since) * 1000 >= Double(options.grace) else { return false }
                 forced = true
@@ -125,6 +135,7 @@ public final class Worker: @unchecked Sendable {
             }
             if graceOver { log.log(.warn, "grace period over: killing running handlers; their messages go back to ready") }
         }
+        notifyState(&stopAnnounced)
         state.withLock { finished = true }
         // The maintenance connection is not shared: wait for its thread
         // before using it here.
@@ -142,6 +153,42 @@ public final class Worker: @unchecked Sendable {
         }
     }
 
+    // MARK: - systemd
+
+    /// What `systemctl status` shows while the worker runs.
+    private func runningStatus() -> String {
+        let (held, handled, breakerState, unreachable) = state.withLock {
+            (inHand.values.map(\.count).reduce(0, +), jobsDone, breaker.state, waitingForRedis > 0)
+        }
+        var text = "consuming \(source.names.joined(separator: ",")): \(held) in flight, \(handled) handled"
+        if breakerState != "closed" { text += "; circuit breaker \(breakerState), fetching paused" }
+        if unreachable { text += "; Redis unreachable, reconnecting" }
+        return text
+    }
+
+    /// Tells the service manager what the worker is doing: `STOPPING=1`
+    /// (asking for the grace period and some cleanup before the stop times
+    /// out) once stopping began, for whatever reason, then each change in
+    /// how many handlers are still running. Called from `run`'s wait loop.
+    private func notifyState(_ announced: inout Bool) {
+        guard let notify else { return }
+        let now = state.withLock { () -> (stopping: Bool, forced: Bool, held: Int) in
+            (stopping, forced, inHand.values.map(\.count).reduce(0, +))
+        }
+        guard now.stopping else { return notify.status(runningStatus()) }
+        let text = now.forced ? "stopping now: \(now.held) running handlers killed" : "draining, \(now.held) in flight"
+        if !announced {
+            announced = true
+            notify.stopping(status: text, extendSeconds: Self.cleanupSeconds + (now.forced ? 0 : Double(options.grace) / 1000))
+        } else {
+            notify.status(text, now: true)
+        }
+    }
+
+    /// Beyond the grace period, what a stop may take: killed handlers
+    /// reaped, messages given back, the registration removed.
+    static let cleanupSeconds = 15.0
+
     private func registration() -> [(String, String)] {
         let (held, handled, breakerState) = state.withLock { (inHand.values.map(\.count).reduce(0, +), jobsDone, breaker.state) }
         return [
@@ -157,6 +204,9 @@ public final class Worker: @unchecked Sendable {
     private func maintain(_ broker: Broker) {
         var lastExtend = 0.0, lastMove = 0.0, lastHeartbeat = 0.0, lastTally = monotonicSeconds()
         while !state.withLock({ finished }) {
+            // Only while this loop goes round: a Redis that hangs keeps it
+            // in `withRedis`, the pings stop and systemd restarts the worker.
+            notify?.watchdogIfDue()
             let now = monotonicSeconds()
             if now - lastExtend >= Double(options.lease) / 3000 {
                 let held = state.withLock { inHand.values.flatMap { $0 } }
@@ -222,6 +272,7 @@ public final class Worker: @unchecked Sendable {
     /// when it gave up (stopping) or Redis answered with an error.
     func withRedis<T>(_ broker: Broker, _ body: () throws -> T) -> T? {
         var warned = false
+        defer { if warned { state.withLock { waitingForRedis -= 1 } } }
         while true {
             do {
                 return try broker.connection.withReconnect(ReconnectPolicy(maximumAttempts: 1)) { _ in try body() }
@@ -229,6 +280,7 @@ public final class Worker: @unchecked Sendable {
                 if !warned {
                     log.log(.warn, "Redis unreachable; reconnecting", [("error", "\(error)")])
                     warned = true
+                    state.withLock { waitingForRedis += 1 }
                 }
                 if state.withLock({ forced || finished }) { return nil }
                 usleep(200_000)

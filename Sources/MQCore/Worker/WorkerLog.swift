@@ -1,7 +1,10 @@
 import Foundation
 
 /// The worker's log on stderr: one line per state change, as text or JSON.
-/// Per-message lines only at `debug`.
+/// Per-message lines only at `debug`. Text lines written to the journal
+/// (`journal`: stderr is `$JOURNAL_STREAM`) carry no timestamp of their
+/// own, the journal keeps one, and start with the level's syslog priority
+/// as sd-daemon(3) reads it: `<7>` debug, `<6>` info, `<4>` warn, `<3>` error.
 public final class WorkerLog: @unchecked Sendable {
     public enum Level: Int, Comparable, Sendable, CaseIterable {
         case debug, info, warn, error
@@ -9,6 +12,9 @@ public final class WorkerLog: @unchecked Sendable {
         public var name: String { ["debug", "info", "warn", "error"][rawValue] }
 
         public static func < (lhs: Level, rhs: Level) -> Bool { lhs.rawValue < rhs.rawValue }
+
+        /// The syslog priority: LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR.
+        public var priority: Int { [7, 6, 4, 3][rawValue] }
     }
 
     public enum Format: String, Sendable, CaseIterable {
@@ -17,12 +23,14 @@ public final class WorkerLog: @unchecked Sendable {
 
     private let level: Level
     private let format: Format
+    private let journal: Bool
     private let write: (String) -> Void
     private let lock = NSLock()
 
-    public init(level: Level, format: Format, write: @escaping (String) -> Void) {
+    public init(level: Level, format: Format, journal: Bool = false, write: @escaping (String) -> Void) {
         self.level = level
         self.format = format
+        self.journal = journal
         self.write = write
     }
 
@@ -61,7 +69,9 @@ public final class WorkerLog: @unchecked Sendable {
         let line: String
         switch format {
         case .text:
-            line = "\(time) \(level.name.uppercased()) \(message)" + fields.map { " \($0.0)=\(Self.quoted($0.1.text))" }.joined()
+            let text = "\(level.name.uppercased()) \(message)" + fields.map { " \($0.0)=\(Self.quoted($0.1.text))" }.joined()
+            // One journal entry per line: a newline in the message would start an entry without its priority.
+            line = journal ? "<\(level.priority)>" + text.replacingOccurrences(of: "\n", with: "\\n") : "\(time) \(text)"
         case .json:
             var object: [String: Any] = ["time": time, "level": level.name, "msg": message]
             for (key, value) in fields { object[key] = value.json }
