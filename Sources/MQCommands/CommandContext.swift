@@ -9,7 +9,11 @@ import MQRedis
 /// global options, so no command reads the environment or opens a
 /// connection of its own.
 public final class CommandContext {
-    public let configuration: RedisConfiguration
+    public private(set) var configuration: RedisConfiguration
+    /// The context's password, read when a connection is made.
+    private var deferredPassword: (() throws -> String)?
+    /// The context the settings came from, if one was in effect.
+    public let contextName: String?
     public let prefix: String
     public let format: OutputFormat
     public let quiet: Bool
@@ -34,17 +38,18 @@ public final class CommandContext {
     public init(
         globals: GlobalOptions, environment: [String: String], stdin: InputSource, stdout: OutputSink, stderr: OutputSink
     ) throws {
-        let urlText = ConnectionSettings.url(given: globals.url, environment: environment)
+        let context = try ConnectionSettings.context(named: globals.context, configOption: globals.config, environment: environment)
+        let urlText = ConnectionSettings.url(given: globals.url, context: context, environment: environment)
         var configuration = try RedisURL.parse(urlText, timeout: globals.timeout.seconds)
         if globals.url != nil, configuration.password != nil {
             stderr.write(
                 "mqctl: warning: a password on the command line can be read by other users (ps, shell history); "
                     + "use MQCTL_PASSWORD or --password-file instead\n")
         }
-        if let user = globals.user {
+        if let user = globals.user ?? (configuration.username == nil ? context?.user : nil) {
             configuration.username = user
         }
-        if let tls = globals.tlsOptions {
+        if let tls = Self.tls(globals, context) {
             guard case .tcp = configuration.endpoint else {
                 throw UsageError("TLS needs a redis:// or rediss:// address, not a Unix socket")
             }
@@ -59,12 +64,14 @@ public final class CommandContext {
             stderr.write("mqctl: warning: --insecure: the server's certificate and name are not checked\n")
         }
         if let path = globals.passwordFile {
-            configuration.password = try Self.readPassword(path)
+            configuration.password = try ConnectionSettings.firstLine(ofPasswordFile: path)
         } else if configuration.password == nil {
-            configuration.password = ConnectionSettings.password(environment: environment)
+            deferredPassword = ConnectionSettings.contextPassword(context, environment: environment)
+            if deferredPassword == nil { configuration.password = ConnectionSettings.password(environment: environment) }
         }
         self.configuration = configuration
-        self.prefix = globals.prefix ?? environment["MQCTL_PREFIX"] ?? "mq"
+        self.contextName = context?.name
+        self.prefix = globals.prefix ?? environment["MQCTL_PREFIX"] ?? context?.prefix ?? "mq"
         self.format = globals.json ? .json : (globals.format ?? .table)
         self.quiet = globals.quiet
         self.assumeYes = globals.yes
@@ -74,14 +81,35 @@ public final class CommandContext {
         self.stdout = stdout
         self.stderr = stderr
         self.configOption = globals.config
-        self.layoutOption = globals.layout
+        self.layoutOption = globals.layout ?? context?.layout
         self.environment = environment
+    }
+
+    /// The TLS options: the command line's, each filled in from the
+    /// context where the command line leaves it out; nil for neither.
+    private static func tls(_ globals: GlobalOptions, _ context: ConnectionContext?) -> TLSOptions? {
+        guard let context, context.tls || context.cacert != nil || context.cacertdir != nil || context.cert != nil
+                || context.key != nil || context.sni != nil || context.insecure else { return globals.tlsOptions }
+        return TLSOptions(caFile: globals.cacert ?? context.cacert, caDirectory: globals.cacertdir ?? context.cacertdir,
+                          certificate: globals.cert ?? context.cert, key: globals.key ?? context.key,
+                          serverName: globals.sni ?? context.sni, insecure: globals.insecure || context.insecure)
+    }
+
+    /// The settings to connect with: `configuration` and, read now, the
+    /// context's password (its password_file or password_command).
+    public func connectingConfiguration() throws -> RedisConfiguration {
+        guard let deferredPassword else { return configuration }
+        var connecting = configuration
+        connecting.password = try deferredPassword()
+        self.configuration = connecting
+        self.deferredPassword = nil
+        return connecting
     }
 
     /// The connection, opened (and authenticated) on first use.
     public func connection() throws -> RedisConnection {
         if let openConnection { return openConnection }
-        let connection = try RedisConnection(configuration: configuration)
+        let connection = try RedisConnection(configuration: try connectingConfiguration())
         openConnection = connection
         return connection
     }
@@ -140,17 +168,6 @@ public final class CommandContext {
             throw UsageError("-o prometheus is offered by stats only; use table, json, ndjson or csv")
         }
         return format.renderer(to: stdout, options: RenderOptions(width: stdout.terminalWidth, color: color, truncate: truncate), watching: watching)
-    }
-
-    /// The first line of the password file, without its line ending.
-    private static func readPassword(_ path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw UsageError("cannot read the password file '\(path)'")
-        }
-        let text = String(decoding: data, as: UTF8.self)
-        let line = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).first.map(String.init) ?? ""
-        guard !line.isEmpty else { throw UsageError("the password file '\(path)' is empty") }
-        return line
     }
 }
 

@@ -12,6 +12,12 @@ public struct GlobalOptions: ParsableArguments {
         valueName: "url"))
     var url: String?
 
+    @Option(help: ArgumentHelp(
+        "Connect as the named context of the config file says (see `mqctl context`); its settings fill in what the command line and MQCTL_* variables leave out.",
+        discussion: "Default: $MQCTL_CONTEXT, then the file's current_context.",
+        valueName: "name"))
+    var context: String?
+
     @Option(help: "ACL user name (overrides the URL's).")
     var user: String?
 
@@ -108,7 +114,7 @@ public struct GlobalOptions: ParsableArguments {
 
     /// Options that take a value, long and short spellings, for hoisting.
     static let valueOptions: Set<String> = [
-        "--url", "-u", "--user", "--password-file", "--prefix", "--config", "--layout", "--format", "-o", "--timeout",
+        "--url", "-u", "--context", "--user", "--password-file", "--prefix", "--config", "--layout", "--format", "-o", "--timeout",
         "--cacert", "--cacertdir", "--cert", "--key", "--sni", "--color",
     ]
     static let flagOptions: Set<String> = ["--json", "--quiet", "-q", "--yes", "-y", "--no-color", "--no-trunc", "--tls", "--insecure"]

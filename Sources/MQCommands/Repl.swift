@@ -29,8 +29,9 @@ extension MQCtl {
         @Flag(help: "In script mode, stop at the first failing line.") var failFast = false
 
         func run(in context: CommandContext) throws {
-            let session = ReplSession(context: context, globals: globals, failFast: failFast,
-                                      environment: ProcessInfo.processInfo.environment)
+            // The context's password is read once, for every line.
+            _ = try context.connectingConfiguration()
+            let session = ReplSession(context: context, globals: globals, failFast: failFast, environment: context.environment)
             let code = context.stdin.isTerminal ? session.interactive() : session.script()
             if code != 0 { throw ExitCode(code) }
         }
@@ -71,6 +72,8 @@ final class ReplSession {
             ("--cert", globals.cert), ("--key", globals.key), ("--sni", globals.sni),
         ]
         for (name, value) in valued { if let value { options += [name, value] } }
+        // The shell keeps the context it started in, whatever `context use` does meanwhile.
+        if let name = context.contextName { options += ["--context", name] }
         if globals.tls { options.append("--tls") }
         if globals.insecure { options.append("--insecure") }
         lineOptions = options
@@ -261,7 +264,7 @@ final class ReplSession {
     }
 
     var prompt: String {
-        "mqctl \(configuration.endpoint)/\(configuration.database)\(queue.map { " [\($0)]" } ?? "")> "
+        "mqctl \(context.contextName.map { "(\($0)) " } ?? "")\(configuration.endpoint)/\(configuration.database)\(queue.map { " [\($0)]" } ?? "")> "
     }
 
     // MARK: - Completion

@@ -4,7 +4,7 @@ import MQParsing
 import TOMLKit
 
 /// The config file: layouts (`[layouts.NAME]`) and which layout a queue
-/// name means (`[queues] NAME = "LAYOUT"`). TOML, read with TOMLKit; a
+/// name means (`[queues] NAME = "LAYOUT"`); its contexts are ContextFile's. TOML, read with TOMLKit; a
 /// mistake is reported with the file, the line and the key.
 public struct LayoutFile: Sendable {
     public var path: String?
@@ -58,8 +58,9 @@ public struct LayoutFile: Sendable {
             throw UsageError("\(path ?? "config"):\(error.source.begin.line): \(error.description)")
         }
         let reader = Reader(path: path ?? "config", lines: lines)
-        for key in root.keys where !["layouts", "queues"].contains(key) {
-            throw reader.error(key, "unknown section; the file has [layouts.NAME] tables and a [queues] table")
+        // Contexts (`mqctl context`) are read by ContextFile.
+        for key in root.keys where !["layouts", "queues", "contexts", "current_context"].contains(key) {
+            throw reader.error(key, "unknown section; the file has [layouts.NAME] tables, a [queues] table, [contexts.NAME] tables and current_context")
         }
         if let section = root["layouts"] {
             let table = try reader.table(section, "layouts")

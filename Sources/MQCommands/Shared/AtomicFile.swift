@@ -6,11 +6,11 @@ import Glibc
 enum AtomicFile {
     /// Writes `bytes` to a temporary file in the same folder (hidden, and
     /// not ending in `.prom`, so the collector never reads it), flushes it
-    /// to disk, gives it the mode a new file gets (0666 less the umask, so
-    /// a collector running as another user can read it) and renames it
-    /// over `path`. On any failure the temporary file is removed and the
-    /// old file stays as it was.
-    static func write(_ bytes: [UInt8], to path: String) throws {
+    /// to disk, gives it `mode`, else the mode a new file gets (0666 less
+    /// the umask, so a collector running as another user can read it), and
+    /// renames it over `path`. On any failure the temporary file is removed
+    /// and the old file stays as it was.
+    static func write(_ bytes: [UInt8], to path: String, mode: mode_t? = nil) throws {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
         var template = Array("\(folder)/.\(url.lastPathComponent).tmp.XXXXXX".utf8CString)
@@ -32,7 +32,7 @@ enum AtomicFile {
             }
             let mask = umask(0)
             umask(mask)
-            guard fchmod(fd, 0o666 & ~mask) == 0, fsync(fd) == 0 else {
+            guard fchmod(fd, mode ?? (0o666 & ~mask)) == 0, fsync(fd) == 0 else {
                 throw UsageError("cannot write '\(path)': \(String(cString: strerror(errno)))")
             }
         }
