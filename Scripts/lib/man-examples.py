@@ -191,6 +191,15 @@ def main():
             except subprocess.TimeoutExpired as expired:
                 return 124, (expired.stderr or b"").decode(errors="replace").strip()
 
+        def run_context(argv, path, number):
+            config = os.path.join(scratch, "work", "contexts-%d.toml" % number)
+            adding = argv[argv.index("add") + 1] if path == "context add" else None
+            for name in ("prod", "staging"):
+                if name != adding:
+                    subprocess.run([binary, "context", "add", name, "--url", CLOSED_URL, "-q", "--config", config], check=True,
+                                   env=base_env, capture_output=True)
+            return run(argv + ["--config", config], CLOSED_URL)
+
         parsed = []
         for page, text in examples:
             argv, stdin, _ = split(text)
@@ -198,8 +207,14 @@ def main():
                 failures.append("%s: not an mqctl command line: %s" % (page, text))
                 continue
             path, positionals, options = commands.parse(argv[1:])
-            code, err = run(rewrite(argv[1:], CLOSED_URL, scratch), CLOSED_URL)
-            allowed = {0, 69} | ({3} if path == "check" else set())
+            if path.startswith("context"):
+                # Contexts need no Redis but a config file: each line gets its
+                # own, holding the contexts the examples name (not the one added).
+                code, err = run_context(argv[1:], path, len(parsed))
+                allowed = {0}
+            else:
+                code, err = run(rewrite(argv[1:], CLOSED_URL, scratch), CLOSED_URL)
+                allowed = {0, 69} | ({3} if path == "check" else set())
             if code not in allowed:
                 failures.append("%s: does not parse (exit %d, not 69): %s\n    %s" % (page, code, text, err.replace("\n", "\n    ")))
                 continue
