@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import MQFormat
 import MQParsing
 import TOMLKit
 
@@ -48,20 +49,10 @@ struct ConnectionContext: Equatable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// A TOML basic string.
+    /// A TOML basic string: JSON's escapes are TOML's, but for DEL,
+    /// which TOML wants escaped too.
     static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F: out += String(format: "\\u%04X", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        JSONText.quote(text).replacingOccurrences(of: "\u{7F}", with: "\\u007F")
     }
 }
 
