@@ -157,6 +157,13 @@ extension Worker {
     /// worker is forced out. Any other error gives the messages back
     /// untouched, once, rather than retry a call that fails the same way.
     /// Returns how many leases were lost, or nil when nothing was recorded.
+    /// A failure that passes: the link dropped, or the server said to try again.
+    static func isPassing(_ error: Error) -> Bool {
+        if let error = error as? RedisClientError { return error.isConnectionError }
+        if let error = error as? RedisServerError { return error.isTemporary }
+        return false
+    }
+
     private func record(_ outcomes: [(delivery: Delivery, result: AttemptResult, retryAt: Int64?)], _ broker: Broker) -> Int? {
         let leaseEnds = monotonicSeconds() + Double(options.lease) / 1000
         var warned = false
@@ -165,9 +172,13 @@ extension Worker {
                 return try broker.connection.withReconnect(ReconnectPolicy(maximumAttempts: 1)) { _ in
                     try source.settle(broker, outcomes)
                 }
-            } catch let error as RedisClientError where error.isConnectionError {
+            } catch let error where Self.isPassing(error) {
+                // Unreachable, or busy for a moment (TRYAGAIN while a Cluster
+                // slot migrates, LOADING, BUSY): the handlers' work is done, so
+                // its results are kept until they are recorded or the leases
+                // run out, never given back to run again.
                 if !warned {
-                    log.log(.warn, "Redis unreachable while recording results; retrying", [("error", "\(error)")])
+                    log.log(.warn, "Redis unreachable or busy while recording results; retrying", [("error", "\(error)")])
                     warned = true
                 }
                 if state.withLock({ forced }) || monotonicSeconds() > leaseEnds {
