@@ -162,7 +162,7 @@ public final class Worker: @unchecked Sendable {
         }
         var text = "consuming \(source.names.joined(separator: ",")): \(held) in flight, \(handled) handled"
         if breakerState != "closed" { text += "; circuit breaker \(breakerState), fetching paused" }
-        if unreachable { text += "; Redis unreachable, reconnecting" }
+        if unreachable { text += "; Redis unreachable or busy, trying again" }
         return text
     }
 
@@ -267,18 +267,19 @@ public final class Worker: @unchecked Sendable {
 
     // MARK: - Redis going away
 
-    /// Runs `body`; when Redis is unreachable, reconnects with backoff and
-    /// tries again, logging it, until it works or the worker stops. Nil
-    /// when it gave up (stopping) or Redis answered with an error.
+    /// Runs `body`; when Redis is unreachable, or busy for a moment
+    /// (TRYAGAIN, LOADING, BUSY), reconnects with backoff and tries again,
+    /// logging it, until it works or the worker stops. Nil when it gave up
+    /// (stopping) or Redis answered with an error.
     func withRedis<T>(_ broker: Broker, _ body: () throws -> T) -> T? {
         var warned = false
         defer { if warned { state.withLock { waitingForRedis -= 1 } } }
         while true {
             do {
                 return try broker.connection.withReconnect(ReconnectPolicy(maximumAttempts: 1)) { _ in try body() }
-            } catch let error as RedisClientError where error.isConnectionError {
+            } catch let error where Self.isPassing(error) {
                 if !warned {
-                    log.log(.warn, "Redis unreachable; reconnecting", [("error", "\(error)")])
+                    log.log(.warn, "Redis unreachable or busy; trying again", [("error", "\(error)")])
                     warned = true
                     state.withLock { waitingForRedis += 1 }
                 }
