@@ -41,6 +41,7 @@ final class ContextCommandTests: CommandTestCase {
         XCTAssertTrue(added.stdout.contains(#""password":"file \#(passwordFile)""#), added.stdout)
         XCTAssertEqual(mqctl(["context", "add", "other", "--url", "redis://10.9.9.9:6379/3"], environment: bare).code, 0)
         XCTAssertEqual(mqctl(["context", "add", "local", "--url", server.url], environment: bare).code, 1, "a name in use is refused")
+        XCTAssertEqual(mqctl(["context", "add", "bad name", "--url", server.url], environment: bare).code, 64, "a name TOML cannot hold")
 
         let text = try String(contentsOfFile: config, encoding: .utf8)
         XCTAssertTrue(text.hasPrefix("# layouts of the billing team\n[layouts.bills]"), text)

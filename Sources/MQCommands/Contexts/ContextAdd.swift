@@ -21,7 +21,7 @@ extension MQCtl.Context {
         @Flag(help: "Make it the current context too.") var use = false
 
         func validate() throws {
-            try ConnectionContext.validate(name: name)
+            do { try ConnectionContext.validate(name: name) } catch { throw ValidationError("\(error)") }
             guard globals.url != nil else { throw ValidationError("give the context's --url") }
             guard !(globals.passwordFile != nil && passwordCommand != nil) else {
                 throw ValidationError("give --password-file or --password-command, not both")
