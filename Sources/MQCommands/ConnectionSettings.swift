@@ -46,17 +46,19 @@ enum ConnectionSettings {
     /// when a context is named or the file says `current_context`.
     static func context(named option: String?, configOption: String?, environment: [String: String]) throws -> ConnectionContext? {
         let named = option ?? environment["MQCTL_CONTEXT"].flatMap { $0.isEmpty ? nil : $0 }
-        guard let path = ContextFile.path(option: configOption, environment: environment) else {
+        guard let path = LayoutFile.location(option: configOption, environment: environment)?.path else {
             if let named { throw UsageError("context '\(named)': there is no config file to read it from (set HOME or MQCTL_CONFIG)") }
             return nil
         }
-        if named == nil {
-            guard let data = FileManager.default.contents(atPath: path), String(decoding: data, as: UTF8.self).contains("current_context")
-            else { return nil }
+        guard let named else {
+            // Parsed only when it may name a current context.
+            guard let data = FileManager.default.contents(atPath: path) else { return nil }
+            let text = String(decoding: data, as: UTF8.self)
+            guard text.contains("current_context") else { return nil }
+            let file = try ContextFile(path: path, text: text)
+            return try file.current.map(file.context(named:))
         }
-        let file = try ContextFile(path: path)
-        if let named { return try file.context(named: named) }
-        return try file.current.map(file.context(named:))
+        return try ContextFile(path: path).context(named: named)
     }
 
     /// The first line of a password file, without its line ending.
@@ -64,10 +66,15 @@ enum ConnectionSettings {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw UsageError("cannot read the password file '\(path)'")
         }
+        guard let line = firstLine(of: data) else { throw UsageError("the password file '\(path)' is empty") }
+        return line
+    }
+
+    /// The first line of `data`, without its line ending; nil when empty.
+    private static func firstLine(of data: Data) -> String? {
         let text = String(decoding: data, as: UTF8.self)
         let line = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).first.map(String.init) ?? ""
-        guard !line.isEmpty else { throw UsageError("the password file '\(path)' is empty") }
-        return line
+        return line.isEmpty ? nil : line
     }
 
     /// The first line a context's password_command prints (`pass show
@@ -85,8 +92,9 @@ enum ConnectionSettings {
         guard process.terminationStatus == 0 else {
             throw CommandFailure("the password_command of context '\(context)' failed (exit \(process.terminationStatus)): \(command)")
         }
-        let line = String(decoding: data, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).first.map(String.init) ?? ""
-        guard !line.isEmpty else { throw CommandFailure("the password_command of context '\(context)' printed nothing: \(command)") }
+        guard let line = firstLine(of: data) else {
+            throw CommandFailure("the password_command of context '\(context)' printed nothing: \(command)")
+        }
         return line
     }
 }

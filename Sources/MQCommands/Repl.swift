@@ -275,7 +275,7 @@ final class ReplSession {
     }
 
     private lazy var completion = ShellCompletion(names: ShellCompletion.Names(
-        queues: { [unowned self] in cached("queues") { try Broker(connection: $0, prefix: context.prefix).queueNames().map(\.rawValue) } },
+        queues: { [unowned self] in liveNames() },
         streams: { [unowned self] prefix in cached("streams \(prefix)") { try MQCore.Streams(connection: $0).names(startingWith: prefix) } },
         groups: { [unowned self] stream in cached("groups \(stream)") { try MQCore.Streams(connection: $0).groupNames(stream) } }))
 
@@ -289,7 +289,7 @@ final class ReplSession {
         return names
     }
 
-    /// The queue names for `use Q` and the default queue's guess.
+    /// The queue names, for completion and for the default queue's guess.
     private func liveNames() -> [String] {
         cached("queues") { try Broker(connection: $0, prefix: context.prefix).queueNames().map(\.rawValue) }
     }

@@ -22,9 +22,9 @@ extension MQCtl {
 extension CommandContext {
     /// The config file's contexts, for the `context` commands.
     func contextFile() throws -> ContextFile {
-        guard let path = ContextFile.path(option: configOption, environment: environment) else {
+        guard let location = LayoutFile.location(option: configOption, environment: environment) else {
             throw UsageError("there is no config file to keep contexts in: set HOME, XDG_CONFIG_HOME or MQCTL_CONFIG, or give --config")
         }
-        return try ContextFile(path: path)
+        return try ContextFile(path: location.path)
     }
 }

@@ -67,14 +67,6 @@ struct ContextFile {
     private(set) var contexts: [ConnectionContext] = []
     private(set) var current: String?
 
-    /// The file `--config` or `$MQCTL_CONFIG` names, else
-    /// `${XDG_CONFIG_HOME:-~/.config}/mqctl/config.toml`; nil when there is
-    /// no home to find it in.
-    static func path(option: String?, environment: [String: String]) -> String? {
-        if let path = option ?? environment["MQCTL_CONFIG"].flatMap({ $0.isEmpty ? nil : $0 }) { return path }
-        return (environment["XDG_CONFIG_HOME"] ?? environment["HOME"].map { $0 + "/.config" }).map { $0 + "/mqctl/config.toml" }
-    }
-
     /// The file at `path`; empty when it does not exist yet.
     init(path: String) throws {
         if FileManager.default.fileExists(atPath: path) {

@@ -29,19 +29,24 @@ public struct LayoutFile: Sendable {
         return merged
     }
 
-    /// The file `--config` or `$MQCTL_CONFIG` names (which must exist),
-    /// else `${XDG_CONFIG_HOME:-~/.config}/mqctl/config.toml` when it exists.
+    /// The config file: the one `--config` or `$MQCTL_CONFIG` names
+    /// (`named`: it must exist), else `${XDG_CONFIG_HOME:-~/.config}/mqctl/config.toml`;
+    /// nil when there is no home to find it in. Only the environment given
+    /// counts: a command run in-process (tests, the REPL) sees no other.
+    static func location(option: String?, environment: [String: String]) -> (path: String, named: Bool)? {
+        if let path = option ?? environment["MQCTL_CONFIG"].flatMap({ $0.isEmpty ? nil : $0 }) { return (path, true) }
+        return (environment["XDG_CONFIG_HOME"] ?? environment["HOME"].map { $0 + "/.config" }).map { ($0 + "/mqctl/config.toml", false) }
+    }
+
+    /// The layouts of the config file (which must exist when named), with
+    /// the built-ins.
     public static func load(option: String?, environment: [String: String]) throws -> LayoutFile {
-        if let path = option ?? environment["MQCTL_CONFIG"].flatMap({ $0.isEmpty ? nil : $0 }) {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw UsageError("cannot read the config file '\(path)'")
-            }
-            return withBuiltins(try LayoutFile(text: String(decoding: data, as: UTF8.self), path: path))
+        guard let location = location(option: option, environment: environment) else { return withBuiltins(LayoutFile()) }
+        guard let data = FileManager.default.contents(atPath: location.path) else {
+            if location.named { throw UsageError("cannot read the config file '\(location.path)'") }
+            return withBuiltins(LayoutFile())
         }
-        // Only the environment given: a command run in-process (tests, the REPL) sees no other.
-        guard let home = environment["XDG_CONFIG_HOME"] ?? environment["HOME"].map({ $0 + "/.config" }),
-              let data = FileManager.default.contents(atPath: home + "/mqctl/config.toml") else { return withBuiltins(LayoutFile()) }
-        return withBuiltins(try LayoutFile(text: String(decoding: data, as: UTF8.self), path: home + "/mqctl/config.toml"))
+        return withBuiltins(try LayoutFile(text: String(decoding: data, as: UTF8.self), path: location.path))
     }
 
     public init(text: String, path: String?) throws {

@@ -80,10 +80,7 @@ public final class SystemdNotify: @unchecked Sendable {
 
     /// `READY=1` with the worker's pid and what it is doing.
     public func ready(status: String) {
-        lock.withLock {
-            lastStatus = status
-            lastStatusAt = monotonicSeconds()
-        }
+        note(status)
         send(["READY=1", "MAINPID=\(getpid())", "STATUS=\(status)"])
     }
 
@@ -91,13 +88,18 @@ public final class SystemdNotify: @unchecked Sendable {
     /// before the stop times out (the grace period and some cleanup),
     /// whatever TimeoutStopSec= says.
     public func stopping(status: String, extendSeconds: Double?) {
+        note(status)
+        var message = ["STOPPING=1", "STATUS=\(status)"]
+        if let extendSeconds { message.append("EXTEND_TIMEOUT_USEC=\(UInt64(extendSeconds * 1_000_000))") }
+        send(message)
+    }
+
+    /// Remembers the status sent, so `status` repeats nothing.
+    private func note(_ status: String) {
         lock.withLock {
             lastStatus = status
             lastStatusAt = monotonicSeconds()
         }
-        var message = ["STOPPING=1", "STATUS=\(status)"]
-        if let extendSeconds { message.append("EXTEND_TIMEOUT_USEC=\(UInt64(extendSeconds * 1_000_000))") }
-        send(message)
     }
 
     /// `STATUS=` when it changed, at most once a second unless `now`.

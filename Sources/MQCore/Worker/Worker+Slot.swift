@@ -152,11 +152,6 @@ extension Worker {
         if let message { log.log(.info, message) }
     }
 
-    /// Writes the results, retrying through reconnects while the leases
-    /// last (past them the reaper owns the messages anyway) and until the
-    /// worker is forced out. Any other error gives the messages back
-    /// untouched, once, rather than retry a call that fails the same way.
-    /// Returns how many leases were lost, or nil when nothing was recorded.
     /// A failure that passes: the link dropped, or the server said to try again.
     static func isPassing(_ error: Error) -> Bool {
         if let error = error as? RedisClientError { return error.isConnectionError }
@@ -164,6 +159,11 @@ extension Worker {
         return false
     }
 
+    /// Writes the results, retrying through reconnects and busy replies while the leases
+    /// last (past them the reaper owns the messages anyway) and until the
+    /// worker is forced out. Any other error gives the messages back
+    /// untouched, once, rather than retry a call that fails the same way.
+    /// Returns how many leases were lost, or nil when nothing was recorded.
     private func record(_ outcomes: [(delivery: Delivery, result: AttemptResult, retryAt: Int64?)], _ broker: Broker) -> Int? {
         let leaseEnds = monotonicSeconds() + Double(options.lease) / 1000
         var warned = false
