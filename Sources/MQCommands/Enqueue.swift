@@ -17,7 +17,8 @@ extension MQCtl {
                 other fields are refused). A queue at \
                 its max_length refuses with exit 75 and writes nothing; an idempotency key seen \
                 in the last 24 hours returns the first message's id and adds nothing. Bulk input \
-                goes 500 messages per script call, 10,000 per round trip, and prints a summary.
+                goes 500 messages per script call, plain lines with the next call sent while \
+                Redis runs the one before, and prints a summary.
 
                 Example: mqctl enqueue orders '{"order": 42}' --priority urgent --delay 10m
                 """)
@@ -171,10 +172,23 @@ extension MQCtl {
             var full = false
             var existing = ExistingIDs()
             var lineNumber = 0
+            // Plain lines all take the template's options: they stream.
+            let bulk = ndjson ? nil : try BulkEnqueuer(broker, queue: queue, template: template)
             var chunk: [EnqueueRequest] = []
             // No total to know ahead, but a regular file on stdin gives the share read.
             let progress = report.showProgress(context, label: "enqueued")
             progress.measureInput()
+            func showCounts() {
+                if let bulk {
+                    report["enqueued"] = bulk.written
+                    report["rejected"] = bulk.rejected
+                    report["not_written"] = bulk.notWritten
+                    full = bulk.rejected > 0
+                }
+                progress.update(done: report["enqueued"] + report["duplicates"] + report["rejected"] + report["invalid"]
+                                    + report["not_written"] + report["skipped"])
+                report.rerun = "\(BulkReport.grouped(lineNumber)) lines were read; ids or idempotency keys (NDJSON) make a re-run safe"
+            }
             func flush() throws {
                 let outcomes = try report.call(size: chunk.count) { try broker.enqueue(chunk, to: queue) }
                 var refusal: RedisServerError?
@@ -191,14 +205,14 @@ extension MQCtl {
                         refusal = refusal ?? error
                     }
                 }
-                progress.update(done: report["enqueued"] + report["duplicates"] + report["rejected"] + report["invalid"]
-                                    + report["not_written"] + report["skipped"])
-                report.rerun = "\(BulkReport.grouped(lineNumber)) lines were read; ids or idempotency keys (NDJSON) make a re-run safe"
+                showCounts()
                 chunk.removeAll(keepingCapacity: true)
                 if let refusal { throw refusal }
                 try Interruption.checkpoint()
             }
             try report.run(context, broker) {
+                // The counts stand on every way out, for the summary.
+                defer { showCounts() }
                 while let read = context.stdin.nextLine() {
                     lineNumber += 1
                     let line: [UInt8]
@@ -217,11 +231,9 @@ extension MQCtl {
                         report["skipped"] += 1
                         continue
                     }
-                    guard ndjson else {
-                        var request = template
-                        request.payload = line
-                        chunk.append(request)
-                        if chunk.count == 10_000 { try flush() }
+                    if let bulk {
+                        try report.call(size: bulk.unconfirmed) { try bulk.add(line) }
+                        if lineNumber % Broker.batchSize == 0 { showCounts() }
                         continue
                     }
                     do {
@@ -232,7 +244,11 @@ extension MQCtl {
                     }
                     if chunk.count == 10_000 { try flush() }
                 }
-                if !chunk.isEmpty { try flush() }
+                if let bulk {
+                    try report.call(size: bulk.unconfirmed) { try bulk.finish() }
+                } else if !chunk.isEmpty {
+                    try flush()
+                }
                 try Interruption.checkpoint()
             }
             existing.report(to: context, queue: queue.rawValue, verb: "enqueued")

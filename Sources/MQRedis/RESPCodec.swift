@@ -1,34 +1,29 @@
 import CHiredis
 import Glibc
 
-/// Encodes commands as RESP with hiredis's `redisFormatCommandArgv`: every
-/// argument goes as a length-prefixed bulk string, never through a format
-/// string.
+/// Encodes commands as RESP arrays of bulk strings: every argument goes
+/// length-prefixed, never through a format string, so any bytes are safe.
+/// Written straight into the send buffer: hiredis's `redisFormatCommandArgv`
+/// formats each length with sprintf and copies the command once more.
 enum RESPEncoder {
     static func append(_ command: RedisCommand, to buffer: inout [UInt8]) {
-        let count = command.ends.count
-        withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: count) { pointers in
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { lengths in
-                // A stand-in byte gives a valid base address when every
-                // argument is empty; lengths keep it from being read.
-                (command.bytes.isEmpty ? [0] : command.bytes).withUnsafeBufferPointer { base in
-                    let start = UnsafeRawPointer(base.baseAddress!).assumingMemoryBound(to: CChar.self)
-                    var offset = 0
-                    for (index, end) in command.ends.enumerated() {
-                        pointers[index] = start + offset
-                        lengths[index] = end - offset
-                        offset = end
-                    }
-                    var target: UnsafeMutablePointer<CChar>?
-                    let length = redisFormatCommandArgv(&target, Int32(count), pointers.baseAddress, lengths.baseAddress)
-                    guard length >= 0, let target else { fatalError("redisFormatCommandArgv: out of memory") }
-                    defer { redisFreeCommand(target) }
-                    UnsafeRawBufferPointer(start: target, count: Int(length)).withMemoryRebound(to: UInt8.self) {
-                        buffer.append(contentsOf: $0)
-                    }
-                }
-            }
+        header(UInt8(ascii: "*"), command.ends.count, to: &buffer)
+        var offset = 0
+        for end in command.ends {
+            header(UInt8(ascii: "$"), end - offset, to: &buffer)
+            buffer.append(contentsOf: command.bytes[offset..<end])
+            buffer.append(UInt8(ascii: "\r"))
+            buffer.append(UInt8(ascii: "\n"))
+            offset = end
         }
+    }
+
+    /// `*N\r\n` or `$N\r\n`.
+    private static func header(_ kind: UInt8, _ count: Int, to buffer: inout [UInt8]) {
+        buffer.append(kind)
+        count.appendRedisBytes(to: &buffer)
+        buffer.append(UInt8(ascii: "\r"))
+        buffer.append(UInt8(ascii: "\n"))
     }
 }
 

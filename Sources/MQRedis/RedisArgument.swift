@@ -56,6 +56,14 @@ public struct RedisCommand: Sendable, Equatable {
         self.init(arguments)
     }
 
+    /// Appends one argument. Commands built argument by argument (a script
+    /// call of thousands) avoid an array of existentials and its
+    /// reference counting.
+    public mutating func append(_ argument: some RedisArgument) {
+        argument.appendRedisBytes(to: &bytes)
+        ends.append(bytes.count)
+    }
+
     /// The arguments, each as bytes.
     public var arguments: [[UInt8]] {
         ends.indices.map { Array(argument($0)) }

@@ -19,6 +19,10 @@ public final class RedisConnection {
     /// routed by slot to the masters.
     private var cluster: ClusterRouter?
     private let discoverCluster: Bool
+    /// Commands `submit` wrote whose replies `nextReply` has not read yet,
+    /// oldest first; on a cluster, the replies themselves.
+    private var owed: [RedisCommand] = []
+    private var owedReplies: [RedisReply] = []
 
     /// Connects, authenticates, selects the database and names the client;
     /// finds out whether the server is a cluster node.
@@ -36,6 +40,8 @@ public final class RedisConnection {
     public var isCluster: Bool { cluster != nil }
 
     public func close() {
+        owed = []
+        owedReplies = []
         cluster?.close()
         cluster = nil
         transport?.close()
@@ -155,12 +161,64 @@ public final class RedisConnection {
         return try exchange(commands)
     }
 
+    /// Writes `command` without waiting for its reply, which `nextReply`
+    /// reads later: a caller keeps a few calls in flight so that it builds
+    /// the next while Redis runs this one. On a cluster the command is
+    /// run at once and its reply kept.
+    public func submit(_ command: RedisCommand) throws {
+        if let cluster {
+            owedReplies += try cluster.pipeline([command])
+            return
+        }
+        guard let transport else {
+            throw RedisClientError.connectionClosed(endpoint: configuration.endpoint.description)
+        }
+        do {
+            writeBuffer.removeAll(keepingCapacity: true)
+            RESPEncoder.append(command, to: &writeBuffer)
+            try writeBuffer.withUnsafeBytes { try transport.write($0) }
+            roundTrips += 1
+            owed.append(command)
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    /// How many submitted commands have a reply still to be read.
+    public var repliesOwed: Int { owed.count + owedReplies.count }
+
+    /// The reply to the oldest submitted command not yet answered; an
+    /// error reply is returned as `.error`, not thrown.
+    public func nextReply() throws -> RedisReply {
+        if !owedReplies.isEmpty { return owedReplies.removeFirst() }
+        guard let transport, let command = owed.first else {
+            throw RedisClientError.connectionClosed(endpoint: configuration.endpoint.description)
+        }
+        do {
+            while true {
+                if let reply = try reader.next() {
+                    owed.removeFirst()
+                    try checkNotDemoted([reply])
+                    return reply.namingKeys(of: command)
+                }
+                let count = try readBuffer.withUnsafeMutableBytes { try transport.read(into: $0) }
+                try readBuffer.withUnsafeBytes { try reader.feed(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+            }
+        } catch {
+            close()
+            throw error
+        }
+    }
+
     /// The commands over this connection's own socket, with `timeout` for
     /// each read when given.
     func exchange(_ commands: [RedisCommand], timeout: Double? = nil) throws -> [RedisReply] {
         guard let transport else {
             throw RedisClientError.connectionClosed(endpoint: configuration.endpoint.description)
         }
+        // A reply read here would be taken for another command's.
+        precondition(owed.isEmpty, "a command was sent while submitted ones still owe replies")
         let usual = transport.timeout
         if let timeout { transport.timeout = timeout }
         defer { transport.timeout = usual }

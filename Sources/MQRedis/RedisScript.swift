@@ -12,6 +12,14 @@ public struct RedisScript: Sendable {
     func evalsha(keys: [any RedisArgument], arguments: [any RedisArgument]) -> RedisCommand {
         RedisCommand(["EVALSHA", sha1, keys.count] + keys + arguments)
     }
+
+    /// The start of an EVAL call of `keyCount` keys: append the keys, then
+    /// the arguments. It carries the source, so it cannot meet NOSCRIPT:
+    /// for calls kept in flight (`submit`), where a retry would reorder
+    /// them. Redis caches the compiled script by its SHA1.
+    public func evalCall(keyCount: Int) -> RedisCommand {
+        RedisCommand("EVAL", source, keyCount)
+    }
 }
 
 extension RedisConnection {

@@ -315,11 +315,12 @@ final class PromptAndProgressTests: CommandTestCase {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let lines = folder.appendingPathComponent("lines").path
-        try ((0..<30_000).map { "message \($0)" }.joined(separator: "\n") + "\n").write(toFile: lines, atomically: true, encoding: .utf8)
+        // Enough lines to take longer than one redraw (200 ms).
+        try ((0..<300_000).map { "message \($0)" }.joined(separator: "\n") + "\n").write(toFile: lines, atomically: true, encoding: .utf8)
         let enqueued = try onTerminal(["enqueue", "orders", "--stdin", "--json"], environment: environment, stdoutToFile: true, stdinFile: lines)
         XCTAssertEqual(enqueued.code, 0, enqueued.text)
-        XCTAssertTrue(matches(enqueued.text, #"\x{1B}\[Kenqueued 10,000  3[0-9]% of input"#), enqueued.text)
-        XCTAssertTrue(enqueued.stdout?.contains(#""enqueued":30000"#) == true, enqueued.stdout ?? "")
+        XCTAssertTrue(matches(enqueued.text, #"\x{1B}\[Kenqueued [1-9][0-9,]*  [1-9][0-9]?% of input"#), enqueued.text)
+        XCTAssertTrue(enqueued.stdout?.contains(#""enqueued":300000"#) == true, enqueued.stdout ?? "")
 
         _ = try seedDead(connect(), queue: "source", count: 1_200)
         let export = folder.appendingPathComponent("dead.jsonl").path

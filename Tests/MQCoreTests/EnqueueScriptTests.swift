@@ -107,6 +107,56 @@ final class EnqueueScriptTests: CoreTestCase {
         XCTAssertEqual(try list(broker.keys.queue(orders).ready(.normal)), ["taken"] + readyIds)
     }
 
+    func testBulkEnqueuerWritesWhatOneByOneWouldInOrder() throws {
+        let template = EnqueueRequest(payload: [], headers: ["src": "import"], priority: .urgent, maxAttempts: 3)
+        let bulk = try BulkEnqueuer(broker, queue: orders, template: template)
+        // Three full calls (two in flight while the third is built) and a tail.
+        let payloads = (0..<1_634).map { Array("m\($0)".utf8) }
+        for payload in payloads { try bulk.add(payload) }
+        try bulk.finish()
+        XCTAssertEqual([bulk.written, bulk.rejected, bulk.notWritten, bulk.unconfirmed], [1_634, 0, 0, 0])
+        let ids = try list(broker.keys.queue(orders).ready(.urgent))
+        XCTAssertEqual(ids.count, 1_634)
+        XCTAssertEqual(ids, ids.sorted(), "ids are ULIDs in add order")
+        for (index, id) in [(0, ids[0]), (1_633, ids[1_633])] {
+            let envelope = try broker.message(orders, id: id).envelope
+            XCTAssertEqual(envelope, Envelope(id: id, payload: payloads[index], headers: ["src": "import"], priority: .urgent,
+                                              attempts: 0, maxAttempts: 3, enqueuedAt: envelope.enqueuedAt,
+                                              runAt: envelope.enqueuedAt, state: .ready))
+        }
+        XCTAssertEqual(try redis.send("GET", broker.keys.queue(orders).counter(.enqueued)).int(), 1_634)
+        XCTAssertEqual(try redis.send("SMEMBERS", "mq:queues"), .array([.bulk(Array("orders".utf8))]))
+    }
+
+    func testBulkEnqueuerDelaysWithTheTemplateAndRefusesTheTailAtMaxLength() throws {
+        try broker.createQueue(orders, QueueConfigChange(maxLength: 700))
+        _ = try broker.enqueue(EnqueueRequest(payload: [0], runAt: start + 1000, id: "first"), to: orders)
+        let bulk = try BulkEnqueuer(broker, queue: orders, template: EnqueueRequest(payload: [], runAt: start + 60_000))
+        for index in 0..<1_000 { try bulk.add(Array("d\(index)".utf8)) }
+        try bulk.finish()
+        XCTAssertEqual([bulk.written, bulk.rejected, bulk.notWritten], [699, 301, 0])
+        let delayed = try zset(broker.keys.queue(orders).delayed)
+        XCTAssertEqual(delayed.count, 700)
+        XCTAssertEqual(Set(delayed.values), [start + 1000, start + 60_000])
+        XCTAssertEqual(try field(orders, delayed.keys.max()!, "state"), "delayed")
+        XCTAssertEqual(try redis.send("GET", broker.keys.queue(orders).counter(.rejected)).int(), 301)
+        XCTAssertEqual(try redis.send("LLEN", broker.keys.queue(orders).wake).int(), 0, "nothing ready, no wake-up")
+    }
+
+    func testBulkEnqueuerRefusedCallsWriteNothingAndAreCounted() throws {
+        try redis.send("SET", broker.keys.queue(orders).ready(.normal), "not a list")
+        let bulk = try BulkEnqueuer(broker, queue: orders, template: EnqueueRequest(payload: []))
+        XCTAssertThrowsError(try {
+            for index in 0..<1_200 { try bulk.add(Array("x\(index)".utf8)) }
+            try bulk.finish()
+        }()) { error in
+            XCTAssertEqual((error as? RedisServerError).flatMap(broker.explain),
+                           .wrongKeyType(key: broker.keys.queue(orders).ready(.normal), expected: "list", actual: "string"))
+        }
+        XCTAssertEqual([bulk.written, bulk.notWritten, bulk.unconfirmed], [0, 1_200, 0])
+        XCTAssertEqual(try keyCount(), 2, "the string and mq:queues, no envelope")
+    }
+
     func testGeneratedIdsSortByTime() throws {
         let early = MessageID.generate(nowMilliseconds: start)
         let late = MessageID.generate(nowMilliseconds: start + 1)

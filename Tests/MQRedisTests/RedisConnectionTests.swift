@@ -43,6 +43,23 @@ final class RedisConnectionTests: RedisTestCase {
         XCTAssertEqual(replies[2], .integer(2))
     }
 
+    func testSubmittedCommandsAnswerInOrderWhileMoreAreWritten() throws {
+        let redis = try connect()
+        try redis.send("SET", "s", "text")
+        var push = RedisCommand("RPUSH", "l")
+        for value in 0..<3 { push.append(value) }
+        try redis.submit(push)
+        try redis.submit(RedisCommand("LPUSH", "s", "x"))
+        XCTAssertEqual(redis.repliesOwed, 2)
+        XCTAssertEqual(try redis.nextReply(), .integer(3))
+        try redis.submit(RedisCommand("LRANGE", "l", 0, -1))
+        guard case .error(let error) = try redis.nextReply() else { return XCTFail("expected the wrong-type error") }
+        XCTAssertEqual(error.keys, ["s"], "an error reply still names its command's key")
+        XCTAssertEqual(try redis.nextReply().array().map { try $0.string() }, ["0", "1", "2"])
+        XCTAssertEqual(redis.repliesOwed, 0)
+        XCTAssertEqual(try redis.send("LLEN", "l"), .integer(3), "synchronous calls work again once nothing is owed")
+    }
+
     func testWrongTypeInAScriptNamesTheScriptsKeys() throws {
         let redis = try connect()
         try redis.send("SET", "s", "text")

@@ -49,11 +49,12 @@ final class BulkReport {
 
     /// Runs one call of `size` items: if the link breaks before its reply,
     /// those items are reported as unconfirmed rather than as done or not.
-    func call<T>(size: Int, _ body: () throws -> T) throws -> T {
+    /// `size` is read then, so a streaming caller gives what it has in flight.
+    func call<T>(size: @autoclosure () -> Int, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as RedisClientError where error.isConnectionError {
-            unconfirmed += size
+            unconfirmed += size()
             throw error
         }
     }

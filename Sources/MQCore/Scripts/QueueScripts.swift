@@ -130,6 +130,67 @@ enum QueueScripts {
         return results
         """)
 
+    /// Enqueues payloads that share every option (`enqueue --stdin`): the
+    /// options cross the wire once per call, and each message is its id
+    /// and payload. The ids are fresh ULIDs the caller generated, so no
+    /// message key is checked for being taken; messages past max_length
+    /// are the batch's tail, refused and counted as rejected.
+    ///
+    /// KEYS[1..10] -> as for `enqueue`
+    /// then KEYS[10+i] -> P:{Q}:msg:ID of message i
+    /// ARGV[1] -> now (ms)
+    /// ARGV[2] -> minute-bucket TTL (s)
+    /// ARGV[3] -> priority
+    /// ARGV[4] -> run-at (ms)
+    /// ARGV[5] -> headers JSON
+    /// ARGV[6] -> max attempts ("" for the queue's)
+    /// then for message i: ARGV[5+2i] -> its id, ARGV[6+2i] -> its payload
+    ///
+    /// Returns: {written, rejected}. A key of the wrong type or a corrupt
+    ///   setting raises an error before anything is written.
+    static let enqueuePayloads = RedisScript("""
+        \(checks)
+        expect_all(1, 3, 'list') expect(KEYS[4], 'zset') expect(KEYS[5], 'hash')
+        expect_all(6, 7, 'string') expect(KEYS[8], 'list') expect_all(9, 10, 'string')
+        local now, run_at = tonumber(ARGV[1]), tonumber(ARGV[4])
+        local tier = ({express = KEYS[1], urgent = KEYS[2], normal = KEYS[3]})[ARGV[3]]
+        if not tier then error({err = 'BADPRIORITY ' .. ARGV[3]}) end
+        local maxlen = setting(KEYS[5], 'max_length', 0)
+        local attempts = ARGV[6]
+        if attempts == '' then attempts = tostring(setting(KEYS[5], 'max_attempts', 25)) end
+        local count = (#ARGV - 6) / 2
+        local written = count
+        if maxlen > 0 then
+          local size = redis.call('LLEN', KEYS[1]) + redis.call('LLEN', KEYS[2]) + redis.call('LLEN', KEYS[3])
+            + redis.call('ZCARD', KEYS[4])
+          written = math.max(0, math.min(count, maxlen - size))
+        end
+        local state = 'ready'
+        if run_at > now then state = 'delayed' end
+        local members = {}
+        for i = 1, written do
+          local id = ARGV[5 + 2 * i]
+          redis.call('HSET', KEYS[10 + i], 'payload', ARGV[6 + 2 * i], 'headers', ARGV[5], 'priority', ARGV[3],
+            'attempts', '0', 'max_attempts', attempts, 'enqueued_at', ARGV[1], 'run_at', ARGV[4], 'state', state)
+          if state == 'delayed' then
+            members[#members + 1] = ARGV[4]
+          end
+          members[#members + 1] = id
+        end
+        if written > 0 then
+          if state == 'delayed' then
+            redis.call('ZADD', KEYS[4], unpack(members))
+          else
+            redis.call('RPUSH', tier, unpack(members))
+            \(wake("KEYS[8]"))
+          end
+        end
+        local rejected = count - written
+        \(count("written", total: "KEYS[6]", minute: "KEYS[7]", ttl: "ARGV[2]"))
+        \(count("rejected", total: "KEYS[9]", minute: "KEYS[10]", ttl: "ARGV[2]"))
+        return {written, rejected}
+        """)
+
     /// Moves ids from a delayed or retry set to their ready tier, each only
     /// if it is still in the set and due: two promoters racing over the
     /// same ids move each once. An id whose envelope is missing or not a
