@@ -8,6 +8,7 @@ import MQRedis
 extension MQCtl {
     struct Check: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "check",
             abstract: "Check queues, or a stream's consumer groups, against thresholds, for Nagios-style monitoring.",
             discussion: """
                 Prints one status line with perfdata and exits 0 OK, 1 WARNING, 2 CRITICAL or \

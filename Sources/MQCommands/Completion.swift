@@ -3,6 +3,7 @@ import ArgumentParser
 extension MQCtl {
     struct Completion: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "completion",
             abstract: "Print the shell completion script for bash, zsh or fish.",
             discussion: """
                 Queue names complete from the server named by the URL options or $MQCTL_URL.

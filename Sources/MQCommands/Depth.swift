@@ -8,6 +8,7 @@ import MQRedis
 extension MQCtl {
     struct Depth: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "depth",
             abstract: "Length of any list, sorted set, set, stream or hash matching patterns, with totals; or with --ttl, how they expire.",
             discussion: """
                 For queues in layouts that are not mqctl's. Each pattern is SCANned; TYPE and the \

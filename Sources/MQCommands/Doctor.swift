@@ -5,6 +5,7 @@ import MQFormat
 extension MQCtl {
     struct Doctor: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "doctor",
             abstract: "Check the server for settings that weaken mqctl's guarantees.",
             discussion: """
                 Reports eviction policy, AOF, version, role, replicas and cluster mode, each OK, \

@@ -8,6 +8,7 @@ import MQRedis
 extension MQCtl {
     struct Enqueue: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "enqueue",
             abstract: "Add messages to a queue: now, later, by priority, idempotently. (Changes data.)",
             discussion: """
                 The payload is the PAYLOAD argument, the bytes of -f FILE, or with --stdin one \

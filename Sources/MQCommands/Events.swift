@@ -7,6 +7,7 @@ import MQParsing
 extension MQCtl {
     struct Events: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "events",
             abstract: "Print pub/sub messages live: the queues' lifecycle events, or any channel as it is.",
             discussion: """
                 With QUEUE...: mqctl's own events from mq:{Q}:events, published by workers and \

@@ -5,6 +5,7 @@ import MQFormat
 extension MQCtl {
     struct Migrate: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "migrate",
             abstract: "Move a layout queue's messages into one of mqctl's own queues. (Changes data.)",
             discussion: """
                 Each member becomes an envelope that keeps its enqueued-at, attempts and last \

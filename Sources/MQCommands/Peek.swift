@@ -5,6 +5,7 @@ import MQFormat
 extension MQCtl {
     struct Peek: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "peek",
             abstract: "Show the head of a queue's ready tiers in fetch order, without taking anything.",
             discussion: "Example: mqctl peek orders --count 5")
 

@@ -5,6 +5,7 @@ import MQFormat
 extension MQCtl {
     struct Ping: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "ping",
             abstract: "Check that Redis answers: version, mode, role, db and round-trip latency.",
             discussion: """
                 Sends COUNT PINGs one after another and reports the fastest, mean and slowest \

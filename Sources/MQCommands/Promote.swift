@@ -5,6 +5,7 @@ import MQFormat
 extension MQCtl {
     struct Promote: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "promote",
             abstract: "Move due delayed and retry messages to their ready tier: one pass, for cron. (Changes data.)",
             discussion: """
                 Loops bounded batches of 500 until nothing is due. Safe to run beside workers \

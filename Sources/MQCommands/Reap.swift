@@ -5,6 +5,7 @@ import MQFormat
 extension MQCtl {
     struct Reap: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "reap",
             abstract: "Return expired leases to retry (or dead) and apply the dead-letter caps: one pass, for cron. (Changes data.)",
             discussion: """
                 Every running worker reaps its own queues; this is for queues no worker runs. \

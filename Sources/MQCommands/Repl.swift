@@ -9,6 +9,7 @@ import MQRedis
 extension MQCtl {
     struct Repl: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "repl",
             abstract: "Interactive shell: the same commands over one connection, with history and completion.",
             discussion: """
                 Also what `mqctl` with no arguments opens at a terminal. Lines are split like a \

@@ -4,6 +4,7 @@ import MQCore
 extension MQCtl {
     struct Show: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Show one message in any state: envelope, state, payload.",
             discussion: """
                 A payload that is not UTF-8 is shown in base64, with payload_encoding: base64.

@@ -8,6 +8,7 @@ import MQRedis
 extension MQCtl {
     struct Stats: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "stats",
             abstract: "Show depth per state and tier, latency, rates and usage of queues.",
             discussion: """
                 All queues when none are named; a queue named that does not exist is an error \

@@ -7,6 +7,7 @@ import MQParsing
 extension MQCtl {
     struct Work: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "work",
             abstract: "Run a consumer: a handler command per message, with leases, retries and dead letters. (Changes data.)",
             discussion: """
                 Exec mode runs COMMAND once per message with the payload on stdin and MQ_QUEUE, \

@@ -6,6 +6,7 @@ import MQFormat
 extension MQCtl {
     struct Workers: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "workers",
             abstract: "List running workers from their heartbeats; stale ones are marked.",
             discussion: "Example: mqctl workers -o json")
 

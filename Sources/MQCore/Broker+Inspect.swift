@@ -117,20 +117,22 @@ extension Broker {
         let minute = now / 60_000 - 1
 
         var commands: [RedisCommand] = []
+        commands.reserveCapacity(queues.count * 19)
         for queue in queues {
+            // Each key built once: a thousand queues make 19,000 commands.
             let k = keys.queue(queue)
-            commands += k.readyTiers.map { RedisCommand("LLEN", $0) }
-            commands += [k.delayed, k.retry, k.inflight, k.dead].map { RedisCommand("ZCARD", $0) }
-            commands += [k.delayed, k.retry, k.inflight].map { RedisCommand("ZCOUNT", $0, "-inf", Int(now)) }
-            commands += [k.delayed, k.retry, k.dead].map { RedisCommand("ZRANGE", $0, 0, 0, "WITHSCORES") }
-            commands += k.readyTiers.map { RedisCommand("LINDEX", $0, 0) }
-            commands += [
-                // One MGET: the counters share the queue's hash tag.
-                RedisCommand("MGET", k.counter(.enqueued), k.counter(.deadTrimmed), k.counter(.processed), k.counter(.failed),
-                             k.counter(.processed, minute: minute), k.counter(.failed, minute: minute),
-                             k.counter(.rejected), k.counter(.rejected, minute: minute)),
-                RedisCommand("HGETALL", k.config),
-            ]
+            let tiers = k.readyTiers
+            let (delayed, retry, inflight, dead) = (k.delayed, k.retry, k.inflight, k.dead)
+            for tier in tiers { commands.append(RedisCommand("LLEN", tier)) }
+            for key in [delayed, retry, inflight, dead] { commands.append(RedisCommand("ZCARD", key)) }
+            for key in [delayed, retry, inflight] { commands.append(RedisCommand("ZCOUNT", key, "-inf", now)) }
+            for key in [delayed, retry, dead] { commands.append(RedisCommand("ZRANGE", key, 0, 0, "WITHSCORES")) }
+            for tier in tiers { commands.append(RedisCommand("LINDEX", tier, 0)) }
+            // One MGET: the counters share the queue's hash tag.
+            commands.append(RedisCommand("MGET", k.counter(.enqueued), k.counter(.deadTrimmed), k.counter(.processed), k.counter(.failed),
+                                         k.counter(.processed, minute: minute), k.counter(.failed, minute: minute),
+                                         k.counter(.rejected), k.counter(.rejected, minute: minute)))
+            commands.append(RedisCommand("HGETALL", k.config))
         }
         let perQueue = commands.count / queues.count
         let replies = try connection.pipeline(commands)
@@ -138,7 +140,7 @@ extension Broker {
         var readings: [Result<QueueStats, any Error>] = []
         var heads: [(queue: Int, key: String)] = []
         for (index, queue) in queues.enumerated() {
-            let part = Array(replies[(index * perQueue)..<((index + 1) * perQueue)])
+            let part = replies[(index * perQueue)..<((index + 1) * perQueue)]
             do {
                 let (stats, ids) = try readStats(queue, part, now: now)
                 heads += ids.map { (index, keys.queue(queue).message($0)) }
@@ -170,7 +172,7 @@ extension Broker {
 
     /// One queue's part of the stats pipeline, in the order it was sent;
     /// also the ids at the heads of its ready tiers.
-    private func readStats(_ queue: QueueName, _ replies: [RedisReply], now: Int64) throws -> (QueueStats, [String]) {
+    private func readStats(_ queue: QueueName, _ replies: ArraySlice<RedisReply>, now: Int64) throws -> (QueueStats, [String]) {
         let k = keys.queue(queue)
         var reply = replies.makeIterator()
         func next() throws -> RedisReply {
@@ -178,9 +180,9 @@ extension Broker {
                 throw explain(error) ?? error
             }
         }
-        func count(_ key: String, _ type: String) throws -> Int64 {
+        func count(_ key: @autoclosure () -> String, _ type: String) throws -> Int64 {
             do { return try reply.next()!.throwingError().int() } catch let error as RedisServerError where error.kind == .wrongType {
-                throw explain(error) ?? MQError.wrongKeyType(key: key, expected: type, actual: "value of another type")
+                throw explain(error) ?? MQError.wrongKeyType(key: key(), expected: type, actual: "value of another type")
             }
         }
         func first(_ reply: RedisReply) throws -> Int64? {

@@ -29,11 +29,18 @@ final class JSONRenderer: Renderer {
     }
 
     func row(_ record: Record) {
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
         if lines {
-            sink.write(prefix + Self.encode(.object(record)) + "\n")
+            out.append(contentsOf: prefix.utf8)
+            Self.write(.object(record), into: &out)
+            out.append(UInt8(ascii: "\n"))
         } else {
-            sink.write((rowsWritten == 0 ? "" : ",") + (wholeLists ? "" : "\n") + Self.encode(.object(record)))
+            if rowsWritten > 0 { out.append(UInt8(ascii: ",")) }
+            if !wholeLists { out.append(UInt8(ascii: "\n")) }
+            Self.write(.object(record), into: &out)
         }
+        sink.write(out)
         rowsWritten += 1
     }
 
@@ -47,38 +54,38 @@ final class JSONRenderer: Renderer {
     }
 
     static func encode(_ value: FieldValue) -> String {
-        var out = ""
+        var out: [UInt8] = []
         write(value, into: &out)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
-    /// Appends `value` as JSON: one growing string, no intermediate pieces
-    /// (a stats row of 1,000 queues is rendered a thousand times).
-    static func write(_ value: FieldValue, into out: inout String) {
+    /// Appends `value` as JSON bytes: one growing buffer, no intermediate
+    /// strings (a stats row of 1,000 queues is rendered a thousand times).
+    static func write(_ value: FieldValue, into out: inout [UInt8]) {
         switch value {
-        case .string(let text): out += JSONText.quote(text)
-        case .int(let number): out += String(number)
-        case .double(let number): out += number.isFinite ? String(number) : "null"
-        case .seconds(let seconds): out += seconds.isFinite ? microseconds(seconds) : "null"
-        case .bool(let flag): out += flag ? "true" : "false"
-        case .time(let ms): out += JSONText.quote(TimeText.rfc3339(ms))
-        case .null: out += "null"
+        case .string(let text): JSONText.appendQuoted(text, to: &out)
+        case .int(let number): out.append(contentsOf: String(number).utf8)
+        case .double(let number): out.append(contentsOf: (number.isFinite ? String(number) : "null").utf8)
+        case .seconds(let seconds): out.append(contentsOf: (seconds.isFinite ? microseconds(seconds) : "null").utf8)
+        case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
+        case .time(let ms): JSONText.appendQuoted(TimeText.rfc3339(ms), to: &out)
+        case .null: out.append(contentsOf: "null".utf8)
         case .list(let items):
-            out += "["
+            out.append(UInt8(ascii: "["))
             for (index, item) in items.enumerated() {
-                if index > 0 { out += "," }
+                if index > 0 { out.append(UInt8(ascii: ",")) }
                 write(item, into: &out)
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .object(let record):
-            out += "{"
+            out.append(UInt8(ascii: "{"))
             for (index, field) in record.fields.enumerated() {
-                if index > 0 { out += "," }
-                out += JSONText.quote(field.name)
-                out += ":"
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                JSONText.appendQuoted(field.name, to: &out)
+                out.append(UInt8(ascii: ":"))
                 write(field.value, into: &out)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
     }
 

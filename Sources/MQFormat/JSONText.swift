@@ -26,6 +26,20 @@ public enum JSONText {
         return out + "\""
     }
 
+    /// Appends `text` quoted: most text needs no escaping and is copied whole.
+    public static func appendQuoted(_ text: String, to out: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { bytes in
+            if !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+                out.append(UInt8(ascii: "\""))
+                out.append(contentsOf: bytes)
+                out.append(UInt8(ascii: "\""))
+            } else {
+                out.append(contentsOf: quote(String(decoding: bytes, as: UTF8.self)).utf8)
+            }
+        }
+    }
+
     /// A JSON object of strings, keys sorted by their bytes.
     public static func object(_ pairs: [String: String]) -> String {
         "{" + pairs.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }

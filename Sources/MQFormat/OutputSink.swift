@@ -46,6 +46,17 @@ public final class OutputSink {
         }
     }
 
+    /// Writes UTF-8 bytes as they are (renderers that build bytes).
+    public func write(_ bytes: [UInt8]) {
+        switch target {
+        case .memory:
+            captured.append(contentsOf: bytes)
+        case .descriptor:
+            buffer.append(contentsOf: bytes)
+            if buffer.count >= 64 * 1024 { flush() }
+        }
+    }
+
     /// Flushes once a good amount is buffered: for streams of rows, so
     /// output flows and memory stays flat.
     public func flushIfLarge() {

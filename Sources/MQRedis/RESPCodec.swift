@@ -3,27 +3,15 @@ import Glibc
 
 /// Encodes commands as RESP arrays of bulk strings: every argument goes
 /// length-prefixed, never through a format string, so any bytes are safe.
-/// Written straight into the send buffer: hiredis's `redisFormatCommandArgv`
-/// formats each length with sprintf and copies the command once more.
+/// A command keeps its arguments as RESP already; only the array header
+/// is added.
 enum RESPEncoder {
     static func append(_ command: RedisCommand, to buffer: inout [UInt8]) {
-        header(UInt8(ascii: "*"), command.ends.count, to: &buffer)
-        var offset = 0
-        for end in command.ends {
-            header(UInt8(ascii: "$"), end - offset, to: &buffer)
-            buffer.append(contentsOf: command.bytes[offset..<end])
-            buffer.append(UInt8(ascii: "\r"))
-            buffer.append(UInt8(ascii: "\n"))
-            offset = end
-        }
-    }
-
-    /// `*N\r\n` or `$N\r\n`.
-    private static func header(_ kind: UInt8, _ count: Int, to buffer: inout [UInt8]) {
-        buffer.append(kind)
-        count.appendRedisBytes(to: &buffer)
+        buffer.append(UInt8(ascii: "*"))
+        RESPText.appendDecimal(UInt64(command.count), to: &buffer)
         buffer.append(UInt8(ascii: "\r"))
         buffer.append(UInt8(ascii: "\n"))
+        buffer.append(contentsOf: command.encoded)
     }
 }
 

@@ -43,6 +43,28 @@ final class RedisConnectionTests: RedisTestCase {
         XCTAssertEqual(replies[2], .integer(2))
     }
 
+    /// Commands are built as RESP directly: each length must match its bytes.
+    func testArgumentsOfEveryShapeArriveByteForByte() throws {
+        let redis = try connect()
+        let big = [UInt8]((0..<70_000).map { UInt8($0 % 256) })
+        let cases: [(any RedisArgument, [UInt8])] = [
+            ("", []), ("é✓", Array("é✓".utf8)), (Substring("a substring").dropFirst(2), Array("substring".utf8)),
+            (Int64.min, Array("-9223372036854775808".utf8)), (Int.max, Array("9223372036854775807".utf8)),
+            (-1, Array("-1".utf8)), (0, Array("0".utf8)), (10, Array("10".utf8)), (big, big),
+        ]
+        for (argument, expected) in cases {
+            try redis.send(RedisCommand(["SET", "k", argument]))
+            XCTAssertEqual(try redis.send("GET", "k").bytes(), expected, "\(argument)")
+        }
+        var built = RedisCommand("HSET", "h")
+        built.append("f")
+        built.append(big)
+        XCTAssertEqual(built.name, "HSET")
+        XCTAssertEqual(built.arguments, [Array("HSET".utf8), Array("h".utf8), Array("f".utf8), big])
+        try redis.send(built)
+        XCTAssertEqual(try redis.send("HGET", "h", "f").bytes(), big)
+    }
+
     func testSubmittedCommandsAnswerInOrderWhileMoreAreWritten() throws {
         let redis = try connect()
         try redis.send("SET", "s", "text")

@@ -3,6 +3,7 @@ import ArgumentParser
 extension MQCtl {
     struct Context: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "context",
             abstract: "Name connection settings once and use them by name: add, use, list, show, rm.",
             discussion: """
                 A context keeps a URL, user, TLS files, prefix and layout under a name in the \\

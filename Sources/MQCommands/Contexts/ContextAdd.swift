@@ -4,6 +4,7 @@ import MQParsing
 extension MQCtl.Context {
     struct Add: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Save the connection options given here under a name. (Changes the config file.)",
             discussion: """
                 Takes the global connection options as they are given to it (--url, --user, \\

@@ -4,6 +4,7 @@ import MQFormat
 extension MQCtl.Context {
     struct List: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List the contexts of the config file; the current one is marked.",
             discussion: "Example: mqctl context list")
 

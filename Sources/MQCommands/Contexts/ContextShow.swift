@@ -3,6 +3,7 @@ import ArgumentParser
 extension MQCtl.Context {
     struct Show: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Show a context's settings (the current one when no name is given).",
             discussion: "Example: mqctl context show prod --json")
 

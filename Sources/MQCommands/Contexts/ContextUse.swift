@@ -3,6 +3,7 @@ import ArgumentParser
 extension MQCtl.Context {
     struct Use: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "use",
             abstract: "Make a context the current one. (Changes the config file.)",
             discussion: "Example: mqctl context use prod")
 

@@ -5,6 +5,7 @@ import MQFormat
 extension MQCtl.DLQ {
     struct Export: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "export",
             abstract: "Write dead letters as JSON lines, newest first, for `dlq import`.",
             discussion: """
                 One object per line with the whole envelope: payload (base64 with \

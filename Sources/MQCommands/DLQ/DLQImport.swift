@@ -7,6 +7,7 @@ import MQParsing
 extension MQCtl.DLQ {
     struct Import: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "import",
             abstract: "Read dead letters exported by `dlq export` into a queue. (Changes data.)",
             discussion: """
                 --to dead (default) keeps them dead letters; --to ready makes them ready with \

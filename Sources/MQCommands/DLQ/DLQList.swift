@@ -5,6 +5,7 @@ import MQFormat
 extension MQCtl.DLQ {
     struct List: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List dead letters, newest first, paged with a cursor.",
             discussion: """
                 Tables show 100 by default; json, ndjson and csv list every match, streamed in \

@@ -5,6 +5,7 @@ import MQFormat
 extension MQCtl.DLQ {
     struct Purge: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "purge",
             abstract: "Delete dead letters and their envelopes. (Destroys data.)",
             discussion: """
                 Asks on a terminal, naming the count ("Delete 150 of 300 dead letters of \

@@ -5,6 +5,7 @@ import MQFormat
 extension MQCtl.DLQ {
     struct Replay: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "replay",
             abstract: "Move dead letters back to their ready tier, in bounded batches. (Changes data.)",
             discussion: """
                 Attempts reset unless --keep-attempts. Each batch is one script: a replay cut \

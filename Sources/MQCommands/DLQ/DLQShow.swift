@@ -4,6 +4,7 @@ import MQCore
 extension MQCtl.DLQ {
     struct Show: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Show one dead letter: its whole envelope and error.",
             discussion: "Example: mqctl dlq show orders 01JD3X0Q6T4Z8M2N5P7R9S1V3W --json")
 

@@ -4,6 +4,7 @@ import MQCore
 extension MQCtl.Delayed {
     struct Cancel: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "cancel",
             abstract: "Delete delayed messages before they run. (Destroys data.)",
             discussion: """
                 Asks on a terminal, naming the count ("Delete 3 delayed messages of 'orders'? \

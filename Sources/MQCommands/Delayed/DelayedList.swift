@@ -5,6 +5,7 @@ import MQFormat
 extension MQCtl.Delayed {
     struct List: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List delayed messages by run-at time, soonest first.",
             discussion: "Streams in pages of 1000, so any number of messages lists in constant memory.\n\nExample: mqctl delayed list orders -o ndjson")
 

@@ -5,6 +5,7 @@ import MQFormat
 extension MQCtl {
     struct Layouts: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "layouts",
             abstract: "List, show and check the queue layouts of the config file.",
             discussion: """
                 A layout says where another program's queues keep their messages (ready lists, \
@@ -20,6 +21,7 @@ extension MQCtl {
 extension MQCtl.Layouts {
     struct List: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List the layouts: native and those of the config file.",
             discussion: "Example: mqctl layouts list --config ./mqctl.toml")
 
@@ -43,6 +45,7 @@ extension MQCtl.Layouts {
 
     struct Show: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Show one layout in full: keys, score units, member form and fields.",
             discussion: "Example: mqctl layouts show openpenpal -o json")
 
@@ -60,6 +63,7 @@ extension MQCtl.Layouts {
 
     struct Check: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "check",
             abstract: "Check a layout against the server: each role's keys, their types, and whether members parse.",
             discussion: """
                 For every queue of the layout and every role: whether the key exists, holds the \

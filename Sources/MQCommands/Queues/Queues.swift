@@ -6,6 +6,7 @@ import MQParsing
 extension MQCtl {
     struct Queues: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "queues",
             abstract: "List, create, configure, pause, resume and delete queues.",
             discussion: "Example: mqctl queues create orders --max-length 100000",
             subcommands: [List.self, Create.self, Config.self, Pause.self, Resume.self, Delete.self])

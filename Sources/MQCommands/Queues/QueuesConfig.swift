@@ -5,6 +5,7 @@ import MQFormat
 extension MQCtl.Queues {
     struct Config: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "config",
             abstract: "Show a queue's settings, or change them. (Changes data when given settings.)",
             discussion: """
                 Without settings, shows them; a setting left out stays as it is.

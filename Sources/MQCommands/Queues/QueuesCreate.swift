@@ -5,6 +5,7 @@ import MQFormat
 extension MQCtl.Queues {
     struct Create: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "create",
             abstract: "Register a new queue and set its settings. (Changes data.)",
             discussion: """
                 A setting left out gets its default: no max_length, max_attempts 25, \

@@ -5,6 +5,7 @@ import MQFormat
 extension MQCtl.Queues {
     struct Delete: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "delete",
             abstract: "Delete a queue and every key it owns. (Destroys data.)",
             discussion: """
                 A queue that still holds messages is refused unless --force. Asks on a \

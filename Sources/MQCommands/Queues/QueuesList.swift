@@ -5,6 +5,7 @@ import MQFormat
 extension MQCtl.Queues {
     struct List: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List known queues with their size and settings.",
             discussion: "Example: mqctl queues list -o csv")
 

@@ -3,6 +3,7 @@ import ArgumentParser
 extension MQCtl.Queues {
     struct Pause: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "pause",
             abstract: "Stop workers fetching from a queue; enqueueing goes on. (Changes data.)",
             discussion: "Example: mqctl queues pause orders")
 

@@ -3,6 +3,7 @@ import ArgumentParser
 extension MQCtl.Queues {
     struct Resume: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "resume",
             abstract: "Let workers fetch from a paused queue again. (Changes data.)",
             discussion: "Example: mqctl queues resume orders")
 

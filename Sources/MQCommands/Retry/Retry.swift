@@ -4,6 +4,7 @@ import MQCore
 extension MQCtl {
     struct Retry: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "retry",
             abstract: "List messages waiting to be retried, run them now, or kill them.",
             discussion: "Example: mqctl retry list orders",
             subcommands: [List.self, RunNow.self, Kill.self])

@@ -4,6 +4,7 @@ import MQCore
 extension MQCtl.Retry {
     struct Kill: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "kill",
             abstract: "Move messages waiting for a retry to the dead letters now. (Changes data.)",
             discussion: "Their last error is kept; the dead-letter caps apply. --dry-run shows what would move (would_move) and changes nothing.\n\nExample: mqctl retry kill orders 01JD3X0Q6T4Z8M2N5P7R9S1V3W")
 

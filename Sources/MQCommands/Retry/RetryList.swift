@@ -5,6 +5,7 @@ import MQFormat
 extension MQCtl.Retry {
     struct List: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List messages waiting for a retry, soonest first, with their last error.",
             discussion: "Streams in pages, in constant memory.\n\nExample: mqctl retry list orders -o ndjson")
 

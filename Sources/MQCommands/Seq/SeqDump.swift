@@ -5,6 +5,7 @@ import MQFormat
 extension MQCtl.Seq {
     struct Dump: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "dump",
             abstract: "List counters with their values and TTLs, sorted by key.",
             discussion: """
                 SCAN, then GET and TTL pipelined a thousand at a time. A key that holds no integer \

@@ -5,6 +5,7 @@ import MQFormat
 extension MQCtl.Seq {
     struct Export: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "export",
             abstract: "Write counters as JSON lines {\"key\", \"value\", \"ttl\"} for `seq restore`.",
             discussion: "Example: mqctl seq export > counters.jsonl")
 

@@ -4,7 +4,7 @@ import MQFormat
 
 extension MQCtl.Seq {
     struct Get: MQCommand {
-        static let configuration = CommandConfiguration(abstract: "Read one counter.", discussion: "Example: mqctl seq get seq:conv-42")
+        static let configuration = CommandConfiguration(commandName: "get", abstract: "Read one counter.", discussion: "Example: mqctl seq get seq:conv-42")
 
         @OptionGroup(title: "Global options") var globals: GlobalOptions
         @Argument(help: "The counter's key.") var key: String

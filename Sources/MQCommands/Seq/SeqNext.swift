@@ -5,6 +5,7 @@ import MQFormat
 extension MQCtl.Seq {
     struct Next: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "next",
             abstract: "Hand out the next numbers of a counter (INCRBY). (Changes data.)",
             discussion: "Prints the first and last number handed out.\n\nExample: mqctl seq next seq:conv-42 --count 10")
 

@@ -6,6 +6,7 @@ import MQParsing
 extension MQCtl.Seq {
     struct Restore: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "restore",
             abstract: "Restore exported counters without ever lowering one: max(current, saved + margin). (Changes data.)",
             discussion: """
                 For after a failover or a migration, when INCR counters may have gone back. \

@@ -5,6 +5,7 @@ import MQFormat
 extension MQCtl.Seq {
     struct Set: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "set",
             abstract: "Set a counter; lowering it needs --allow-decrease and confirmation. (Changes data.)",
             discussion: """
                 A lower counter hands out numbers again that were already used, so going down \

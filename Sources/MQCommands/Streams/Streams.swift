@@ -5,6 +5,7 @@ import MQFormat
 extension MQCtl {
     struct Streams: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "streams",
             abstract: "Inspect and repair Redis Streams consumer groups.",
             discussion: """
                 Lag is the number of entries a group has not been handed yet. Redis reports \

@@ -6,6 +6,7 @@ import MQParsing
 extension MQCtl.Streams {
     struct Claim: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "claim",
             abstract: "Give entries idle too long to another consumer (XAUTOCLAIM). (Changes data.)",
             discussion: "Example: mqctl streams claim events:orders billing --to rescuer --idle 10m --dry-run")
 

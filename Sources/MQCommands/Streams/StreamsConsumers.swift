@@ -5,6 +5,7 @@ import MQFormat
 extension MQCtl.Streams {
     struct Consumers: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "consumers",
             abstract: "A group's consumers with their idle time and pending count.",
             discussion: "Example: mqctl streams consumers events:orders billing")
 

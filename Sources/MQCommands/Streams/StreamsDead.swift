@@ -5,6 +5,7 @@ import MQFormat
 extension MQCtl.Streams {
     struct Dead: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "dead",
             abstract: "Move entries delivered too often to a dead stream, acknowledging them here. (Changes data.)",
             discussion: """
                 Each entry goes in one script: XADD to the dead stream (with source_stream, \

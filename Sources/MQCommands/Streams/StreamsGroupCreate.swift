@@ -5,6 +5,7 @@ import MQFormat
 extension MQCtl.Streams.Group {
     struct Create: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "create",
             abstract: "Create a consumer group (XGROUP CREATE). (Changes data.)",
             discussion: """
                 --from says where the group starts: $ (the default) hands it only entries \

@@ -5,6 +5,7 @@ import MQFormat
 extension MQCtl.Streams {
     struct Groups: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "groups",
             abstract: "A stream's consumer groups: consumers, pending, lag, last delivered id, oldest pending idle time.",
             discussion: """
                 LAG is what the group has not been handed yet; ~N marks a lag mqctl counted \

@@ -8,6 +8,7 @@ import MQRedis
 extension MQCtl.Streams {
     struct List: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "Streams with their length, groups, pending, worst lag, first and last id and age.",
             discussion: """
                 PENDING adds up the groups' pending entries (delivered, not acknowledged); \

@@ -6,6 +6,7 @@ import MQParsing
 extension MQCtl.Streams {
     struct Pending: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "pending",
             abstract: "A group's pending entries, oldest first, with their delivery counts.",
             discussion: "Example: mqctl streams pending events:orders billing --idle 10m --limit 20")
 

@@ -6,6 +6,7 @@ import MQParsing
 extension MQCtl.Streams {
     struct Replay: MQCommand {
         static let configuration = CommandConfiguration(
+            commandName: "replay",
             abstract: "Move entries of a dead stream back to the streams they came from. (Changes data.)",
             discussion: """
                 Each entry goes back to the stream its source field names, or to --to. The \
