@@ -1,3 +1,4 @@
+import ArgumentParser
 @testable import MQCommands
 import Foundation
 import MQFormat
@@ -7,6 +8,21 @@ import XCTest
 /// Tab in the shell, from the commands' own model, against a real Redis:
 /// each argument kind gets its own names, and only what the command takes.
 final class ShellCompletionTests: CommandTestCase {
+    /// Each command names itself: a name ArgumentParser has to derive costs
+    /// a protocol-conformance scan at every start-up (about 1M instructions
+    /// per command, most of `--version`'s time).
+    func testEveryCommandNamesItself() {
+        var unnamed: [String] = []
+        func visit(_ command: any ParsableCommand.Type, path: String) {
+            if command.configuration.commandName == nil { unnamed.append(path) }
+            for child in command.configuration.subcommands {
+                visit(child, path: path + " " + (child.configuration.commandName ?? "\(child)"))
+            }
+        }
+        visit(MQCtl.self, path: "mqctl")
+        XCTAssertEqual(unnamed, [])
+    }
+
     private func session() throws -> ReplSession {
         let globals = try GlobalOptions.parse(["--url", server.url])
         let context = try CommandContext(globals: globals, environment: [:], stdin: .memory(""), stdout: .memory(), stderr: .memory())
