@@ -78,6 +78,16 @@ final class ConsumerScriptTests: CoreTestCase {
                      d.count(k, .processed, 1, at: start + 2_000)
                  }),
 
+            Case("ack of an id named twice in one call acks and counts it once",
+                 arrange: { [self] in try reapedAckedAndHeld() },
+                 act: { [self] in .reply(try ackScript(["h", "h"], token: "t1")) },
+                 outcome: .codes(1, 2),
+                 after: { [self] d in
+                     d.zrem(k.inflight, "h")
+                     d.remove(k.message("h"))
+                     d.count(k, .processed, 1, at: start + 2_000)
+                 }),
+
             Case("settle counts the late ack as lost and the retried ack as not",
                  arrange: { [self] in try reapedAckedAndHeld() },
                  act: { [self] in .lost(try broker.settle([(held["r"]!, .succeeded, nil), (held["x"]!, .succeeded, nil)])) },

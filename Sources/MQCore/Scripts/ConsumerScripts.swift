@@ -20,18 +20,21 @@ extension QueueScripts {
         \(checks)
         expect_all(1, 3, 'list') expect(KEYS[4], 'zset') expect(KEYS[5], 'hash') expect(KEYS[6], 'list')
         if setting(KEYS[5], 'paused', 0) == 1 then return {} end
-        local taken = {}
+        local taken, leases = {}, {}
         for tier = 1, 3 do
           local want = tonumber(ARGV[2]) - #taken
           if want <= 0 then break end
           local ids = redis.call('LPOP', KEYS[tier], want)
           if ids then
             for _, id in ipairs(ids) do
-              redis.call('ZADD', KEYS[4], ARGV[1], id)
               taken[#taken + 1] = id
+              leases[#leases + 1] = ARGV[1]
+              leases[#leases + 1] = id
             end
           end
         end
+        -- One ZADD for the batch: a call per id costs more than the id.
+        if #taken > 0 then redis.call('ZADD', KEYS[4], unpack(leases)) end
         if #taken > 0 and redis.call('LLEN', KEYS[1]) + redis.call('LLEN', KEYS[2]) + redis.call('LLEN', KEYS[3]) > 0 then
           \(wake("KEYS[6]"))
         end
@@ -72,9 +75,10 @@ extension QueueScripts {
         """)
 
     /// Lua: whether the envelope at `msg_key` is a hash leased to `token`.
+    /// One call: on a key of another type HGET's error is not the token.
     private static let held = """
         local function held(msg_key, token)
-          return is_hash(msg_key) and redis.call('HGET', msg_key, 'worker') == token
+          return redis.pcall('HGET', msg_key, 'worker') == token
         end
         """
 
@@ -93,19 +97,25 @@ extension QueueScripts {
         \(checks)
         \(held)
         expect(KEYS[1], 'zset') expect_all(2, 3, 'string')
-        local result, done = {}, 0
+        local result, ids, envelopes, seen = {}, {}, {}, {}
         for i = 3, #ARGV do
           local msg_key = KEYS[i + 1]
-          if held(msg_key, ARGV[1]) then
-            redis.call('ZREM', KEYS[1], ARGV[i])
-            redis.call('DEL', msg_key)
-            done = done + 1
+          if not seen[msg_key] and held(msg_key, ARGV[1]) then
+            seen[msg_key] = true
+            ids[#ids + 1] = ARGV[i]
+            envelopes[#envelopes + 1] = msg_key
             result[i - 2] = 1
-          elseif redis.call('EXISTS', msg_key) == 0 then
+          elseif seen[msg_key] or redis.call('EXISTS', msg_key) == 0 then
             result[i - 2] = 2
           else
             result[i - 2] = 0
           end
+        end
+        -- One ZREM and one DEL for the batch, the ZREM first.
+        local done = #ids
+        if done > 0 then
+          redis.call('ZREM', KEYS[1], unpack(ids))
+          redis.call('DEL', unpack(envelopes))
         end
         \(QueueScripts.count("done", total: "KEYS[2]", minute: "KEYS[3]", ttl: "ARGV[2]"))
         return result
