@@ -182,21 +182,30 @@ extension Broker {
         let now = time.nowMilliseconds()
         let calls = stride(from: 0, to: envelopes.count, by: Self.batchSize).map { start in
             let batch = envelopes[start..<min(start + Self.batchSize, envelopes.count)]
-            var arguments: [any RedisArgument] = [Int(now), target.rawValue]
+            var call = QueueScripts.importMessages.call(keyCount: 5 + batch.count)
+            for key in k.readyTiers + [k.dead, k.wake] { call.append(key) }
+            for envelope in batch { call.append(k.message(envelope.id)) }
+            call.append(now)
+            call.append(target.rawValue)
             for envelope in batch {
                 let failedAt = envelope.failedAt ?? (target == .dead ? now : nil)
-                arguments += [
-                    envelope.id, envelope.payload, Envelope.encodeHeaders(envelope.headers), envelope.priority.rawValue,
-                    Int(resetAttempts && target == .ready ? 0 : envelope.attempts), Int(envelope.maxAttempts),
-                    Int(envelope.enqueuedAt), Int(envelope.runAt), failedAt.map { String($0) } ?? "",
-                    envelope.lastError ?? "", envelope.lastError == nil ? "0" : "1",
-                ]
+                call.append(envelope.id)
+                call.append(envelope.payload)
+                call.append(Envelope.encodeHeaders(envelope.headers))
+                call.append(envelope.priority.rawValue)
+                call.append(resetAttempts && target == .ready ? 0 : envelope.attempts)
+                call.append(envelope.maxAttempts)
+                call.append(envelope.enqueuedAt)
+                call.append(envelope.runAt)
+                call.append(failedAt.map { String($0) } ?? "")
+                call.append(envelope.lastError ?? "")
+                call.append(envelope.lastError == nil ? "0" : "1")
             }
-            return (keys: (k.readyTiers + [k.dead, k.wake] + batch.map { k.message($0.id) }) as [any RedisArgument], arguments: arguments)
+            return call
         }
         try connection.send("SADD", keys.queues, queue.rawValue)
         var imported: [Bool] = []
-        for reply in try connection.runPipelined(QueueScripts.importMessages, calls) {
+        for reply in try connection.runPipelined(QueueScripts.importMessages, commands: calls) {
             imported += try reply.array().map { try $0.int() == 1 }
         }
         return imported

@@ -57,8 +57,10 @@ public final class BulkEnqueuer {
             try broker.connection.send("SADD", broker.keys.queues, queue.rawValue)
             registered = true
         }
-        try broker.connection.submit(call())
+        // Counted as sent first: a link that breaks while the call is
+        // written (or, on a cluster, run) leaves it unconfirmed, not unsaid.
         sent.append(payloads.count)
+        try broker.connection.submit(call())
         payloads.removeAll(keepingCapacity: true)
         try settle(keeping: Self.inFlight)
         if Interruption.requested { try settle(keeping: 0) }

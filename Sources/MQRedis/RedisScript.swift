@@ -10,7 +10,16 @@ public struct RedisScript: Sendable {
     }
 
     func evalsha(keys: [any RedisArgument], arguments: [any RedisArgument]) -> RedisCommand {
-        RedisCommand(["EVALSHA", sha1, keys.count] + keys + arguments)
+        var command = call(keyCount: keys.count)
+        for key in keys { command.append(key) }
+        for argument in arguments { command.append(argument) }
+        return command
+    }
+
+    /// The start of an EVALSHA call of `keyCount` keys: append the keys,
+    /// then the arguments; run it with `runPipelined(_:commands:)`.
+    public func call(keyCount: Int) -> RedisCommand {
+        RedisCommand("EVALSHA", sha1, keyCount)
     }
 
     /// The start of an EVAL call of `keyCount` keys: append the keys, then
@@ -41,7 +50,11 @@ extension RedisConnection {
     /// reply is NOSCRIPT the script is loaded and those calls alone are sent
     /// again, so no call runs twice.
     public func runPipelined(_ script: RedisScript, _ calls: [(keys: [any RedisArgument], arguments: [any RedisArgument])]) throws -> [RedisReply] {
-        let commands = calls.map { script.evalsha(keys: $0.keys, arguments: $0.arguments) }
+        try runPipelined(script, commands: calls.map { script.evalsha(keys: $0.keys, arguments: $0.arguments) })
+    }
+
+    /// The same for calls built with `script.call(keyCount:)`.
+    public func runPipelined(_ script: RedisScript, commands: [RedisCommand]) throws -> [RedisReply] {
         var replies = try pipeline(commands)
         let missing = replies.indices.filter {
             if case .error(let error) = replies[$0] { return error.kind == .noScript }
