@@ -73,11 +73,7 @@ extension Broker {
         ids.reserveCapacity(requests.count)
         for start in stride(from: 0, to: requests.count, by: Self.batchSize) {
             let batch = requests[start..<min(start + Self.batchSize, requests.count)]
-            var scriptKeys: [any RedisArgument] = queueKeys.readyTiers + [
-                queueKeys.delayed, queueKeys.config, queueKeys.counter(.enqueued),
-                queueKeys.counter(.enqueued, minute: now / 60_000), queueKeys.wake,
-                queueKeys.counter(.rejected), queueKeys.counter(.rejected, minute: now / 60_000),
-            ]
+            var scriptKeys: [any RedisArgument] = QueueScripts.enqueueKeys(queueKeys, now: now)
             var arguments: [any RedisArgument] = [Int(now), Int(Self.idempotencyTTL), Keyspace.minuteBucketTTL, ""]
             for request in batch {
                 try Envelope.checkHeadersSize(request.headers)

@@ -70,14 +70,7 @@ public final class BulkEnqueuer {
     private func call() -> RedisCommand {
         let now = broker.time.nowMilliseconds()
         var command = QueueScripts.enqueuePayloads.evalCall(keyCount: 10 + payloads.count)
-        for key in queueKeys.readyTiers { command.append(key) }
-        command.append(queueKeys.delayed)
-        command.append(queueKeys.config)
-        command.append(queueKeys.counter(.enqueued))
-        command.append(queueKeys.counter(.enqueued, minute: now / 60_000))
-        command.append(queueKeys.wake)
-        command.append(queueKeys.counter(.rejected))
-        command.append(queueKeys.counter(.rejected, minute: now / 60_000))
+        for key in QueueScripts.enqueueKeys(queueKeys, now: now) { command.append(key) }
         let ids = payloads.map { _ in MessageID.generate(nowMilliseconds: now) }
         for id in ids { command.append(queueKeys.message(id)) }
         command.append(now)

@@ -37,17 +37,15 @@ public final class OutputSink {
     }
 
     public func write(_ text: String) {
-        switch target {
-        case .memory:
-            captured.append(contentsOf: text.utf8)
-        case .descriptor:
-            buffer.append(contentsOf: text.utf8)
-            if buffer.count >= 64 * 1024 { flush() }
-        }
+        append(text.utf8)
     }
 
     /// Writes UTF-8 bytes as they are (renderers that build bytes).
     public func write(_ bytes: [UInt8]) {
+        append(bytes)
+    }
+
+    private func append(_ bytes: some Sequence<UInt8>) {
         switch target {
         case .memory:
             captured.append(contentsOf: bytes)

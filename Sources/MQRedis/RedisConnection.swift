@@ -139,11 +139,7 @@ public final class RedisConnection {
         transport.timeout = timeout
         defer { transport.timeout = usual }
         do {
-            while true {
-                if let reply = try reader.next() { return reply }
-                let count = try readBuffer.withUnsafeMutableBytes { try transport.read(into: $0) }
-                try readBuffer.withUnsafeBytes { try reader.feed(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
-            }
+            return try readReply(transport)
         } catch RedisClientError.timeout {
             return nil
         } catch {
@@ -196,15 +192,10 @@ public final class RedisConnection {
             throw RedisClientError.connectionClosed(endpoint: configuration.endpoint.description)
         }
         do {
-            while true {
-                if let reply = try reader.next() {
-                    owed.removeFirst()
-                    try checkNotDemoted([reply])
-                    return reply.namingKeys(of: command)
-                }
-                let count = try readBuffer.withUnsafeMutableBytes { try transport.read(into: $0) }
-                try readBuffer.withUnsafeBytes { try reader.feed(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
-            }
+            let reply = try readReply(transport)
+            owed.removeFirst()
+            try checkNotDemoted([reply])
+            return reply.namingKeys(of: command)
         } catch {
             close()
             throw error
@@ -233,12 +224,7 @@ public final class RedisConnection {
             var replies: [RedisReply] = []
             replies.reserveCapacity(commands.count)
             while replies.count < commands.count {
-                if let reply = try reader.next() {
-                    replies.append(reply.namingKeys(of: commands[replies.count]))
-                    continue
-                }
-                let count = try readBuffer.withUnsafeMutableBytes { try transport.read(into: $0) }
-                try readBuffer.withUnsafeBytes { try reader.feed(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+                replies.append(try readReply(transport).namingKeys(of: commands[replies.count]))
             }
             try checkNotDemoted(replies)
             return replies
@@ -246,6 +232,15 @@ public final class RedisConnection {
             // Half-read replies would be taken for the next command's.
             close()
             throw error
+        }
+    }
+
+    /// The next whole reply, reading from the socket as long as it takes.
+    private func readReply(_ transport: RedisTransport) throws -> RedisReply {
+        while true {
+            if let reply = try reader.next() { return reply }
+            let count = try readBuffer.withUnsafeMutableBytes { try transport.read(into: $0) }
+            try readBuffer.withUnsafeBytes { try reader.feed(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
         }
     }
 }

@@ -100,12 +100,14 @@ extension QueueScripts {
         local result, ids, envelopes, seen = {}, {}, {}, {}
         for i = 3, #ARGV do
           local msg_key = KEYS[i + 1]
-          if not seen[msg_key] and held(msg_key, ARGV[1]) then
+          if seen[msg_key] then
+            result[i - 2] = 2
+          elseif held(msg_key, ARGV[1]) then
             seen[msg_key] = true
             ids[#ids + 1] = ARGV[i]
             envelopes[#envelopes + 1] = msg_key
             result[i - 2] = 1
-          elseif seen[msg_key] or redis.call('EXISTS', msg_key) == 0 then
+          elseif redis.call('EXISTS', msg_key) == 0 then
             result[i - 2] = 2
           else
             result[i - 2] = 0

@@ -43,6 +43,14 @@ enum QueueScripts {
         """
     }
 
+    /// KEYS[1..10] of `enqueue` and `enqueuePayloads`, as those scripts
+    /// document them, for a call made at `now`.
+    static func enqueueKeys(_ k: QueueKeys, now: Int64) -> [String] {
+        let minute = now / 60_000
+        return k.readyTiers + [k.delayed, k.config, k.counter(.enqueued), k.counter(.enqueued, minute: minute), k.wake,
+                               k.counter(.rejected), k.counter(.rejected, minute: minute)]
+    }
+
     /// Enqueues a batch of messages into one queue.
     ///
     /// KEYS[1..3] -> P:{Q}:ready:express, :ready:urgent, :ready:normal
@@ -153,7 +161,8 @@ enum QueueScripts {
         expect_all(1, 3, 'list') expect(KEYS[4], 'zset') expect(KEYS[5], 'hash')
         expect_all(6, 7, 'string') expect(KEYS[8], 'list') expect_all(9, 10, 'string')
         local now, run_at = tonumber(ARGV[1]), tonumber(ARGV[4])
-        local tier = ({express = KEYS[1], urgent = KEYS[2], normal = KEYS[3]})[ARGV[3]]
+        \(tiers)
+        local tier = tiers[ARGV[3]]
         if not tier then error({err = 'BADPRIORITY ' .. ARGV[3]}) end
         local maxlen = setting(KEYS[5], 'max_length', 0)
         local attempts = ARGV[6]
