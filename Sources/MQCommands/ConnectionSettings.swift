@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Glibc
+import MQCore
 import MQParsing
 import MQRedis
 
@@ -81,18 +83,11 @@ enum ConnectionSettings {
     /// redis/prod`, a vault client); run by /bin/sh, its stderr left to the
     /// terminal so it can ask for a passphrase.
     private static func run(passwordCommand command: String, of context: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw CommandFailure("the password_command of context '\(context)' failed (exit \(process.terminationStatus)): \(command)")
+        let (output, exitCode) = try ShellCommand.output(of: command, environment: ProcessInfo.processInfo.environment)
+        guard exitCode == 0 else {
+            throw CommandFailure("the password_command of context '\(context)' failed (exit \(exitCode)): \(command)")
         }
-        guard let line = firstLine(of: data) else {
+        guard let line = firstLine(of: Data(output)) else {
             throw CommandFailure("the password_command of context '\(context)' printed nothing: \(command)")
         }
         return line

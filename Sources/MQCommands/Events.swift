@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import MQCore
 import MQFormat
 import MQParsing
@@ -200,7 +201,7 @@ enum MessageText {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             case _ where scalar.value < 0x80 && needsEscape(scalar): out += hex(UInt8(scalar.value))
-            case _ where needsEscape(scalar): out += String(format: "\\u{%04X}", scalar.value)
+            case _ where needsEscape(scalar): out += String(printf: "\\u{%04X}", scalar.value)
             default: out.unicodeScalars.append(scalar)
             }
         }
@@ -215,14 +216,14 @@ enum MessageText {
     }
 
     private static func hex(_ byte: UInt8) -> String {
-        String(format: "\\x%02X", byte)
+        String(printf: "\\x%02X", byte)
     }
 }
 
 /// One event as a line for people: time, queue, event, id, then the rest.
 enum EventLine {
     static func text(_ queue: QueueName, _ json: [UInt8]) -> String {
-        guard var object = (try? JSONSerialization.jsonObject(with: Data(json))) as? [String: String] else {
+        guard var object = try? JSONMember(name: "event", value: JSONReader.value(json)).stringObject() else {
             return String(decoding: json, as: UTF8.self)
         }
         let time = object.removeValue(forKey: "time").flatMap { Int64($0) }.map { TimeText.rfc3339($0) } ?? "-"

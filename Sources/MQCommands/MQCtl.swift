@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import MQFormat
 import MQRedis
 
@@ -116,7 +117,7 @@ extension MQCtl {
         let code = execute(
             arguments: Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment,
             stdin: .descriptor(0), stdout: .descriptor(1), stderr: .descriptor(2))
-        Foundation.exit(code)
+        Glibc.exit(code)
     }
 
     /// Help and version go to stdout with 0; usage errors to stderr in

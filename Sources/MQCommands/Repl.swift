@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import MQCore
 import MQFormat
 import MQLineEditor
@@ -108,7 +109,7 @@ final class ReplSession {
             case .interrupted:
                 context.stdout.write("^C\n")
             case .line(let line):
-                guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
+                guard !line.trimmingBlanks().isEmpty else { continue }
                 if !Self.holdsSecret(line) { editor.remember(line) }
                 if case .exit = run(line) { return 0 }
             }

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import MQParsing
 
 /// What Tab offers in the shell, read from ArgumentParser's own model of

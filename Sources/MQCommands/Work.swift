@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import MQCore
 import MQFormat
 import MQParsing
@@ -128,7 +129,7 @@ extension MQCtl {
             options.cooldown = cooldown.milliseconds
             options.grace = grace.milliseconds
             options.permanentExitCodes = Set(try permanentExit.split(separator: ",").map { text in
-                guard let code = Int32(text.trimmingCharacters(in: .whitespaces)), (1...255).contains(code) else {
+                guard let code = Int32(text.trimmingBlanks()), (1...255).contains(code) else {
                     throw UsageError("--permanent-exit: '\(text)' is not an exit code from 1 to 255")
                 }
                 return code

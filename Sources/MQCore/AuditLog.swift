@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import MQRedis
 
 /// One admin action, as written to the capped stream `P:audit`.
@@ -119,7 +120,7 @@ extension Broker {
         return user
     }
 
-    private static let redisUsersLock = NSLock()
+    private static let redisUsersLock = Lock()
     nonisolated(unsafe) private static var redisUsers: [String: String?] = [:]
 }
 

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import MQFormat
 import MQRedis
 
@@ -39,7 +40,7 @@ extension Broker {
                 return try? QueueName(String(member.dropFirst(prefix.count)))
             }.sorted()
         case .pattern(let template):
-            guard let range = template.range(of: "{queue}") else { return [] }
+            guard let range = template.firstRange(of: "{queue}") else { return [] }
             let head = String(template[..<range.lowerBound]), tail = String(template[range.upperBound...])
             var names = Set<QueueName>()
             var cursor = "0"
@@ -297,7 +298,7 @@ extension Broker {
             }
         }
         let errors = queue.layout.errorSource.map { source in
-            ids.map { RedisCommand("XREVRANGE", queue.expand(source.key).replacingOccurrences(of: "{id}", with: $0), "+", "-", "COUNT", 10) }
+            ids.map { RedisCommand("XREVRANGE", queue.expand(source.key).replacingLiteral("{id}", with: $0), "+", "-", "COUNT", 10) }
         } ?? []
         return reads + errors
     }
@@ -403,7 +404,7 @@ extension DeadLetterFilter {
         if !headers.isEmpty { return false }
         if let error {
             let text = message.error ?? ""
-            guard error.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil else { return false }
+            guard error.matches(text) else { return false }
         }
         if let needle = payloadContains, !needle.isEmpty {
             let payload = message.payload

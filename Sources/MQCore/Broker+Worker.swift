@@ -77,7 +77,7 @@ extension Broker {
     public func waitForWork(_ queues: [QueueName], timeout: Double) throws {
         let wakes = queues.map { keys.queue($0).wake }
         guard connection.isCluster, wakes.count > 1 else {
-            let arguments: [any RedisArgument] = ["BLPOP"] + wakes + [String(format: "%.3f", timeout)]
+            let arguments: [any RedisArgument] = ["BLPOP"] + wakes + [String(printf: "%.3f", timeout)]
             _ = try connection.send(RedisCommand(arguments), timeout: timeout + connection.configuration.timeout)
             return
         }

@@ -1,4 +1,7 @@
-import Foundation
+import FoundationEssentials
+import Dispatch
+import Glibc
+import MQFormat
 import MQRedis
 
 /// A lock that keeps two runs of a bulk mover (replay, purge, import,
@@ -100,7 +103,7 @@ struct LockToken {
 
     static func forThisRun() -> LockToken {
         LockToken(user: LocalIdentity.user, host: LocalIdentity.host, pid: getpid(),
-                  since: ISO8601DateFormatter().string(from: Date()), nonce: UInt32.random(in: 0...UInt32.max))
+                  since: TimeText.rfc3339(Int64(Date().timeIntervalSince1970 * 1000), milliseconds: false), nonce: UInt32.random(in: 0...UInt32.max))
     }
 
     init(user: String, host: String, pid: pid_t, since: String, nonce: UInt32) {
@@ -113,12 +116,12 @@ struct LockToken {
 
     /// Nil for a token of another form (an older mqctl, another tool).
     init?(parsing text: String) {
-        guard let hash = text.range(of: " #", options: .backwards),
+        guard let hash = text.ranges(of: " #").last,
               let nonce = UInt32(text[hash.upperBound...]),
-              let since = text.range(of: " since ", options: .backwards, range: text.startIndex..<hash.lowerBound),
-              let pidWord = text.range(of: " pid ", options: .backwards, range: text.startIndex..<since.lowerBound),
+              let since = text[..<hash.lowerBound].ranges(of: " since ").last,
+              let pidWord = text[..<since.lowerBound].ranges(of: " pid ").last,
               let pid = pid_t(text[pidWord.upperBound..<since.lowerBound]),
-              let at = text.range(of: "@", options: .backwards, range: text.startIndex..<pidWord.lowerBound)
+              let at = text[..<pidWord.lowerBound].lastIndex(of: "@").map({ $0..<text.index(after: $0) })
         else { return nil }
         self.init(user: String(text[..<at.lowerBound]), host: String(text[at.upperBound..<pidWord.lowerBound]), pid: pid,
                   since: String(text[since.upperBound..<hash.lowerBound]), nonce: nonce)
@@ -146,7 +149,7 @@ final class LockRenewal: @unchecked Sendable {
     private let token: String
     private let ttl: Int64
     /// Guards both flags and wakes the thread when stopped.
-    private let state = NSCondition()
+    private let state = ConditionLock()
     private var stopRequested = false
     private var lost = false
     private let finished = DispatchSemaphore(value: 0)
@@ -158,10 +161,10 @@ final class LockRenewal: @unchecked Sendable {
         self.key = key
         self.token = token
         self.ttl = ttl
-        Thread { [self] in
+        startThread { [self] in
             renewUntilStopped()
             finished.signal()
-        }.start()
+        }
     }
 
     /// True once a renewal found another token in the key (or none).
@@ -186,7 +189,7 @@ final class LockRenewal: @unchecked Sendable {
         state.lock()
         defer { state.unlock() }
         while true {
-            let due = Date(timeIntervalSinceNow: interval)
+            let due = ConditionLock.deadline(in: interval)
             while !stopRequested && state.wait(until: due) {}
             if stopRequested { return }
             state.unlock()

@@ -1,4 +1,20 @@
-import Foundation
+import FoundationEssentials
+import Glibc
+
+/// A `--error` regular expression, matched anywhere in a last error.
+/// Swift's Regex on Unicode scalars, as NSRegularExpression (ICU) matched.
+public struct ErrorPattern: @unchecked Sendable {
+    // @unchecked: a Regex is immutable once built, but not marked Sendable.
+    private let regex: Regex<AnyRegexOutput>
+
+    public init(_ pattern: String) throws {
+        regex = try Regex(pattern).matchingSemantics(.unicodeScalar)
+    }
+
+    public func matches(_ text: String) -> Bool {
+        (try? regex.firstMatch(in: text)) != nil
+    }
+}
 
 /// Which dead letters a listing, replay, purge or export takes. All
 /// conditions must hold; an empty filter takes every dead letter.
@@ -8,13 +24,13 @@ public struct DeadLetterFilter {
     /// Failed at most this long ago (ms).
     public var newerThan: Int64?
     /// Matched against `last_error` anywhere in it.
-    public var error: NSRegularExpression?
+    public var error: ErrorPattern?
     /// Every pair must be among the message's headers.
     public var headers: [String: String] = [:]
     /// Bytes that must occur in the payload.
     public var payloadContains: [UInt8]?
 
-    public init(olderThan: Int64? = nil, newerThan: Int64? = nil, error: NSRegularExpression? = nil,
+    public init(olderThan: Int64? = nil, newerThan: Int64? = nil, error: ErrorPattern? = nil,
                 headers: [String: String] = [:], payloadContains: [UInt8]? = nil) {
         self.olderThan = olderThan
         self.newerThan = newerThan
@@ -42,7 +58,7 @@ public struct DeadLetterFilter {
         guard let envelope else { return false }
         if let error {
             let text = envelope.lastError ?? ""
-            guard error.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil else { return false }
+            guard error.matches(text) else { return false }
         }
         for (key, value) in headers where envelope.headers[key] != value {
             return false

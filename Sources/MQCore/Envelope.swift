@@ -1,5 +1,7 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import MQFormat
+import MQParsing
 
 /// Where a message is in its lifecycle (DESIGN.md §3).
 public enum MessageState: String, Sendable, CaseIterable {
@@ -106,8 +108,7 @@ public struct Envelope: Equatable, Sendable {
     }
 
     static func decodeHeaders(_ text: String, key: String) throws -> [String: String] {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)),
-              let headers = object as? [String: String] else {
+        guard let headers = try? JSONMember(name: "headers", value: JSONReader.value(Array(text.utf8))).stringObject() else {
             throw MQError.corruptEnvelope(key: key, reason: "field 'headers' is not a JSON object of strings")
         }
         return headers

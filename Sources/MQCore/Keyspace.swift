@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Every Redis key mqctl owns is named here and nowhere else (DESIGN.md §2).
 ///
@@ -199,7 +200,7 @@ public enum MessageID {
 /// unguessable enough, not secret, and a getrandom call per id cost more
 /// than the rest of an enqueue.
 private final class ULIDGenerator: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var lastMilliseconds: Int64 = -1
     private var high: UInt16 = 0
     private var low: UInt64 = 0

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import MQRedis
 
 /// Outcomes of queue operations that callers must handle; scripts signal
@@ -99,17 +100,17 @@ extension MQError {
     /// Nil for any other error.
     public init?(scriptRefusal error: RedisServerError) {
         // Redis appends " script: SHA, on @user_script:N." to raised errors.
-        let message = error.message.components(separatedBy: " script: ").first ?? error.message
+        let message = error.message.firstRange(of: " script: ").map { String(error.message[..<$0.lowerBound]) } ?? error.message
         let words = message.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
-        if words.count >= 8, words[0] == "WRONGTYPE", words[1] == "key", let comma = message.range(of: ", expected a ") {
+        if words.count >= 8, words[0] == "WRONGTYPE", words[1] == "key", let comma = message.firstRange(of: ", expected a ") {
             // WRONGTYPE key K is a T, expected a E
             let head = message[..<comma.lowerBound]
-            guard let isA = head.range(of: " is a ", options: .backwards) else { return nil }
+            guard let isA = head.ranges(of: " is a ").last else { return nil }
             let key = String(head[head.index(head.startIndex, offsetBy: "WRONGTYPE key ".count)..<isA.lowerBound])
             self = .wrongKeyType(key: key, expected: String(message[comma.upperBound...]), actual: String(head[isA.upperBound...]))
         } else if words.count >= 6, words[0] == "BADSETTING", words[1] == "key",
-                  let fieldWord = message.range(of: " field "), let isQuote = message.range(of: " is '"),
-                  let end = message.range(of: "', not a whole number", options: .backwards) {
+                  let fieldWord = message.firstRange(of: " field "), let isQuote = message.firstRange(of: " is '"),
+                  let end = message.ranges(of: "', not a whole number").last {
             // BADSETTING key K field F is 'V', not a whole number 0 or above
             let key = String(message[message.index(message.startIndex, offsetBy: "BADSETTING key ".count)..<fieldWord.lowerBound])
             self = .corruptSetting(key: key, field: String(message[fieldWord.upperBound..<isQuote.lowerBound]),

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A threshold in the Nagios plugin range format
 /// (https://nagios-plugins.org/doc/guidelines.html#THRESHOLDFORMAT):
@@ -26,7 +27,7 @@ public struct ThresholdRange: Equatable, Sendable, CustomStringConvertible {
     /// Reads the range format; with `percent`, each number may end in `%`
     /// (`95%`, `80%:`), which the value is measured in anyway.
     public init(parsing text: String, percent: Bool = false) throws {
-        var rest = Substring(text.trimmingCharacters(in: .whitespaces))
+        var rest = Substring(text.trimmingBlanks())
         let inside = rest.hasPrefix("@")
         if inside { rest = rest.dropFirst() }
         func number(_ part: Substring, empty: Double) throws -> Double {
@@ -89,7 +90,7 @@ public struct ThresholdRange: Equatable, Sendable, CustomStringConvertible {
 
     /// Whole numbers without a fraction, others with one decimal.
     public static func number(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(format: "%.1f", value)
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(printf: "%.1f", value)
     }
 
     /// A warning range that would trip after the critical one is a

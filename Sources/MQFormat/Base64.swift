@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Standard base64 (RFC 4648, with padding), for payloads that are not UTF-8.
 public enum Base64 {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// CSV (RFC 4180): a header row of field names, then one row per record;
 /// nested objects spread into `parent.child` columns. A list carries the
@@ -58,6 +59,6 @@ final class CSVRenderer: Renderer {
 
     static func escape(_ cell: String) -> String {
         guard cell.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return cell }
-        return "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        return "\"" + cell.replacingLiteral("\"", with: "\"\"") + "\""
     }
 }

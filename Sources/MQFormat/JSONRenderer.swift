@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// JSON: one object, or `{"KEY": [rows...]}` written row by row. NDJSON:
 /// one object per line, the list key left out; JSON text sequences (RFC

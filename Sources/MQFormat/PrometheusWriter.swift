@@ -39,10 +39,10 @@ public enum PrometheusWriter {
     }
 
     static func escapeHelp(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+        text.replacingLiteral("\\", with: "\\\\").replacingLiteral("\n", with: "\\n")
     }
 
     static func escapeLabel(_ text: String) -> String {
-        escapeHelp(text).replacingOccurrences(of: "\"", with: "\\\"")
+        escapeHelp(text).replacingLiteral("\"", with: "\\\"")
     }
 }

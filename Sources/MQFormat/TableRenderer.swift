@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Aligned columns for people. Rows are held until the list ends, to size
 /// the columns; when the table is wider than the terminal the widest
@@ -108,12 +109,12 @@ final class TableRenderer: Renderer {
     static func text(_ value: FieldValue) -> String {
         switch value {
         case .string(let text):
-            let folded = text.replacingOccurrences(of: "\n", with: " ")
+            let folded = text.replacingLiteral("\n", with: " ")
             guard folded.unicodeScalars.contains(where: isControl) else { return folded }
-            return folded.unicodeScalars.map { isControl($0) ? String(format: "\\u{%02X}", $0.value) : String($0) }.joined()
+            return folded.unicodeScalars.map { isControl($0) ? String(printf: "\\u{%02X}", $0.value) : String($0) }.joined()
         case .int(let number): return String(number)
         case .double(let number):
-            return number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(format: "%.2f", number)
+            return number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(printf: "%.2f", number)
         case .bool(let flag): return flag ? "yes" : "no"
         case .seconds(let seconds): return TimeText.humanDuration(seconds)
         case .time(let ms): return TimeText.rfc3339(ms, milliseconds: false)

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// How times and durations are written.
 public enum TimeText {
@@ -9,10 +9,10 @@ public enum TimeText {
         var parts = tm()
         gmtime_r(&time, &parts)
         let date = String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d",
+            printf: "%04d-%02d-%02dT%02d:%02d:%02d",
             parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec)
         guard milliseconds else { return date + "Z" }
-        return date + String(format: ".%03dZ", Int(epochMilliseconds - seconds * 1000))
+        return date + String(printf: ".%03ldZ", Int(epochMilliseconds - seconds * 1000))
     }
 
     /// A short readable duration: `850µs`, `1.2ms`, `250ms`, `4.2s`, `3m20s`, `2h5m`, `3d4h`, `180d`.
@@ -20,9 +20,9 @@ public enum TimeText {
         guard seconds.isFinite else { return "-" }
         if seconds < 0 { return "-" + humanDuration(-seconds) }
         if seconds < 0.001 { return "\(Int((seconds * 1_000_000).rounded()))µs" }
-        if seconds < 0.01 { return String(format: "%.1fms", seconds * 1000) }
-        if seconds < 1 { return String(format: "%.0fms", seconds * 1000) }
-        if seconds < 60 { return String(format: "%.1fs", seconds) }
+        if seconds < 0.01 { return String(printf: "%.1fms", seconds * 1000) }
+        if seconds < 1 { return String(printf: "%.0fms", seconds * 1000) }
+        if seconds < 60 { return String(printf: "%.1fs", seconds) }
         let total = Int(seconds)
         func pair(_ major: Int, _ majorUnit: String, _ minor: Int, _ minorUnit: String) -> String {
             minor == 0 ? "\(major)\(majorUnit)" : "\(major)\(majorUnit)\(minor)\(minorUnit)"

@@ -1,4 +1,3 @@
-import Foundation
 import MQFormat
 
 /// RFC 6901 JSON pointers (`/a/b/0`) into parsed JSON, read and written,
@@ -15,12 +14,12 @@ public struct JSONPointer: Equatable, Sendable, CustomStringConvertible {
             return
         }
         tokens = text.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map {
-            $0.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+            String($0).replacingLiteral("~1", with: "/").replacingLiteral("~0", with: "~")
         }
     }
 
     public var description: String {
-        "/" + tokens.map { $0.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1") }
+        "/" + tokens.map { $0.replacingLiteral("~", with: "~0").replacingLiteral("/", with: "~1") }
             .joined(separator: "/")
     }
 

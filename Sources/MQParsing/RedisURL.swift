@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import MQRedis
 
 /// Why a Redis URL was refused; each case names what to fix.
@@ -25,7 +26,7 @@ public struct RedisURLError: Error, Equatable, CustomStringConvertible {
 /// password.
 public enum RedisURL {
     public static func parse(_ text: String, timeout: Double = 5) throws -> RedisConfiguration {
-        guard let schemeEnd = text.range(of: "://") else {
+        guard let schemeEnd = text.firstRange(of: "://") else {
             throw RedisURLError("invalid Redis URL: expected redis://host[:port][/db] or unix:///path/to.sock")
         }
         let scheme = text[..<schemeEnd.lowerBound].lowercased()

@@ -78,7 +78,7 @@ public struct TimeValue: Equatable, Sendable {
     /// `YYYY-MM-DD(T|t| )hh:mm:ss[.fraction](Z|z|±hh:mm)` in epoch
     /// milliseconds, by hand: a date formatter costs more than an import
     /// line's JSON, and this one checks every field's range.
-    static func parseRFC3339(_ bytes: [UInt8]) -> Int64? {
+    public static func parseRFC3339(_ bytes: [UInt8]) -> Int64? {
         var index = 0
         func digits(_ count: Int) -> Int64? {
             guard index + count <= bytes.count else { return nil }

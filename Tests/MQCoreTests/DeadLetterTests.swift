@@ -95,11 +95,11 @@ final class DeadLetterTests: CoreTestCase {
         XCTAssertEqual(try matching(DeadLetterFilter()), ids)
         XCTAssertEqual(try matching(DeadLetterFilter(olderThan: 60_000)), Array(ids.prefix(3)))
         XCTAssertEqual(try matching(DeadLetterFilter(newerThan: 60_000)), Array(ids.suffix(3)))
-        XCTAssertEqual(try matching(DeadLetterFilter(error: try NSRegularExpression(pattern: "^timeout"))), [ids[0], ids[2], ids[4]])
-        XCTAssertEqual(try matching(DeadLetterFilter(error: try NSRegularExpression(pattern: "line \\d"))), [ids[1], ids[3], ids[5]])
+        XCTAssertEqual(try matching(DeadLetterFilter(error: try ErrorPattern("^timeout"))), [ids[0], ids[2], ids[4]])
+        XCTAssertEqual(try matching(DeadLetterFilter(error: try ErrorPattern("line \\d"))), [ids[1], ids[3], ids[5]])
         XCTAssertEqual(try matching(DeadLetterFilter(headers: ["tenant": "acme"])), [ids[4]])
         XCTAssertEqual(try matching(DeadLetterFilter(payloadContains: Array("payload m00003".utf8))), [ids[3]])
-        XCTAssertEqual(try matching(DeadLetterFilter(newerThan: 60_000, error: try NSRegularExpression(pattern: "refused"))), [ids[3], ids[5]])
+        XCTAssertEqual(try matching(DeadLetterFilter(newerThan: 60_000, error: try ErrorPattern("refused"))), [ids[3], ids[5]])
     }
 
     func testReplayResetsAttemptsAndMovesEachOnce() throws {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 import MQFormat
 import MQParsing
@@ -52,7 +52,7 @@ struct ConnectionContext: Equatable {
     /// A TOML basic string: JSON's escapes are TOML's, but for DEL,
     /// which TOML wants escaped too.
     static func quoted(_ text: String) -> String {
-        JSONText.quote(text).replacingOccurrences(of: "\u{7F}", with: "\\u007F")
+        JSONText.quote(text).replacingLiteral("\u{7F}", with: "\\u007F")
     }
 }
 
@@ -149,7 +149,7 @@ struct ContextFile {
         }
         var end = lines[(start + 1)...].firstIndex { Self.header(of: $0) != nil } ?? lines.endIndex
         // The blank lines before the next table go with the one cut out.
-        while end > start + 1, lines[end - 1].trimmingCharacters(in: .whitespaces).isEmpty, end < lines.endIndex { end -= 1 }
+        while end > start + 1, lines[end - 1].trimmingBlanks().isEmpty, end < lines.endIndex { end -= 1 }
         lines.removeSubrange(start..<end)
         if current == name { lines.removeAll { Self.isCurrentLine($0) } }
         try replace(with: lines.joined(separator: "\n"))
@@ -181,13 +181,13 @@ struct ContextFile {
 
     /// `contexts.prod` for the line `[contexts.prod]`; nil for any other line.
     private static func header(of line: String) -> String? {
-        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        let trimmed = line.trimmingBlanks()
         guard trimmed.hasPrefix("["), let close = trimmed.firstIndex(of: "]") else { return nil }
-        return trimmed[trimmed.index(after: trimmed.startIndex)..<close].trimmingCharacters(in: CharacterSet(charactersIn: "[] "))
+        return trimmed[trimmed.index(after: trimmed.startIndex)..<close].trimming { "[] ".contains($0) }
     }
 
     private static func isCurrentLine(_ line: String) -> Bool {
-        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        let trimmed = line.trimmingBlanks()
         return trimmed.hasPrefix("current_context ") || trimmed.hasPrefix("current_context=")
     }
 }

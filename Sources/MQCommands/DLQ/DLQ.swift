@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import MQCore
 import MQFormat
 import MQParsing
@@ -36,9 +37,9 @@ struct DeadLetterFilterOptions: ParsableArguments {
     }
 
     func filter() throws -> DeadLetterFilter {
-        let pattern: NSRegularExpression?
+        let pattern: ErrorPattern?
         do {
-            pattern = try error.map { try NSRegularExpression(pattern: $0) }
+            pattern = try error.map { try ErrorPattern($0) }
         } catch {
             throw UsageError("--error: '\(self.error!)' is not a valid regular expression")
         }

@@ -183,7 +183,7 @@ enum LayoutActions {
         }
         try report.run(context, broker) {
             if let locking {
-                try locking.withLock(command.replacingOccurrences(of: " ", with: "-"), queue.name, broker, context, work)
+                try locking.withLock(command.replacingLiteral(" ", with: "-"), queue.name, broker, context, work)
             } else {
                 try work(nil)
             }

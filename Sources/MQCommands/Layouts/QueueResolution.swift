@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import MQCore
 import MQRedis
 
@@ -121,7 +122,7 @@ extension CommandContext {
                 // queues share does not); one EXISTS each, as a layout's
                 // keys need not share a cluster slot.
                 var commands = queue.layout.ownKeyTemplates.map {
-                    RedisCommand("EXISTS", $0.replacingOccurrences(of: "{queue}", with: queue.name.rawValue))
+                    RedisCommand("EXISTS", $0.replacingLiteral("{queue}", with: queue.name.rawValue))
                 }
                 if case .set(let key, let prefix) = queue.layout.queues {
                     commands.append(RedisCommand("SISMEMBER", key, prefix + queue.name.rawValue))
@@ -158,7 +159,7 @@ extension CommandContext {
         for layout in layouts {
             if case .fixed = layout.queues { continue }
             if case .set(let key, let prefix) = layout.queues { found.append((layout, RedisCommand("SISMEMBER", key, prefix + name.rawValue))) }
-            let own = layout.ownKeyTemplates.map { $0.replacingOccurrences(of: "{queue}", with: name.rawValue) }
+            let own = layout.ownKeyTemplates.map { $0.replacingLiteral("{queue}", with: name.rawValue) }
             if !own.isEmpty { found.append((layout, RedisCommand(["EXISTS"] + own))) }
         }
         guard !found.isEmpty else { return nil }

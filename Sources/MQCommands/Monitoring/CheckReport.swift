@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import MQCore
 import MQFormat
 
@@ -164,6 +165,6 @@ struct CheckReport {
     /// a space, a quote or an equals sign, as the plugin guidelines ask.
     static func perfLabel(_ label: String) -> String {
         guard label.contains(where: { $0 == " " || $0 == "'" || $0 == "=" }) else { return label }
-        return "'" + label.replacingOccurrences(of: "'", with: "''") + "'"
+        return "'" + label.replacingLiteral("'", with: "''") + "'"
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// Replaces a file whole, so a reader (node_exporter's textfile collector)

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import MQCore
 
 /// Paces bulk work to at most `rate` items a second.

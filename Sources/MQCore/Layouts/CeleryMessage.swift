@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import MQParsing
 
 /// A task message as Celery 5's `send_task` publishes it over kombu's

@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Glibc
+import MQFormat
 import MQParsing
 
 /// Where a queue's messages live in keys that another program writes, and
@@ -137,7 +139,7 @@ public struct Layout: Equatable, Sendable {
         public func value(queue: QueueName, now: Int64) -> JSONValue {
             switch self {
             case .json(let text): (try? JSONReader.value(Array(text.utf8))) ?? .string(text)
-            case .hexID: .string((0..<12).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined())
+            case .hexID: .string((0..<12).map { _ in String(printf: "%02x", UInt8.random(in: 0...255)) }.joined())
             case .uuid: .string(UUID().uuidString.lowercased())
             case .queueName: .string(queue.rawValue)
             case .now(let unit): unit.json(now)
@@ -344,10 +346,9 @@ public struct Layout: Equatable, Sendable {
             case .fractionalSeconds: .number(Double(milliseconds) / 1000)
             case .milliseconds: .integer(milliseconds)
             case .nanoseconds: .integer(milliseconds * 1_000_000)
-            case .rfc3339: .string(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000)))
-            case .utcMicroseconds:
-                .string(String(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(milliseconds / 1000))).dropLast())
-                        + "." + String(format: "%03d", Int(milliseconds % 1000)) + "000Z")
+            case .rfc3339: .string(TimeText.rfc3339(milliseconds, milliseconds: false))
+            // 2026-12-03T10:00:00.250000Z: milliseconds written as microseconds.
+            case .utcMicroseconds: .string(String(TimeText.rfc3339(milliseconds).dropLast()) + "000Z")
             }
         }
     }

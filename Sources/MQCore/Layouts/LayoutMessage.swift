@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import MQParsing
 import MQRedis
 
@@ -151,18 +152,9 @@ public struct LayoutMessage: Equatable, Sendable {
         }
     }
 
+    /// Digits past milliseconds (RQ writes microseconds) are dropped.
     private static func rfc3339(_ text: String) -> Int64? {
-        // Foundation reads at most milliseconds: cut longer fractions (RQ writes microseconds).
-        var text = text
-        if let dot = text.firstIndex(of: "."), let end = text[dot...].firstIndex(where: { !$0.isNumber && $0 != "." }),
-           text.distance(from: dot, to: end) > 4 {
-            text = String(text[..<text.index(dot, offsetBy: 4)]) + text[end...]
-        }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: text).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
+        TimeValue.parseRFC3339(Array(text.utf8))
     }
 
     /// The member as the framework's own retry of it would push it:

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// One queue of a declared layout, with its keys: the one place that turns
 /// a layout's key templates into key names.
@@ -70,7 +71,7 @@ public struct LayoutQueue: Equatable, Sendable {
     /// The key of the message a member names, for layouts whose members are ids.
     public func messageKey(id: String) -> String? {
         guard case .id(let template, _) = layout.member else { return nil }
-        return expand(template).replacingOccurrences(of: "{id}", with: id)
+        return expand(template).replacingLiteral("{id}", with: id)
     }
 
     /// A key the framework keeps beside its job hashes, named as it names
@@ -111,6 +112,6 @@ public struct LayoutQueue: Equatable, Sendable {
     }
 
     func expand(_ template: String) -> String {
-        template.replacingOccurrences(of: "{queue}", with: name.rawValue)
+        template.replacingLiteral("{queue}", with: name.rawValue)
     }
 }

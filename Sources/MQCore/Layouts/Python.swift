@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import MQParsing
 
 /// JSON values as Python sees them, for the frameworks that store Python
@@ -119,7 +120,7 @@ enum Python {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             case _ where Character(scalar) == quote: out += "\\" + String(quote)
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F: out += "\\x" + String(format: "%02x", scalar.value)
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F: out += "\\x" + String(printf: "%02x", scalar.value)
             default: out.unicodeScalars.append(scalar)
             }
         }

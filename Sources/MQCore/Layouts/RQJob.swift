@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import MQParsing
 
 /// A job as RQ's Queue.enqueue writes it, made from

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A handler process: spawned in a process group of its own (so a timeout
 /// kills it and everything it started), with default signal handling, and

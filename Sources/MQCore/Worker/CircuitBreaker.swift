@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Stops fetching after `threshold` consecutive failures, for `cooldown`
 /// seconds, then lets one message through as a trial: its success closes

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Kills the handlers' process groups when the worker dies, SIGKILL
 /// included. A worker that is killed runs no code of its own, so the work

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import MQRedis
 
 /// Splits what a handler writes into lines, in time linear in its length

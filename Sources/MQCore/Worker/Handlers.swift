@@ -1,5 +1,7 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import MQFormat
+import MQParsing
 import MQRedis
 
 /// Runs a message through the user's handler command.
@@ -122,7 +124,7 @@ final class ExecHandler: Handler {
         if let outcome { return outcome }
         let code = ChildProcess.exitCode(status)
         if code == 0 { return .succeeded }
-        let text = String(decoding: stderrTail, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = String(decoding: stderrTail, as: UTF8.self).trimmingWhitespace()
         let error = ChildProcess.describe(status) + (text.isEmpty ? "" : ": " + text)
         return .failed(error: error, permanent: code.map(permanentExitCodes.contains) ?? false)
     }
@@ -261,8 +263,9 @@ final class PipeHandler: Handler {
     private func take(_ line: ArraySlice<UInt8>, index: [String: Int], into results: inout [AttemptResult?]) {
         // Only an object can be a result: other lines skip the JSON parser.
         let first = line.first { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }
-        guard first == UInt8(ascii: "{"), let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any],
-              let id = object["id"] as? String, let ok = object["ok"] as? Bool else {
+        guard first == UInt8(ascii: "{"), let members = try? JSONReader.object(Array(line)),
+              case .string(let id)? = members.first(where: { $0.name == "id" })?.value,
+              case .bool(let ok)? = members.first(where: { $0.name == "ok" })?.value else {
             warnings.warn("pipe handler wrote a line that is not a result: \(String(decoding: line.prefix(200), as: UTF8.self))")
             return
         }
@@ -271,7 +274,8 @@ final class PipeHandler: Handler {
             return
         }
         results[position] = ok ? .succeeded
-            : .failed(error: (object["error"] as? String) ?? "the handler reported a failure", permanent: (object["permanent"] as? Bool) ?? false)
+            : .failed(error: (try? members.first(where: { $0.name == "error" })?.string()) ?? "the handler reported a failure",
+                      permanent: members.first(where: { $0.name == "permanent" })?.value == .bool(true))
     }
 
     static func line(for delivery: Delivery) -> [UInt8] {

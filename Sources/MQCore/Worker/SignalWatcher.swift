@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Dispatch
 import Glibc
 
 /// SIGINT and SIGTERM taken by a thread of ours with sigwait while a
@@ -8,7 +9,7 @@ import Glibc
 /// shell that ran `work` gets its Ctrl-C back.
 final class SignalWatcher: @unchecked Sendable {
     private var previousMask = sigset_t()
-    private let lock = NSLock()
+    private let lock = Lock()
     private var thread: pthread_t?
     private var stopped = false
     private let done = DispatchSemaphore(value: 0)
@@ -18,7 +19,7 @@ final class SignalWatcher: @unchecked Sendable {
     init(onSignal: @escaping @Sendable (Int32) -> Void) {
         var signals = Self.watched
         pthread_sigmask(SIG_BLOCK, &signals, &previousMask)
-        let watcher = Thread { [self] in
+        startThread { [self] in
             lock.withLock { thread = pthread_self() }
             var waitFor = Self.watched
             var caught: Int32 = 0
@@ -29,7 +30,6 @@ final class SignalWatcher: @unchecked Sendable {
             }
             done.signal()
         }
-        watcher.start()
         while lock.withLock({ thread == nil }) { usleep(1_000) }
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 import MQRedis
 
@@ -19,7 +19,7 @@ public final class SystemdNotify: @unchecked Sendable {
     /// no watchdog is asked for (or it is another process's).
     public let watchdogInterval: Double?
     private let log: (String) -> Void
-    private let lock = NSLock()
+    private let lock = Lock()
     private var failed = false
     private var lastPing = -Double.infinity
     private var lastStatus: String?

@@ -1,5 +1,6 @@
 import MQFormat
-import Foundation
+import FoundationEssentials
+import Glibc
 import MQRedis
 
 /// One slot of the worker: fetch, run the handler, settle, again.

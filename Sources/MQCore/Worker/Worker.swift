@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Dispatch
+import Glibc
 import MQRedis
 
 /// The consumer worker: `concurrency` slots, each a thread with its own
@@ -24,7 +26,7 @@ public final class Worker: @unchecked Sendable {
     let notify: SystemdNotify?
 
     /// Guards everything below.
-    let state = NSLock()
+    let state = Lock()
     var stopping = false
     /// When stopping began, for the grace period.
     var stoppingSince: Date?
@@ -108,18 +110,16 @@ public final class Worker: @unchecked Sendable {
         let slots = DispatchGroup()
         for slot in 0..<options.concurrency {
             slots.enter()
-            let thread = Thread { [self] in
+            startThread(stackSize: 1 << 20) { [self] in
                 defer { slots.leave() }
                 runSlot(slot)
             }
-            thread.stackSize = 1 << 20
-            thread.start()
         }
         let maintained = DispatchSemaphore(value: 0)
-        Thread { [self] in
+        startThread { [self] in
             maintain(maintenance)
             maintained.signal()
-        }.start()
+        }
         // Connected, checked and registered: systemd may start what waits for us.
         notify?.ready(status: runningStatus())
 
@@ -341,6 +341,6 @@ struct Tally {
     func fields(seconds: Double) -> [(String, WorkerLog.Value)] {
         let total = succeeded + retried + dead
         return [("handled", .count(total)), ("succeeded", .count(succeeded)), ("retried", .count(retried)),
-                ("dead", .count(dead)), ("per_second", .text(String(format: "%.1f", Double(total) / max(seconds, 0.001))))]
+                ("dead", .count(dead)), ("per_second", .text(String(printf: "%.1f", Double(total) / max(seconds, 0.001))))]
     }
 }

@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Glibc
+import MQFormat
 
 /// The worker's log on stderr: one line per state change, as text or JSON.
 /// Per-message lines only at `debug`. Text lines written to the journal
@@ -25,7 +27,7 @@ public final class WorkerLog: @unchecked Sendable {
     private let format: Format
     private let journal: Bool
     private let write: (String) -> Void
-    private let lock = NSLock()
+    private let lock = Lock()
 
     public init(level: Level, format: Format, journal: Bool = false, write: @escaping (String) -> Void) {
         self.level = level
@@ -49,40 +51,39 @@ public final class WorkerLog: @unchecked Sendable {
             switch self {
             case .text(let text): text
             case .number(let n): String(n)
-            case .seconds(let x): String(format: "%.3f", x)
+            case .seconds(let x): String(printf: "%.3f", x)
             }
         }
 
-        var json: Any {
+        var json: String {
             switch self {
-            case .text(let text): text
-            case .number(let n): NSNumber(value: n)
-            case .seconds(let x): NSNumber(value: (x * 1000).rounded() / 1000)
+            case .text(let text): JSONText.quote(text)
+            case .number(let n): String(n)
+            case .seconds(let x): x.isFinite ? String((x * 1000).rounded() / 1000) : "null"
             }
         }
     }
 
     public func log(_ level: Level, _ message: String, _ fields: [(String, Value)] = []) {
         guard level >= self.level else { return }
-        let time = ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(identifier: "UTC")!,
-                                               formatOptions: [.withInternetDateTime, .withFractionalSeconds])
+        let time = TimeText.rfc3339(Int64(Date().timeIntervalSince1970 * 1000))
         let line: String
         switch format {
         case .text:
             let text = "\(level.name.uppercased()) \(message)" + fields.map { " \($0.0)=\(Self.quoted($0.1.text))" }.joined()
             // One journal entry per line: a newline in the message would start an entry without its priority.
-            line = journal ? "<\(level.priority)>" + text.replacingOccurrences(of: "\n", with: "\\n") : "\(time) \(text)"
+            line = journal ? "<\(level.priority)>" + text.replacingLiteral("\n", with: "\\n") : "\(time) \(text)"
         case .json:
-            var object: [String: Any] = ["time": time, "level": level.name, "msg": message]
+            // Keys sorted, a field named like a standard one replacing it.
+            var object: [String: String] = ["time": JSONText.quote(time), "level": JSONText.quote(level.name), "msg": JSONText.quote(message)]
             for (key, value) in fields { object[key] = value.json }
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-            line = String(decoding: data, as: UTF8.self)
+            line = "{" + object.sorted { $0.key < $1.key }.map { JSONText.quote($0.key) + ":" + $0.value }.joined(separator: ",") + "}"
         }
         lock.withLock { write(line + "\n") }
     }
 
     private static func quoted(_ value: String) -> String {
-        value.contains(where: { $0 == " " || $0 == "\"" || $0.isNewline }) ? "\"" + value.replacingOccurrences(of: "\"", with: "\\\"")
-            .replacingOccurrences(of: "\n", with: "\\n") + "\"" : value
+        value.contains(where: { $0 == " " || $0 == "\"" || $0.isNewline }) ? "\"" + value.replacingLiteral("\"", with: "\\\"")
+            .replacingLiteral("\n", with: "\\n") + "\"" : value
     }
 }

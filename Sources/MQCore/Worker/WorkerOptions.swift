@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// What `mqctl work` was asked to do.
 public struct WorkerOptions: Sendable {
