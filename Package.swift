@@ -8,8 +8,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
-        // The config file (layouts) is TOML; toml++ underneath, ~25 s of build.
-        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
     ],
     targets: [
         // C libraries from Debian, found through pkg-config.
@@ -31,7 +29,6 @@ let package = Package(
         .target(name: "MQCommands", dependencies: [
             "MQRedis", "MQParsing", "MQFormat", "MQCore", "MQLineEditor",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         .executableTarget(name: "mqctl", dependencies: ["MQCommands"]),
         // Feeds the input parsers mutated bytes (Scripts/chaos).

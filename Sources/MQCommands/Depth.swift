@@ -86,7 +86,7 @@ extension MQCtl {
                            Column("without_ttl", rightAligned: true)]
             let names = TTLSummary.bucketBounds.map(\.name) + [TTLSummary.lastBucket]
             columns += names.map { Column("buckets.\($0)", rightAligned: true) }
-            if let expiringWithin {
+            if expiringWithin != nil {
                 columns.append(Column("expiring", rightAligned: true))
             }
             columns.append(Column("vanished", rightAligned: true))

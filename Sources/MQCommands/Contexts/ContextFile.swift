@@ -2,7 +2,6 @@ import FoundationEssentials
 import Glibc
 import MQFormat
 import MQParsing
-import TOMLKit
 
 /// A named set of connection settings, as `nats context` and kubectl's
 /// contexts keep them: `[contexts.NAME]` tables in the config file, and
@@ -80,14 +79,8 @@ struct ContextFile {
     init(path: String, text: String) throws {
         self.path = path
         self.text = text
-        if let unsafe = LayoutFile.unsafeForTOMLKit(text) { throw UsageError("\(path):\(unsafe.line): \(unsafe.reason)") }
-        let root: TOMLTable
-        do {
-            root = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw UsageError("\(path):\(error.source.begin.line): \(error.description)")
-        }
-        let reader = LayoutFile.Reader(path: path, lines: text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
+        let root = try LayoutFile.parse(text, path: path)
+        let reader = LayoutFile.Reader(path: path, root: root)
         if let value = root["current_context"] { current = try reader.string(value, "current_context") }
         guard let section = root["contexts"] else { return }
         let table = try reader.table(section, "contexts")
@@ -98,7 +91,7 @@ struct ContextFile {
             func string(_ field: String) throws -> String? { try entry[field].map { try reader.string($0, "\(key).\(field)") } }
             func flag(_ field: String) throws -> Bool {
                 guard let value = entry[field] else { return false }
-                guard let flag = value.bool else { throw reader.error("\(key).\(field)", "must be true or false") }
+                guard let flag = value.boolean else { throw reader.error("\(key).\(field)", "must be true or false") }
                 return flag
             }
             let context = ConnectionContext(

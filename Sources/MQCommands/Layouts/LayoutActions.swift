@@ -238,7 +238,9 @@ enum LayoutActions {
                 for field in try JSONReader.object(line) where field.value != .null {
                     switch field.name {
                     case "member", "member_encoding", "payload", "payload_encoding": text[field.name] = try field.string()
-                    case "score", "at", "failed_at" where at == nil: at = try field.time().epochMilliseconds(now: now)
+                    case "score", "at": at = try field.time().epochMilliseconds(now: now)
+                    // failed_at (a dead letter's export) only when no score or at says when.
+                    case "failed_at" where at == nil: at = try field.time().epochMilliseconds(now: now)
                     default: continue
                     }
                 }

@@ -2,10 +2,9 @@ import FoundationEssentials
 import Glibc
 import MQCore
 import MQParsing
-import TOMLKit
 
 /// The config file: layouts (`[layouts.NAME]`) and which layout a queue
-/// name means (`[queues] NAME = "LAYOUT"`); its contexts are ContextFile's. TOML, read with TOMLKit; a
+/// name means (`[queues] NAME = "LAYOUT"`); its contexts are ContextFile's. TOML, read with TOMLReader; a
 /// mistake is reported with the file, the line and the key.
 public struct LayoutFile: Sendable {
     public var path: String?
@@ -52,18 +51,8 @@ public struct LayoutFile: Sendable {
 
     public init(text: String, path: String?) throws {
         self.path = path
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let root: TOMLTable
-        if let unsafe = Self.unsafeForTOMLKit(text) {
-            // toml++ asserts (aborts) on these instead of reporting them: refuse them first.
-            throw UsageError("\(path ?? "config"):\(unsafe.line): \(unsafe.reason)")
-        }
-        do {
-            root = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw UsageError("\(path ?? "config"):\(error.source.begin.line): \(error.description)")
-        }
-        let reader = Reader(path: path ?? "config", lines: lines)
+        let root = try Self.parse(text, path: path ?? "config")
+        let reader = Reader(path: path ?? "config", root: root)
         // Contexts (`mqctl context`) are read by ContextFile.
         for key in root.keys where !["layouts", "queues", "contexts", "current_context"].contains(key) {
             throw reader.error(key, "unknown section; the file has [layouts.NAME] tables, a [queues] table, [contexts.NAME] tables and current_context")
@@ -86,116 +75,52 @@ public struct LayoutFile: Sendable {
         }
     }
 
-    /// What toml++ (under TOMLKit) would abort on rather than report, as
-    /// (line, reason): a non-ASCII byte outside strings and comments, a
-    /// table header that does not start with a name, and a `}` where an
-    /// array's value should be. Nil when none (the fuzzer looks for more).
-    static func unsafeForTOMLKit(_ text: String) -> (line: Int, reason: String)? {
-        let bytes = Array(text.utf8)
-        var line = 1, index = 0, arrayDepth = 0, lineStart = true, expectingArrayValue = false
-        func starts(_ delimiter: String) -> Bool { bytes[index...].starts(with: delimiter.utf8) }
-        func isKeyStart(_ byte: UInt8) -> Bool {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "]"): true
-            default: false
-            }
+    /// The document, or a usage error naming the file, line and column.
+    static func parse(_ text: String, path: String) throws -> TOMLTable {
+        do {
+            return try TOMLReader.parse(text)
+        } catch {
+            throw UsageError("\(path):\(error.line):\(error.column): \(error.message)")
         }
-        while index < bytes.count {
-            let byte = bytes[index]
-            switch byte {
-            case UInt8(ascii: "\n"):
-                line += 1
-                lineStart = true
-                index += 1
-                continue
-            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"):
-                index += 1
-                continue
-            case UInt8(ascii: "#"):
-                while index < bytes.count, bytes[index] != UInt8(ascii: "\n") { index += 1 }
-                continue
-            case UInt8(ascii: "}") where expectingArrayValue:
-                return (line, "'}' where an array's value should be")
-            case UInt8(ascii: "\""), UInt8(ascii: "'"):
-                let quote = String(UnicodeScalar(byte))
-                let delimiter = starts(quote + quote + quote) ? quote + quote + quote : quote
-                index += delimiter.utf8.count
-                while index < bytes.count, !starts(delimiter) {
-                    if bytes[index] == UInt8(ascii: "\n") { line += 1 }
-                    // A basic string's escape takes the next byte along.
-                    if quote == "\"", bytes[index] == UInt8(ascii: "\\") { index += 1 }
-                    index += 1
-                }
-                index += delimiter.utf8.count
-            case UInt8(ascii: "[") where lineStart && arrayDepth == 0:
-                index += starts("[[") ? 2 : 1
-                while index < bytes.count, bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "\t") { index += 1 }
-                if index >= bytes.count || !isKeyStart(bytes[index]) { return (line, "a table header must start with its name") }
-            case UInt8(ascii: "["):
-                arrayDepth += 1
-                index += 1
-                lineStart = false
-                expectingArrayValue = true
-                continue
-            case UInt8(ascii: ",") where arrayDepth > 0:
-                index += 1
-                expectingArrayValue = true
-                continue
-            case UInt8(ascii: "]"):
-                arrayDepth = max(0, arrayDepth - 1)
-                index += 1
-            case 0x80...:
-                return (line, "a character outside A-Z a-z 0-9 _ - in a bare key or value; quote it")
-            default:
-                index += 1
-            }
-            lineStart = false
-            expectingArrayValue = false
-        }
-        return nil
     }
 
     /// Reads values, naming the key and its line in every error.
     struct Reader {
         let path: String
-        let lines: [String]
+        let root: TOMLTable
 
         func error(_ key: String, _ message: String) -> UsageError {
             UsageError("\(path):\(line(of: key)): \(key): \(message)")
         }
 
-        /// The line that sets the key's last part, after the line of its
-        /// table: TOMLKit keeps no positions for values.
+        /// The line of the value `key` names (`layouts.x.ready`), or of the
+        /// nearest table above it that the document has.
         func line(of key: String) -> Int {
-            let parts = key.split(separator: ".").map(String.init)
-            var start = 0
-            for depth in stride(from: parts.count - 1, through: 1, by: -1) {
-                let header = "[" + parts[0..<depth].joined(separator: ".") + "]"
-                if let index = lines.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix(header) }) {
-                    start = index
-                    break
-                }
+            var parts = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            var table = root, line = 1
+            while !parts.isEmpty {
+                // The longest run of parts that is a key here: a queue's name may hold dots.
+                guard let count = (1...parts.count).reversed().first(where: { table[parts[0..<$0].joined(separator: ".")] != nil }),
+                      let value = table[parts[0..<count].joined(separator: ".")] else { break }
+                line = value.line
+                parts.removeFirst(count)
+                guard let next = value.table else { break }
+                table = next
             }
-            let leaf = parts.last ?? key
-            let index = lines[start...].firstIndex {
-                let trimmed = $0.trimmingCharacters(in: .whitespaces)
-                return trimmed.hasPrefix(leaf + " ") || trimmed.hasPrefix(leaf + "=") || $0.contains(" \(leaf) =") || $0.contains("{\(leaf) =")
-            }
-            return (index ?? start) + 1
+            return line
         }
 
-        func table(_ value: TOMLValueConvertible, _ key: String) throws -> TOMLTable {
+        func table(_ value: TOMLValue, _ key: String) throws -> TOMLTable {
             guard let table = value.table else { throw error(key, "must be a table") }
             return table
         }
 
-        func string(_ value: TOMLValueConvertible, _ key: String) throws -> String {
+        func string(_ value: TOMLValue, _ key: String) throws -> String {
             guard let text = value.string else { throw error(key, "must be a string") }
             return text
         }
 
-        func choice<T: RawRepresentable & CaseIterable>(_ value: TOMLValueConvertible, _ key: String) throws -> T where T.RawValue == String {
+        func choice<T: RawRepresentable & CaseIterable>(_ value: TOMLValue, _ key: String) throws -> T where T.RawValue == String {
             let text = try string(value, key)
             guard let choice = T(rawValue: text) else {
                 throw error(key, "is '\(text)'; use one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -256,7 +181,7 @@ public struct LayoutFile: Sendable {
                 if let path = entry["new_id_path"] { layout.replay.newIDPath = try string(path, "\(key).replay.new_id_path") }
                 if let attempts = entry["attempts"] { layout.replay.attempts = try choice(attempts, "\(key).replay.attempts") }
                 if let stamp = entry["stamp_enqueued_at"] {
-                    guard let flag = stamp.bool else { throw error("\(key).replay.stamp_enqueued_at", "must be true or false") }
+                    guard let flag = stamp.boolean else { throw error("\(key).replay.stamp_enqueued_at", "must be true or false") }
                     layout.replay.stampEnqueuedAt = flag
                 }
             }
@@ -302,11 +227,11 @@ public struct LayoutFile: Sendable {
             }
             if case .sortedSet? = layout.dead, let dead = table["dead"]?.table {
                 if let expires = dead["score_is_expiry"] {
-                    guard let flag = expires.bool else { throw error("\(key).dead.score_is_expiry", "must be true or false") }
+                    guard let flag = expires.boolean else { throw error("\(key).dead.score_is_expiry", "must be true or false") }
                     layout.deadScoreIsExpiry = flag
                 }
                 if let max = dead["max"] {
-                    guard let count = max.int, count > 0 else { throw error("\(key).dead.max", "must be a whole number above 0") }
+                    guard let count = max.integer, count > 0 else { throw error("\(key).dead.max", "must be a whole number above 0") }
                     layout.deadMax = Int64(count)
                 }
                 if let age = dead["max_age"] {
@@ -316,11 +241,11 @@ public struct LayoutFile: Sendable {
                 }
             }
             if let value = table["capacity"] {
-                guard let capacity = value.int, capacity > 0 else { throw error("\(key).capacity", "must be a whole number above 0") }
+                guard let capacity = value.integer, capacity > 0 else { throw error("\(key).capacity", "must be a whole number above 0") }
                 layout.capacity = Int64(capacity)
             }
             if let value = table["max_attempts"] {
-                guard let attempts = value.int, attempts > 0, attempts < 1_000_000 else {
+                guard let attempts = value.integer, attempts > 0, attempts < 1_000_000 else {
                     throw error("\(key).max_attempts", "must be a whole number from 1 to 999999")
                 }
                 layout.maxAttempts = Int64(attempts)
@@ -341,7 +266,7 @@ public struct LayoutFile: Sendable {
             return layout
         }
 
-        func queues(_ value: TOMLValueConvertible?, _ key: String) throws -> Layout.QueueNaming {
+        func queues(_ value: TOMLValue?, _ key: String) throws -> Layout.QueueNaming {
             guard let value else { throw error(key, "is missing: a list of names, { pattern = \"...{queue}...\" } or { set = \"KEY\" }") }
             if let array = value.array {
                 return .fixed(try array.map { item in
@@ -358,7 +283,7 @@ public struct LayoutFile: Sendable {
             throw error(key, "give a list of names, a pattern or a set")
         }
 
-        func scored(_ value: TOMLValueConvertible, _ key: String) throws -> Layout.ScoredRole {
+        func scored(_ value: TOMLValue, _ key: String) throws -> Layout.ScoredRole {
             if let text = value.string { return Layout.ScoredRole(key: text, unit: .milliseconds) }
             let table = try self.table(value, key)
             try only(table, key, ["key", "score"])
@@ -367,7 +292,7 @@ public struct LayoutFile: Sendable {
                                      unit: try table["score"].map { try choice($0, "\(key).score") } ?? .milliseconds)
         }
 
-        func dead(_ value: TOMLValueConvertible, _ key: String) throws -> Layout.DeadRole {
+        func dead(_ value: TOMLValue, _ key: String) throws -> Layout.DeadRole {
             if let text = value.string { return .sortedSet(Layout.ScoredRole(key: text, unit: .milliseconds)) }
             let table = try self.table(value, key)
             try only(table, key, ["key", "type", "score", "max", "max_age", "score_is_expiry"])
@@ -383,7 +308,7 @@ public struct LayoutFile: Sendable {
             }
         }
 
-        func member(_ value: TOMLValueConvertible, _ key: String) throws -> Layout.MemberForm {
+        func member(_ value: TOMLValue, _ key: String) throws -> Layout.MemberForm {
             if let text = value.string {
                 switch text {
                 case "json": return .json
@@ -419,7 +344,7 @@ public struct LayoutFile: Sendable {
 
         /// An `enqueue_defaults` value: `$hex24`, `$queue`, `$now:UNIT`, or
         /// a string, number or boolean written as JSON.
-        func defaultValue(_ value: TOMLValueConvertible, _ key: String) throws -> Layout.DefaultValue {
+        func defaultValue(_ value: TOMLValue, _ key: String) throws -> Layout.DefaultValue {
             if let text = value.string {
                 switch text {
                 case _ where text.hasPrefix("$json:"):
@@ -439,13 +364,13 @@ public struct LayoutFile: Sendable {
                 default: return .json(JSONValue.string(text).text)
                 }
             }
-            if let flag = value.bool { return .json(flag ? "true" : "false") }
-            if let number = value.int { return .json(String(number)) }
-            if let number = value.double { return .json(String(number)) }
+            if let flag = value.boolean { return .json(flag ? "true" : "false") }
+            if let number = value.integer { return .json(String(number)) }
+            if let number = value.float { return .json(String(number)) }
             throw error(key, "must be a string, a number or true/false")
         }
 
-        func fields(_ value: TOMLValueConvertible, _ key: String) throws -> Layout.Fields {
+        func fields(_ value: TOMLValue, _ key: String) throws -> Layout.Fields {
             let table = try self.table(value, key)
             try only(table, key, ["id", "attempts", "error", "error_class", "enqueued_at", "failed_at", "tier", "queue"])
             func text(_ name: String) throws -> String? { try table[name].map { try string($0, "\(key).\(name)") } }
