@@ -22,12 +22,14 @@ let package = Package(
 
         // Swift 6 language mode target by target (issue 19); the package default is still v5.
         .target(name: "MQLineEditor", dependencies: ["CLibEdit", "CLineEditShim"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        // Raw mode, keys and frames for `mqctl top`, over termios and ANSI.
+        .target(name: "MQTerminal", swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "MQRedis", dependencies: ["CHiredis", "CTLSShim"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "MQParsing", dependencies: ["MQRedis", "MQFormat"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "MQFormat", swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "MQCore", dependencies: ["MQRedis", "MQFormat", "MQParsing", "CZlib"]),
         .target(name: "MQCommands", dependencies: [
-            "MQRedis", "MQParsing", "MQFormat", "MQCore", "MQLineEditor",
+            "MQRedis", "MQParsing", "MQFormat", "MQCore", "MQLineEditor", "MQTerminal",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mqctl", dependencies: ["MQCommands"]),

@@ -24,6 +24,12 @@ extension MQCtl {
                 (10s, 5m, 1h) alerts above it. A warning that would trip after its critical \
                 (--warn-ready 100 --max-ready 50) is refused.
 
+                The config file's [check] table holds standing thresholds under the options' \
+                names: warn_ready = 100, max_latency = "5m", max_usage = "95%", max_fail_rate = 50 \
+                (a count or range as a number or in quotes, a duration in quotes). An option \
+                given replaces the file's value of the same name; `mqctl top` colours its rows \
+                by the same thresholds.
+
                 All queues when none are named. A queue named that does not exist (not \
                 registered, no keys, not a layout's) is UNKNOWN, with the nearest known name; \
                 so is a check with no thresholds, or with no queues at all; --allow-missing \
@@ -121,20 +127,32 @@ extension MQCtl {
                                   (deadStream != nil, "--dead-stream")]
                 if let option = streamOnly.first(where: \.0) { throw ValidationError("\(option.1) needs --stream") }
             }
-            let ranges: [(String, ThresholdRange?, ThresholdRange?)] = [
-                ("ready", warnReady, maxReady), ("dead", warnDead, maxDead), ("usage", warnUsage, maxUsage),
-                ("overdue", warnOverdue, maxOverdue), ("retry", warnRetry, maxRetry), ("inflight", warnInflight, maxInflight),
-                ("fail-rate", warnFailRate, maxFailRate), ("rejected", warnRejected, maxRejected), ("lag", warnLag, maxLag),
-            ]
-            for case let (name, warning?, critical?) in ranges {
-                if let reason = ThresholdRange.misordered(warning: warning, critical: critical) {
-                    throw ValidationError("--warn-\(name) \(warning) would trip after --max-\(name) \(critical): \(reason)")
-                }
+            if let reason = optionThresholds.misordering(spell: Self.option) { throw ValidationError(reason) }
+            if let warning = warnLag, let critical = maxLag, let reason = ThresholdRange.misordered(warning: warning, critical: critical) {
+                throw ValidationError("--warn-lag \(warning) would trip after --max-lag \(critical): \(reason)")
             }
-            let durations = [("latency", warnLatency, maxLatency), ("paused", warnPaused, maxPaused), ("pending-age", warnPendingAge, maxPendingAge)]
-            for case let (name, warning?, critical?) in durations where warning > critical {
-                throw ValidationError("--warn-\(name) \(warning) would trip after --max-\(name) \(critical): a warning comes first")
+            if let warning = warnPendingAge, let critical = maxPendingAge, warning > critical {
+                throw ValidationError("--warn-pending-age \(warning) would trip after --max-pending-age \(critical): a warning comes first")
             }
+        }
+
+        /// `--warn-fail-rate` for ("warn", "fail_rate").
+        static func option(_ level: String, _ name: String) -> String { "--\(level)-\(name.replacingLiteral("_", with: "-"))" }
+
+        /// The queue thresholds the options give.
+        private var optionThresholds: QueueThresholds {
+            var thresholds = QueueThresholds()
+            thresholds.ready = .init(warning: warnReady, critical: maxReady)
+            thresholds.dead = .init(warning: warnDead, critical: maxDead)
+            thresholds.usage = .init(warning: warnUsage, critical: maxUsage)
+            thresholds.overdue = .init(warning: warnOverdue, critical: maxOverdue)
+            thresholds.retry = .init(warning: warnRetry, critical: maxRetry)
+            thresholds.inflight = .init(warning: warnInflight, critical: maxInflight)
+            thresholds.failRate = .init(warning: warnFailRate, critical: maxFailRate)
+            thresholds.rejected = .init(warning: warnRejected, critical: maxRejected)
+            thresholds.latency = .init(warning: warnLatency, critical: maxLatency)
+            thresholds.paused = .init(warning: warnPaused, critical: maxPaused)
+            return thresholds
         }
 
         func run(in context: CommandContext) throws {
@@ -161,13 +179,12 @@ extension MQCtl {
             unknown(kind, ErrorReport.message(for: context.explained(error), configuration: context.configuration).message)
         }
 
-        private var hasQueueThresholds: Bool {
-            [maxReady, warnReady, maxDead, warnDead, maxUsage, warnUsage, maxOverdue, warnOverdue, maxRetry, warnRetry,
-             maxInflight, warnInflight, maxFailRate, warnFailRate, maxRejected, warnRejected].contains { $0 != nil }
-                || [maxLatency, warnLatency, maxPaused, warnPaused].contains { $0 != nil }
-        }
-
         private func checkQueues(in context: CommandContext) throws -> CheckReport {
+            // The config file's [check] table, each option given replacing its value.
+            let thresholds = try context.layoutFile().checkThresholds.overridden(by: optionThresholds)
+            if let reason = thresholds.misordering(spell: { "\($0)_\($1)" }) {
+                throw UsageError("the options over the config file's [check]: \(reason)")
+            }
             let named: [(ref: QueueRef, missing: CommandFailure?)]
             let readings: [QueueReading]
             var pauses: [QueueName: PauseStart] = [:]
@@ -179,7 +196,7 @@ extension MQCtl {
                     : allowMissing ? try context.existingQueues(queues, allowMissing: true).map { ($0, nil) }
                     : try context.namedQueues(queues)
                 readings = try broker.statsReadings(named.filter { $0.missing == nil }.map(\.ref))
-                if maxPaused != nil || warnPaused != nil {
+                if thresholds.paused != QueueThresholds.Durations() {
                     let paused = readings.compactMap { reading in reading.stats.flatMap { $0.config.paused && $0.layout == nil ? $0.queue : nil } }
                     if !paused.isEmpty { pauses = try broker.pauseStarts(paused) }
                 }
@@ -202,7 +219,7 @@ extension MQCtl {
                 switch reading.result {
                 case .success(let stats):
                     report.subjects.append(CheckSubject(name: stats.queue.rawValue, layout: stats.layout ?? "native",
-                                                        metrics: metrics(stats, pause: pauses[stats.queue], now: now)))
+                                                        metrics: thresholds.metrics(stats, pause: pauses[stats.queue], now: now)))
                 case .failure(let error):
                     let error = context.explained(error)
                     // Keys that hold the wrong thing stop the queue's moves: as bad as a full queue.
@@ -215,64 +232,10 @@ extension MQCtl {
             if named.isEmpty && !allowMissing {
                 report.notes.append((.unknown, "no queues to check: none are known under the prefix '\(context.prefix)' (name them, or --allow-missing)"))
             }
-            if !hasQueueThresholds {
-                report.notes.append((.unknown, "no thresholds given: set at least one --max-* or --warn-* (see mqctl check --help)"))
+            if thresholds.isEmpty {
+                report.notes.append((.unknown, "no thresholds given: set at least one --max-* or --warn-*, or a [check] table in the config file (see mqctl check --help)"))
             }
             return report
-        }
-
-        /// A queue's values with the thresholds that apply to them.
-        private func metrics(_ stats: QueueStats, pause: PauseStart?, now: Int64) -> [CheckMetric] {
-            func count(_ label: String, _ field: String, _ value: Int64, _ warning: ThresholdRange?, _ critical: ThresholdRange?,
-                       always: Bool = false) -> CheckMetric {
-                CheckMetric(label: label, field: field, value: Double(value), json: .int(value), shown: "\(value)",
-                            warning: warning, critical: critical, inPerfdata: always || warning != nil || critical != nil)
-            }
-            let latency = stats.latency
-            var metrics = [
-                count("ready", "ready", stats.ready, warnReady, maxReady, always: true),
-                CheckMetric(label: "latency", field: "latency_seconds", value: latency, json: latency.map(FieldValue.seconds) ?? .null,
-                            shown: "\(Int(latency ?? 0))s", unit: "s", warning: warnLatency.map { ThresholdRange(above: $0.seconds) },
-                            critical: maxLatency.map { ThresholdRange(above: $0.seconds) }),
-                count("dead", "dead", stats.dead, warnDead, maxDead, always: true),
-            ]
-            // Without a max_length a queue is never full: no usage to judge.
-            if let usage = stats.usagePercent {
-                metrics.append(CheckMetric(label: "usage", field: "usage_pct", value: usage, json: .double((usage * 10).rounded() / 10),
-                                           shown: "\(Int(usage))%", unit: "%", warning: warnUsage, critical: maxUsage))
-            }
-            metrics += [
-                count("overdue", "overdue", stats.overdue, warnOverdue, maxOverdue),
-                count("retry", "retry", stats.retry, warnRetry, maxRetry),
-                count("inflight", "inflight", stats.inflight, warnInflight, maxInflight),
-                count("fail_rate", "failed_per_min", stats.failedPerMinute, warnFailRate, maxFailRate),
-                count("rejected", "rejected_per_min", stats.rejectedPerMinute, warnRejected, maxRejected),
-            ]
-            if warnPaused != nil || maxPaused != nil {
-                var metric = CheckMetric(label: "paused", field: "paused_seconds", value: 0, json: .seconds(0), shown: "0s", unit: "s",
-                                         warning: warnPaused.map { ThresholdRange(above: $0.seconds) },
-                                         critical: maxPaused.map { ThresholdRange(above: $0.seconds) })
-                if stats.config.paused {
-                    switch pause ?? .unknown {
-                    case .at(let since):
-                        metric.value = Double(now - since) / 1000
-                    case .before(let oldest):
-                        // At least this long; if that trips nothing, the log cannot tell.
-                        metric.value = Double(now - oldest) / 1000
-                        if metric.level == .ok {
-                            metric.value = nil
-                            metric.undetermined = "since before the audit log's oldest entry (\(Int(Double(now - oldest) / 1000))s ago)"
-                        }
-                    case .unknown:
-                        metric.value = nil
-                        metric.undetermined = "since a time the audit log does not hold"
-                    }
-                    metric.shown = metric.value.map { "\(Int($0))s" } ?? "?"
-                    metric.json = metric.value.map(FieldValue.seconds) ?? .null
-                }
-                metrics.append(metric)
-            }
-            return metrics
         }
 
         /// `--stream` mode: the same status line, perfdata and exit codes,

@@ -24,7 +24,7 @@ public struct MQCtl: ParsableCommand {
         subcommands: [
             Ping.self, Doctor.self, Stats.self, Check.self, Queues.self, Enqueue.self, Show.self, Peek.self,
             Delayed.self, Promote.self, DLQ.self, Retry.self, Work.self, Reap.self, Workers.self, Events.self,
-            Seq.self, Depth.self, Streams.self, Layouts.self, Context.self, Migrate.self, Repl.self, Completion.self,
+            Seq.self, Depth.self, Streams.self, Layouts.self, Context.self, Migrate.self, Repl.self, Top.self, Completion.self,
         ])
 
     public init() {}

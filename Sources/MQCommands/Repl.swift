@@ -33,7 +33,7 @@ extension MQCtl {
         func run(in context: CommandContext) throws {
             // The context's password is read once, for every line.
             _ = try context.connectingConfiguration()
-            let session = ReplSession(context: context, globals: globals, failFast: failFast, environment: context.environment)
+            let session = ReplSession(context: context, globals: globals, failFast: failFast)
             let code = context.stdin.isTerminal ? session.interactive() : session.script()
             if code != 0 { throw ExitCode(code) }
         }
@@ -47,42 +47,19 @@ final class ReplSession {
     let failFast: Bool
     /// Global options repeated on every line; the target travels in the
     /// environment so no line repeats a password.
-    let lineOptions: [String]
+    let inherited: InheritedOptions
     var environment: [String: String]
     var configuration: RedisConfiguration
     var connection: RedisConnection?
     var queue: QueueName?
     private var nameCache: [String: (names: [String], at: Double)] = [:]
 
-    init(context: CommandContext, globals: GlobalOptions, failFast: Bool, environment: [String: String]) {
+    init(context: CommandContext, globals: GlobalOptions, failFast: Bool) {
         self.context = context
         self.failFast = failFast
         self.configuration = context.configuration
-        var options: [String] = []
-        if let prefix = globals.prefix { options += ["--prefix", prefix] }
-        if let format = globals.format { options += ["--format", format.rawValue] }
-        if globals.json { options.append("--json") }
-        options += ["--timeout", globals.timeout.description]
-        if globals.quiet { options.append("--quiet") }
-        if globals.yes { options.append("--yes") }
-        if globals.noColor { options.append("--no-color") }
-        // Every connection option the shell was started with reaches each
-        // line, so `work` and a reconnect keep TLS, the ACL user and layouts.
-        let valued: [(String, String?)] = [
-            ("--user", globals.user), ("--password-file", globals.passwordFile), ("--config", globals.config),
-            ("--layout", globals.layout), ("--cacert", globals.cacert), ("--cacertdir", globals.cacertdir),
-            ("--cert", globals.cert), ("--key", globals.key), ("--sni", globals.sni),
-        ]
-        for (name, value) in valued { if let value { options += [name, value] } }
-        // The shell keeps the context it started in, whatever `context use` does meanwhile.
-        if let name = context.contextName { options += ["--context", name] }
-        if globals.tls { options.append("--tls") }
-        if globals.insecure { options.append("--insecure") }
-        lineOptions = options
-        var environment = environment
-        environment["MQCTL_URL"] = context.configuration.description
-        if let password = context.configuration.password { environment["MQCTL_PASSWORD"] = password }
-        self.environment = environment
+        inherited = InheritedOptions(context: context, globals: globals, output: true)
+        environment = inherited.environment
     }
 
     // MARK: - Modes
@@ -177,8 +154,7 @@ final class ReplSession {
         default:
             // The shell's options go before a handler's `--`, never to the handler.
             let line = withDefaultQueue(words)
-            let separator = line.firstIndex(of: "--") ?? line.endIndex
-            let arguments = Array(line[..<separator]) + lineOptions + Array(line[separator...])
+            let arguments = inherited.line(line)
             let lent: RedisConnection?
             do {
                 lent = try sharedConnection()

@@ -31,6 +31,10 @@ public struct ServerVitals: Equatable, Sendable {
     public var memory: [Memory]
     /// Workers whose heartbeat is fresh.
     public var liveWorkers: Int64
+    /// Summed over the masters: commands a second (Redis's own estimate)
+    /// and clients connected.
+    public var opsPerSecond: Int64 = 0
+    public var connectedClients: Int64 = 0
 }
 
 /// When a paused queue was paused, as the audit log tells.
@@ -77,9 +81,11 @@ extension Broker {
     /// workers: one round trip per master, and one for the workers.
     public func vitals() throws -> ServerVitals {
         var memory: [ServerVitals.Memory] = []
+        var ops: Int64 = 0, clients: Int64 = 0
         let masters = try connection.everyMaster()
         for node in masters {
-            let text = try node.send("INFO", "memory").string()
+            // INFO's default sections (memory, stats, clients): one section a call before Redis 7.
+            let text = try node.send("INFO").string()
             var fields: [Substring: Int64] = [:]
             for line in text.split(whereSeparator: \.isNewline) {
                 guard let colon = line.firstIndex(of: ":") else { continue }
@@ -90,8 +96,12 @@ extension Broker {
             }
             memory.append(.init(node: masters.count > 1 ? node.configuration.endpoint.description : nil,
                                 usedBytes: used, maxBytes: fields["maxmemory"] ?? 0))
+            ops += fields["instantaneous_ops_per_sec"] ?? 0
+            clients += fields["connected_clients"] ?? 0
         }
-        return ServerVitals(memory: memory, liveWorkers: try liveWorkerCount())
+        var vitals = ServerVitals(memory: memory, liveWorkers: try liveWorkerCount())
+        (vitals.opsPerSecond, vitals.connectedClients) = (ops, clients)
+        return vitals
     }
 
     /// When each of `queues` was last paused, read from the audit log newest

@@ -100,14 +100,17 @@ extension Broker {
 
     /// Waiting messages in a sorted set (retry, delayed, inflight) by
     /// score, soonest first, a page of (id, score ms) at a time; constant
-    /// memory.
-    public func scheduled(_ queue: QueueName, in source: KillSource, pageSize: Int = 1000, body: ([(id: String, score: Int64)]) throws -> Void) throws {
+    /// memory. At most `limit` of them when given.
+    public func scheduled(_ queue: QueueName, in source: KillSource, pageSize: Int = 1000, limit: Int? = nil,
+                          body: ([(id: String, score: Int64)]) throws -> Void) throws {
         var offset = 0
         while true {
-            let page = try scheduledPage(queue, in: source, offset: offset, count: pageSize)
+            let count = min(pageSize, (limit ?? .max) - offset)
+            guard count > 0 else { return }
+            let page = try scheduledPage(queue, in: source, offset: offset, count: count)
             if !page.isEmpty { try body(page) }
-            if page.count < pageSize { return }
-            offset += pageSize
+            if page.count < count { return }
+            offset += count
         }
     }
 

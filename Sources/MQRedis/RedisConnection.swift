@@ -15,6 +15,9 @@ public final class RedisConnection {
     /// made (the handshake included): what "constant round trips" is
     /// measured in.
     public private(set) var roundTrips = 0
+    /// Commands written to this connection's own socket since it was
+    /// made: what "a bounded number of commands" is measured in.
+    public private(set) var commandsSent = 0
     /// Set when the server is part of a Redis Cluster: commands are then
     /// routed by slot to the masters.
     private var cluster: ClusterRouter?
@@ -174,6 +177,7 @@ public final class RedisConnection {
             RESPEncoder.append(command, to: &writeBuffer)
             try writeBuffer.withUnsafeBytes { try transport.write($0) }
             roundTrips += 1
+            commandsSent += 1
             owed.append(command)
         } catch {
             close()
@@ -220,6 +224,7 @@ public final class RedisConnection {
             }
             try writeBuffer.withUnsafeBytes { try transport.write($0) }
             roundTrips += 1
+            commandsSent += commands.count
 
             var replies: [RedisReply] = []
             replies.reserveCapacity(commands.count)

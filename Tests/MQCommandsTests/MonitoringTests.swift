@@ -80,11 +80,39 @@ final class MonitoringTests: CommandTestCase {
                       allowed.stdout)
     }
 
+    func testCheckTakesThresholdsFromTheConfigFileUnderItsOptions() throws {
+        enqueue("orders")
+        enqueue("orders")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mqctl-check-\(UUID().uuidString).toml").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "[check]\nwarn_ready = 1\nmax_ready = \"5\"\nmax_latency = \"1h\"\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let warned = run("check", "--config", path)
+        XCTAssertEqual(warned.code, 1, warned.stdout + warned.stderr)
+        XCTAssertTrue(warned.stdout.hasPrefix("MQCTL WARNING - orders ready 2 > 1"), warned.stdout)
+        let overridden = run("check", "--config", path, "--warn-ready", "3")
+        XCTAssertEqual(overridden.code, 0, "an option replaces the file's value: \(overridden.stdout)")
+        let crossed = run("check", "--config", path, "--warn-ready", "10")
+        XCTAssertEqual(crossed.code, 64)
+        XCTAssertTrue(crossed.stderr.contains("the options over the config file's [check]: warn_ready 10 would trip after max_ready 5"), crossed.stderr)
+
+        for (text, message) in [
+            ("[check]\nmax_dead = true\n", "\(path):2: check.max_dead: must be a number, or a range in quotes"),
+            ("[check]\nmax_latency = \"soon\"\n", "\(path):2: check.max_latency: invalid duration 'soon'"),
+            ("[check]\n\nmax_stuck = 1\n", "\(path):3: check.max_stuck: unknown key"),
+            ("[check]\nwarn_dead = 9\nmax_dead = 3\n", "\(path):1: check: warn_dead 9 would trip after max_dead 3"),
+        ] {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            let result = run("check", "--config", path)
+            XCTAssertEqual(result.code, 64, text)
+            XCTAssertTrue(result.stderr.contains(message), "\(text): \(result.stderr)")
+        }
+    }
+
     func testCheckWithoutThresholdsIsUnknownWithPerfdata() throws {
         enqueue("orders")
         let result = run("check")
         XCTAssertEqual(result.code, 3)
-        XCTAssertNotNil(result.stdout.range(of: #"^MQCTL UNKNOWN - no thresholds given: set at least one --max-\* or --warn-\* \(see mqctl check --help\) \| orders_ready=1;; orders_latency=\d+(\.\d)?s;; orders_dead=0;;\n$"#,
+        XCTAssertNotNil(result.stdout.range(of: #"^MQCTL UNKNOWN - no thresholds given: set at least one --max-\* or --warn-\*, or a \[check\] table in the config file \(see mqctl check --help\) \| orders_ready=1;; orders_latency=\d+(\.\d)?s;; orders_dead=0;;\n$"#,
                                             options: .regularExpression), result.stdout)
         let stream = run("check", "--stream", "events")
         XCTAssertEqual(stream.code, 3, "a stream that does not exist is said first")

@@ -26,7 +26,7 @@ final class ShellCompletionTests: CommandTestCase {
     private func session() throws -> ReplSession {
         let globals = try GlobalOptions.parse(["--url", server.url])
         let context = try CommandContext(globals: globals, environment: [:], stdin: .memory(""), stdout: .memory(), stderr: .memory())
-        return ReplSession(context: context, globals: globals, failFast: false, environment: [:])
+        return ReplSession(context: context, globals: globals, failFast: false)
     }
 
     override func setUpWithError() throws {

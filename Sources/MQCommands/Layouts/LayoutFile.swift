@@ -13,6 +13,8 @@ public struct LayoutFile: Sendable {
     public var assignments: [String: String] = [:]
     /// The built-in layouts the file did not replace.
     public var builtinNames: Set<String> = []
+    /// `[check]`: the thresholds `check` and `top` judge queues by.
+    var checkThresholds = QueueThresholds()
 
     public init() {}
 
@@ -54,9 +56,10 @@ public struct LayoutFile: Sendable {
         let root = try Self.parse(text, path: path ?? "config")
         let reader = Reader(path: path ?? "config", root: root)
         // Contexts (`mqctl context`) are read by ContextFile.
-        for key in root.keys where !["layouts", "queues", "contexts", "current_context"].contains(key) {
-            throw reader.error(key, "unknown section; the file has [layouts.NAME] tables, a [queues] table, [contexts.NAME] tables and current_context")
+        for key in root.keys where !["layouts", "queues", "check", "contexts", "current_context"].contains(key) {
+            throw reader.error(key, "unknown section; the file has [layouts.NAME] tables, a [queues] table, a [check] table, [contexts.NAME] tables and current_context")
         }
+        if let section = root["check"] { checkThresholds = try reader.thresholds(section, "check") }
         if let section = root["layouts"] {
             let table = try reader.table(section, "layouts")
             for name in table.keys {
@@ -368,6 +371,47 @@ public struct LayoutFile: Sendable {
             if let number = value.integer { return .json(String(number)) }
             if let number = value.float { return .json(String(number)) }
             throw error(key, "must be a string, a number or true/false")
+        }
+
+        /// `[check]`: `warn_NAME` and `max_NAME` for each of check's
+        /// --warn-NAME and --max-NAME queue options (`fail_rate` for
+        /// --max-fail-rate); a count or Nagios range, a duration in quotes.
+        func thresholds(_ value: TOMLValue, _ key: String) throws -> QueueThresholds {
+            let table = try self.table(value, key)
+            let names = (QueueThresholds.countNames.map(\.name) + QueueThresholds.durationNames.map(\.name))
+            try only(table, key, names.flatMap { ["warn_\($0)", "max_\($0)"] })
+            var thresholds = QueueThresholds()
+            let levels: [(prefix: String, counts: WritableKeyPath<QueueThresholds.Counts, ThresholdRange?>,
+                          durations: WritableKeyPath<QueueThresholds.Durations, DurationValue?>)] = [
+                ("warn", \.warning, \.warning), ("max", \.critical, \.critical),
+            ]
+            for level in levels {
+                for (name, path) in QueueThresholds.countNames {
+                    let field = "\(level.prefix)_\(name)"
+                    guard let value = table[field] else { continue }
+                    guard let text = value.integer.map(String.init) ?? value.string else {
+                        throw error("\(key).\(field)", "must be a number, or a range in quotes (\"10:\", \"@5:20\")")
+                    }
+                    do {
+                        thresholds[keyPath: path][keyPath: level.counts] = try ThresholdRange(parsing: text, percent: name == "usage")
+                    } catch {
+                        throw self.error("\(key).\(field)", "\(error)")
+                    }
+                }
+                for (name, path) in QueueThresholds.durationNames {
+                    let field = "\(level.prefix)_\(name)"
+                    guard let value = table[field] else { continue }
+                    do {
+                        thresholds[keyPath: path][keyPath: level.durations] = try DurationValue(parsing: try string(value, "\(key).\(field)"))
+                    } catch let error as UsageError {
+                        throw error
+                    } catch {
+                        throw self.error("\(key).\(field)", "\(error)")
+                    }
+                }
+            }
+            if let reason = thresholds.misordering(spell: { "\($0)_\($1)" }) { throw error(key, reason) }
+            return thresholds
         }
 
         func fields(_ value: TOMLValue, _ key: String) throws -> Layout.Fields {

@@ -13,10 +13,15 @@ extension MQCtl.Retry {
 
         @OptionGroup var missing: MissingQueueOption
         @Argument(help: "The queue.", completion: .queueNames) var queue: String
+        @Option(help: "At most this many, soonest first (default: all).") var limit: Int?
+
+        func validate() throws {
+            if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        }
 
         func run(in context: CommandContext) throws {
             if let layoutQueue = try context.existingLayoutQueue(queue, allowMissing: missing.allowMissing) {
-                return try LayoutActions.list(layoutQueue, .retry, limit: nil, context: context)
+                return try LayoutActions.list(layoutQueue, .retry, limit: limit, context: context)
             }
             let queue = try QueueName(queue)
             let broker = try context.broker()
@@ -27,7 +32,7 @@ extension MQCtl.Retry {
                 Column("id"), Column("retry_at"), Column("due_in_seconds", rightAligned: true),
                 Column("attempts", rightAligned: true), Column("last_error"),
             ])
-            try broker.scheduled(queue, in: .retry, pageSize: Broker.batchSize) { page in
+            try broker.scheduled(queue, in: .retry, pageSize: Broker.batchSize, limit: limit) { page in
                 let envelopes = try broker.readEnvelopes(queue, ids: page.map(\.id))
                 for (item, read) in zip(page, envelopes) {
                     let error = read.envelope?.lastError ?? read.problem.map { "(\($0))" } ?? ""
