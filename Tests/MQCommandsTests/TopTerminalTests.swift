@@ -46,7 +46,8 @@ final class TopTerminalTests: CommandTestCase {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mqctl").path
         guard FileManager.default.isExecutableFile(atPath: binary) else { throw FixtureError("\(binary) is missing: run Scripts/test, which builds it") }
         let dir = folder.path
-        let script = "stty -g > \(dir)/before; env MQCTL_URL=\(server.url) \(extra) \(binary) top --interval 300ms \(options.joined(separator: " ")); "
+        // Only the variables given (no NO_COLOR or config file of the machine's): HOME is the test's folder.
+        let script = "stty -g > \(dir)/before; env -i PATH=/usr/bin:/bin HOME=\(dir) MQCTL_URL=\(server.url) \(extra) \(binary) top --interval 300ms \(options.joined(separator: " ")); "
             + "echo $? > \(dir)/status; stty -g > \(dir)/after; sleep 60"
         try tmux(["new-session", "-d", "-x", "80", "-y", "24", "-s", "top", "sh", "-c", script])
     }
@@ -128,14 +129,15 @@ final class TopTerminalTests: CommandTestCase {
             let lines = screen.split(separator: "\n", omittingEmptySubsequences: false)
             return lines.count >= 30 && lines[29].contains("q quit") && lines[0].count > 80
         }
-        XCTAssertTrue(large.contains("PROCESSED"), "the sparkline column has room: \(large)")
+        XCTAssertTrue(large.contains("TREND"), "the sparkline column has room: \(large)")
 
         try keys("C-c")
         let statusPath = folder.appendingPathComponent("status").path
         let deadline = Date().addingTimeInterval(10)
-        while !FileManager.default.fileExists(atPath: statusPath) && Date() < deadline { usleep(100_000) }
-        XCTAssertEqual(try String(contentsOfFile: statusPath, encoding: .utf8), "0\n")
+        // The shell writes the status, then the settings after it.
+        while !FileManager.default.fileExists(atPath: folder.appendingPathComponent("after").path) && Date() < deadline { usleep(100_000) }
         usleep(200_000)
+        XCTAssertEqual(try String(contentsOfFile: statusPath, encoding: .utf8), "0\n")
         XCTAssertEqual(try String(contentsOfFile: folder.appendingPathComponent("before").path, encoding: .utf8),
                        try String(contentsOfFile: folder.appendingPathComponent("after").path, encoding: .utf8),
                        "stty settings as they were")

@@ -50,6 +50,8 @@ extension MQCtl {
         }
 
         func run(in context: CommandContext) throws {
+            // The server first: a Redis that does not answer is the news (69), terminal or not.
+            _ = try context.broker()
             guard context.stdin.isTerminal, context.stdout.isTerminal, let terminal = Terminal(input: 0, output: 1) else {
                 throw UsageError("top draws on a terminal; in a pipe or a log use `mqctl stats --watch` or `mqctl stats -o json`")
             }

@@ -55,10 +55,10 @@ struct TopDrawing {
             screen.line()
         }
         screen.line()
-        let nameWidth = min(32, 14 + max(0, (width - 80) / 2))
-        let sparkWidth = max(0, min(30, width - 61 - nameWidth))
+        let nameWidth = min(32, 13 + max(0, (width - 80) / 2))
+        let sparkWidth = max(0, min(30, width - 62 - nameWidth))
         func cells(_ values: [String]) -> String {
-            let widths = [-nameWidth, -6, -4, 6, 6, 6, 6, 5, 6, 6]
+            let widths = [-nameWidth, -8, -4, 6, 6, 6, 6, 4, 6, 6]
             return zip(values, widths).map { value, width in
                 let text = String(value.prefix(abs(width)))
                 let pad = String(repeating: " ", count: abs(width) - text.count)
@@ -66,7 +66,7 @@ struct TopDrawing {
             }.joined(separator: " ")
         }
         screen.line(cells(["QUEUE", "LAYOUT", "STAT", "READY", "DELAY", "RETRY", "DEAD", "INFL", "LAT", "PROC/s"])
-                    + (sparkWidth > 0 ? " " + "PROCESSED".prefix(sparkWidth) : ""), .bold)
+                    + (sparkWidth > 0 ? " " + "TREND".prefix(sparkWidth) : ""), .bold)
         let rows = Self.overviewRows(session.size.rows)
         for index in overview.offset..<min(overview.refs.count, overview.offset + rows) {
             let ref = overview.refs[index]
@@ -88,7 +88,7 @@ struct TopDrawing {
             if selected {
                 screen.line(row + spark, .selected)
             } else {
-                let split = row.index(row.startIndex, offsetBy: nameWidth + 13)
+                let split = row.index(row.startIndex, offsetBy: nameWidth + 10)
                 let statusEnd = row.index(split, offsetBy: 4)
                 screen.line([(String(row[..<split]), .plain), (String(row[split..<statusEnd]), status.style),
                              (String(row[statusEnd...]), .plain), (spark, .accent)])
@@ -184,14 +184,14 @@ struct TopDrawing {
         screen.fill(leaving: session.size.rows - 4 - rows)
         screen.line(String(repeating: "─", count: width), .dim)
         for line in view.detail.flatMap({ Self.wrap($0, width: width) }).prefix(max(0, screen.freeRows - 2)) { screen.line(line) }
-        var keys = "1-4/tab state  ↑↓ select  "
+        let keys: String
         switch view.tab {
-        case .ready: break
-        case .delayed: keys += "n run now  "
-        case .retry: keys += "n run now  N all  x to dead  X all  "
-        case .dead: keys += "r replay  R all  x delete  X all  / filter  "
+        case .ready: keys = "↑↓ select  "
+        case .delayed: keys = "n run now  "
+        case .retry: keys = "n/N run now  x/X to dead  "
+        case .dead: keys = "r/R replay  x/X delete  / filter  "
         }
-        footer(keys + "p pause/resume  esc back  ? help  q quit", on: &screen)
+        footer(keys + "p pause  1-4 tabs  esc back  ? help  q quit", on: &screen)
     }
 
     /// A line cut into lines of at most `width` characters, at spaces
