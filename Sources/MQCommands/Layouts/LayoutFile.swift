@@ -381,37 +381,41 @@ public struct LayoutFile: Sendable {
             let names = (QueueThresholds.countNames.map(\.name) + QueueThresholds.durationNames.map(\.name))
             try only(table, key, names.flatMap { ["warn_\($0)", "max_\($0)"] })
             var thresholds = QueueThresholds()
-            let levels: [(prefix: String, counts: WritableKeyPath<QueueThresholds.Counts, ThresholdRange?>,
-                          durations: WritableKeyPath<QueueThresholds.Durations, DurationValue?>)] = [
-                ("warn", \.warning, \.warning), ("max", \.critical, \.critical),
-            ]
-            for level in levels {
-                for (name, path) in QueueThresholds.countNames {
-                    let field = "\(level.prefix)_\(name)"
-                    guard let value = table[field] else { continue }
-                    guard let text = value.integer.map(String.init) ?? value.string else {
-                        throw error("\(key).\(field)", "must be a number, or a range in quotes (\"10:\", \"@5:20\")")
-                    }
-                    do {
-                        thresholds[keyPath: path][keyPath: level.counts] = try ThresholdRange(parsing: text, percent: name == "usage")
-                    } catch {
-                        throw self.error("\(key).\(field)", "\(error)")
-                    }
-                }
-                for (name, path) in QueueThresholds.durationNames {
-                    let field = "\(level.prefix)_\(name)"
-                    guard let value = table[field] else { continue }
-                    do {
-                        thresholds[keyPath: path][keyPath: level.durations] = try DurationValue(parsing: try string(value, "\(key).\(field)"))
-                    } catch let error as UsageError {
-                        throw error
-                    } catch {
-                        throw self.error("\(key).\(field)", "\(error)")
-                    }
-                }
+            for (name, path) in QueueThresholds.countNames {
+                thresholds[keyPath: path] = QueueThresholds.Counts(warning: try range(table, key, "warn_\(name)", percent: name == "usage"),
+                                                                   critical: try range(table, key, "max_\(name)", percent: name == "usage"))
+            }
+            for (name, path) in QueueThresholds.durationNames {
+                thresholds[keyPath: path] = QueueThresholds.Durations(warning: try duration(table, key, "warn_\(name)"),
+                                                                      critical: try duration(table, key, "max_\(name)"))
             }
             if let reason = thresholds.misordering(spell: { "\($0)_\($1)" }) { throw error(key, reason) }
             return thresholds
+        }
+
+        /// A `[check]` count: a number, or a Nagios range in quotes.
+        private func range(_ table: TOMLTable, _ key: String, _ field: String, percent: Bool) throws -> ThresholdRange? {
+            guard let value = table[field] else { return nil }
+            let text: String
+            if let number = value.integer {
+                text = String(number)
+            } else if let quoted = value.string {
+                text = quoted
+            } else {
+                throw error("\(key).\(field)", "must be a number, or a range in quotes (\"10:\", \"@5:20\")")
+            }
+            let parsed: ThresholdRange
+            do { parsed = try ThresholdRange(parsing: text, percent: percent) } catch let problem { throw error("\(key).\(field)", "\(problem)") }
+            return parsed
+        }
+
+        /// A `[check]` duration, in quotes.
+        private func duration(_ table: TOMLTable, _ key: String, _ field: String) throws -> DurationValue? {
+            guard let value = table[field] else { return nil }
+            let text = try string(value, "\(key).\(field)")
+            let parsed: DurationValue
+            do { parsed = try DurationValue(parsing: text) } catch let problem { throw error("\(key).\(field)", "\(problem)") }
+            return parsed
         }
 
         func fields(_ value: TOMLValue, _ key: String) throws -> Layout.Fields {

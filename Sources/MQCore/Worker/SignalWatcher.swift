@@ -1,5 +1,5 @@
-import FoundationEssentials
 import Dispatch
+import FoundationEssentials
 import Glibc
 
 /// SIGINT and SIGTERM taken by a thread of ours with sigwait while a

@@ -1,6 +1,6 @@
-import MQFormat
 import FoundationEssentials
 import Glibc
+import MQFormat
 import MQRedis
 
 /// One slot of the worker: fetch, run the handler, settle, again.
