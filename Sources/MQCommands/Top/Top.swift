@@ -24,7 +24,7 @@ extension MQCtl {
                 them to dead, p pauses or resumes the queue. Each is counted by its dry run \
                 first and asked about (y to go on), and takes the same locks and writes the \
                 same audit entry as the command. ? shows every key; q or Ctrl-C leaves, \
-                SIGTERM and SIGHUP too, and the terminal is put back as it was.
+                SIGTERM too, and the terminal is put back as it was.
 
                 A refresh reads Redis's INFO, the workers' heartbeats and the stats of the \
                 queues on screen, or in a queue one page of its list and the selected \

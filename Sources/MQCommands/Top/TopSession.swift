@@ -6,7 +6,7 @@ import MQTerminal
 
 /// The dashboard's loop: refresh every interval (at once after a key that
 /// changes what is shown, a resize or an action), draw, wait for a key.
-/// The terminal is put back on every way out: `q`, Ctrl-C, SIGTERM, SIGHUP,
+/// The terminal is put back on every way out: `q`, Ctrl-C, SIGTERM,
 /// an error.
 final class TopSession {
     enum Prompt {
