@@ -393,7 +393,9 @@ public struct LayoutFile: Sendable {
             return thresholds
         }
 
-        /// A `[check]` count: a number, or a Nagios range in quotes.
+        /// A `[check]` count: a number, or a Nagios range in quotes. (Plain
+        /// methods with a do/catch into a local: the nested-function form
+        /// crashed swiftc 6.3.1's optimizer in release builds.)
         private func range(_ table: TOMLTable, _ key: String, _ field: String, percent: Bool) throws -> ThresholdRange? {
             guard let value = table[field] else { return nil }
             let text: String

@@ -59,10 +59,10 @@ struct TopDrawing {
         let sparkWidth = max(0, min(30, width - 62 - nameWidth))
         func cells(_ values: [String]) -> String {
             let widths = [-nameWidth, -8, -4, 6, 6, 6, 6, 4, 6, 6]
+            // Negative widths align left.
             return zip(values, widths).map { value, width in
                 let text = String(value.prefix(abs(width)))
-                let pad = String(repeating: " ", count: abs(width) - text.count)
-                return width < 0 ? text + pad : pad + text
+                return width < 0 ? text.padding(-width) : text.leftPadding(width)
             }.joined(separator: " ")
         }
         screen.line(cells(["QUEUE", "LAYOUT", "STAT", "READY", "DELAY", "RETRY", "DEAD", "INFL", "LAT", "PROC/s"])
@@ -178,8 +178,7 @@ struct TopDrawing {
             screen.line("no \(view.tab.title) messages\(view.filter == nil ? "" : " matching the filter")", .dim)
         }
         for (index, row) in view.rows.enumerated().prefix(rows) {
-            let firstLine = String(row.text.split(separator: "\n").first ?? "")
-            screen.line(cells(row.id, row.when, row.attempts, firstLine), index == view.selected ? .selected : .plain)
+            screen.line(cells(row.id, row.when, row.attempts, firstLine(row.text)), index == view.selected ? .selected : .plain)
         }
         screen.fill(leaving: session.size.rows - 4 - rows)
         screen.line(String(repeating: "─", count: width), .dim)

@@ -61,7 +61,7 @@ struct TopQueueView {
         let listed = commands.run(list)
         failure = listed.error
         let items = listed.json.flatMap { json in ["messages", "delayed", "retry", "items"].lazy.compactMap { json[$0]?.arrayValue }.first } ?? []
-        let now = Double(SystemTime().nowMilliseconds()) / 1000
+        let now = Double(broker.time.nowMilliseconds()) / 1000
         rows = items.map { Self.row($0, tab: tab, now: now) }
         selected = min(selected, max(0, rows.count - 1))
         stats = (try? broker.statsReadings([ref]))?.first?.stats
